@@ -1,0 +1,45 @@
+import hashlib
+
+from fastapi import Request
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from app.config import get_settings
+
+
+def etag_for(content: bytes) -> str:
+    return '"' + hashlib.blake2b(content, digest_size=16).hexdigest() + '"'
+
+
+def matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    # Weak comparison (RFC 9110 13.1.2): a W/ prefix added by a proxy's compression still matches.
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return etag in tags
+
+
+def public_response(
+    request: Request,
+    content: bytes,
+    *,
+    media_type: str = "application/json",
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A cacheable public answer: ETag from the body, 304 when the client has it already."""
+    etag = etag_for(content)
+    cache_headers = {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={get_settings().cache_max_age}",
+        "Vary": "Accept-Encoding",
+        **(headers or {}),
+    }
+    if matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=cache_headers)
+    return Response(content, media_type=media_type, headers=cache_headers)
+
+
+def public_model(request: Request, model: BaseModel) -> Response:
+    return public_response(request, model.model_dump_json().encode())

@@ -1,0 +1,129 @@
+from collections.abc import Sequence
+from typing import Any
+
+ErrorLoc = Sequence[str | int]
+
+
+class FoilogError(Exception):
+    """A domain error that knows its HTTP status; rendered as problem+json in one place."""
+
+    status: int = 400
+    title: str = "Bad request"
+    slug: str = "bad-request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.extra = extra or {}
+        self.headers = headers or {}
+
+
+class BadRequest(FoilogError):
+    pass
+
+
+class Unauthorized(FoilogError):
+    status, title, slug = 401, "Unauthorized", "unauthorized"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="foilog"'})
+
+
+class Forbidden(FoilogError):
+    status, title, slug = 403, "Forbidden", "forbidden"
+
+
+class NotFound(FoilogError):
+    status, title, slug = 404, "Not found", "not-found"
+
+
+class Conflict(FoilogError):
+    status, title, slug = 409, "Conflict", "conflict"
+
+
+class Gone(FoilogError):
+    status, title, slug = 410, "Gone", "gone"
+
+
+class PreconditionFailed(FoilogError):
+    status, title, slug = 412, "Precondition failed", "precondition-failed"
+
+
+class PayloadTooLarge(FoilogError):
+    status, title, slug = 413, "Payload too large", "payload-too-large"
+
+
+class RuleViolation(FoilogError):
+    """A consistency rule of the domain is broken; `rule` names it for clients."""
+
+    status, title, slug = 422, "Rule violated", "rule-violated"
+
+    def __init__(self, rule: str, detail: str, *, loc: ErrorLoc = ()) -> None:
+        super().__init__(
+            detail, errors=[{"loc": list(loc), "msg": detail, "rule": rule}], extra={"rule": rule}
+        )
+        self.rule = rule
+
+
+class InvalidInput(FoilogError):
+    """Input that fails validation outside pydantic (import lines, query strings)."""
+
+    status, title, slug = 422, "Invalid input", "validation-error"
+
+    def __init__(self, detail: str, *, errors: list[dict[str, Any]]) -> None:
+        super().__init__(detail, errors=errors)
+
+
+class ServiceUnavailable(FoilogError):
+    status, title, slug = 503, "Service unavailable", "unavailable"
+
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_STATUS_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    410: "Gone",
+    412: "Precondition failed",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+def problem_body(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    title = title or PROBLEM_STATUS_TITLES.get(status, "Error")
+    slug = slug or title.lower().replace(" ", "-")
+    body: dict[str, Any] = {
+        "type": f"urn:foilog:problem:{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    return body

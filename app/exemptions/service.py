@@ -1,0 +1,47 @@
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.db import utcnow
+from app.errors import BadRequest, NotFound
+from app.exemptions.schemas import ExemptionDetail, ExemptionPublic
+from app.models import DisclosureEntry, EntryExemption, Exemption, Law
+from app.visibility import public_entries
+
+
+def list_exemptions(session: Session, *, law: str | None = None) -> list[ExemptionPublic]:
+    query = select(Exemption).order_by(Exemption.law, Exemption.id)
+    if law is not None:
+        if law.upper() not in Law.__members__:
+            raise BadRequest(f"unknown law {law!r}; one of {', '.join(Law)}")
+        query = query.where(col(Exemption.law) == law.upper())
+    return [ExemptionPublic.model_validate(e.model_dump()) for e in session.scalars(query)]
+
+
+def get(session: Session, exemption_id: str) -> Exemption:
+    exemption = session.get(Exemption, exemption_id)
+    if exemption is None:
+        raise NotFound(f"no exemption with id {exemption_id!r}; GET /v1/exemptions lists them")
+    return exemption
+
+
+def get_exemption(session: Session, exemption_id: str) -> ExemptionDetail:
+    exemption = get(session, exemption_id)
+    counts = session.execute(
+        select(DisclosureEntry.force_id, func.count())
+        .join(EntryExemption, col(EntryExemption.entry_id) == DisclosureEntry.id)
+        .where(EntryExemption.exemption_id == exemption_id, public_entries(utcnow()))
+        .group_by(DisclosureEntry.force_id)
+        .order_by(DisclosureEntry.force_id)
+    )
+    by_force = dict(counts.all())
+    return ExemptionDetail.model_validate(
+        {
+            **exemption.model_dump(),
+            "entry_count": sum(by_force.values()),
+            "entry_count_by_force": by_force,
+        }
+    )
+
+
+def catalogue(session: Session) -> dict[str, Exemption]:
+    return {e.id: e for e in session.scalars(select(Exemption))}

@@ -1,0 +1,46 @@
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.db import utcnow
+from app.errors import NotFound
+from app.forces.schemas import ForcePublic
+from app.models import DisclosureEntry, Force
+from app.visibility import public_entries
+
+
+def _entry_counts(session: Session, force_id: str | None = None) -> dict[str, int]:
+    query = (
+        select(DisclosureEntry.force_id, func.count())
+        .where(public_entries(utcnow()))
+        .group_by(DisclosureEntry.force_id)
+    )
+    if force_id is not None:
+        query = query.where(DisclosureEntry.force_id == force_id)
+    return {force: count for force, count in session.execute(query)}
+
+
+def _public(force: Force, counts: dict[str, int]) -> ForcePublic:
+    return ForcePublic.model_validate(
+        {**force.model_dump(), "entry_count": counts.get(force.id, 0)}
+    )
+
+
+def list_forces(session: Session) -> list[ForcePublic]:
+    counts = _entry_counts(session)
+    forces = session.execute(select(Force).order_by(Force.id)).scalars()
+    return [_public(force, counts) for force in forces]
+
+
+def get(session: Session, force_id: str) -> Force:
+    force = session.get(Force, force_id)
+    if force is None:
+        raise NotFound(f"no force with id {force_id!r}; GET /v1/forces lists them")
+    return force
+
+
+def get_force(session: Session, force_id: str) -> ForcePublic:
+    return _public(get(session, force_id), _entry_counts(session, force_id))
+
+
+def known_ids(session: Session) -> set[str]:
+    return set(session.execute(select(Force.id)).scalars())

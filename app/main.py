@@ -1,0 +1,34 @@
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+
+from app import problems
+from app.exemptions.router import router as exemptions_router
+from app.forces.router import router as forces_router
+from app.health.router import router as health_router
+from app.topics.router import router as topics_router
+
+DESCRIPTION = """The Freedom of Information disclosure logs of UK police forces.
+
+Public reads need no key. Writes take `Authorization: Bearer <key>`.
+Errors are `application/problem+json` (RFC 9457)."""
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="foilog", version="1.0.0", description=DESCRIPTION)
+    problems.install(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD"],
+        allow_headers=["If-None-Match", "Accept", "Accept-Encoding"],
+        expose_headers=["ETag", "Link", "Cache-Control"],
+        max_age=86400,
+    )
+    for router in (health_router, forces_router, exemptions_router, topics_router):
+        app.include_router(router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,302 @@
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, Relationship, SQLModel
+
+from app.db import UtcDateTime, utcnow
+
+
+class Law(StrEnum):
+    FOIA = "FOIA"
+    FOISA = "FOISA"
+    EIR = "EIR"
+
+
+class ExemptionKind(StrEnum):
+    ABSOLUTE = "absolute"
+    QUALIFIED = "qualified"
+    MIXED = "mixed"
+    PROCEDURAL = "procedural"
+
+
+class Outcome(StrEnum):
+    DISCLOSED_IN_FULL = "disclosed_in_full"
+    PARTIALLY_DISCLOSED = "partially_disclosed"
+    REFUSED = "refused"
+    NEITHER_CONFIRM_NOR_DENY = "neither_confirm_nor_deny"
+    NOT_HELD = "not_held"
+    COST_LIMIT = "cost_limit"
+    VEXATIOUS_OR_REPEATED = "vexatious_or_repeated"
+    ADVICE_ONLY = "advice_only"
+
+
+class RequestStatus(StrEnum):
+    RECEIVED = "received"
+    AWAITING_CLARIFICATION = "awaiting_clarification"
+    IN_PROGRESS = "in_progress"
+    RESPONDED = "responded"
+    UNDER_REVIEW = "under_review"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+class ResponseKind(StrEnum):
+    INITIAL = "initial"
+    INTERNAL_REVIEW = "internal_review"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    EDITOR = "editor"
+
+
+class ChangeKind(StrEnum):
+    PUBLISHED = "published"
+    UPDATED = "updated"
+    WITHDRAWN = "withdrawn"
+
+
+def _fk(target: str, *, cascade: bool = False, index: bool = True) -> Any:
+    ondelete = "CASCADE" if cascade else None
+    return Column(ForeignKey(target, ondelete=ondelete), nullable=False, index=index)
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False)
+
+
+class Force(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    country: str = Field(max_length=32)
+    law: str = Field(max_length=8)
+    holiday_calendar: str = Field(max_length=32)
+
+
+class Exemption(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=32)
+    law: str = Field(max_length=8, index=True)
+    section: str = Field(max_length=16)
+    heading: str = Field(max_length=300)
+    kind: str = Field(max_length=16)
+    test: str | None = Field(default=None, max_length=16)
+    ncnd_subsection: str | None = Field(default=None, max_length=16)
+    notes: str | None = Field(default=None, sa_type=Text)
+
+
+class Topic(SQLModel, table=True):
+    slug: str = Field(primary_key=True, max_length=80)
+    label: str = Field(max_length=120)
+
+
+class RequestTopic(SQLModel, table=True):
+    __tablename__ = "request_topic"
+
+    request_id: int = Field(foreign_key="foi_request.id", primary_key=True, ondelete="CASCADE")
+    topic_slug: str = Field(foreign_key="topic.slug", primary_key=True, index=True)
+
+
+class EntryTopic(SQLModel, table=True):
+    __tablename__ = "entry_topic"
+
+    entry_id: int = Field(foreign_key="disclosure_entry.id", primary_key=True, ondelete="CASCADE")
+    topic_slug: str = Field(foreign_key="topic.slug", primary_key=True, index=True)
+
+
+class FoiRequest(SQLModel, table=True):
+    __tablename__ = "foi_request"
+    __table_args__ = (UniqueConstraint("force_id", "reference_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    force_id: str = Field(sa_column=_fk("force.id", index=False))
+    reference: str = Field(max_length=100)
+    # Lower case without white space: how clients look a reference up.
+    reference_key: str = Field(max_length=100)
+    aliases: list[str] = Field(default_factory=list, sa_type=JSON)
+    received_on: date
+    title: str = Field(max_length=500)
+    text: str = Field(default="", sa_type=Text)
+    status: str = Field(default=RequestStatus.RECEIVED, max_length=32, index=True)
+    clarification_received_on: date | None = None
+    due_on: date = Field(index=True)
+    extended_due_on: date | None = None
+    requester_name: str | None = Field(default=None, max_length=200)
+    requester_email: str | None = Field(default=None, max_length=320)
+    requester_address: str | None = Field(default=None, sa_type=Text)
+    requester_category: str | None = Field(default=None, max_length=40)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+    version: int = Field(default=1)
+
+    questions: list["FoiQuestion"] = Relationship(
+        sa_relationship_kwargs={"order_by": "FoiQuestion.position", "cascade": "all, delete-orphan"}
+    )
+    responses: list["FoiResponse"] = Relationship(
+        sa_relationship_kwargs={
+            "order_by": "(FoiResponse.responded_on, FoiResponse.id)",
+            "cascade": "all, delete-orphan",
+        }
+    )
+    topics: list["Topic"] = Relationship(link_model=RequestTopic)
+
+
+class FoiQuestion(SQLModel, table=True):
+    __tablename__ = "foi_question"
+    __table_args__ = (UniqueConstraint("request_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(sa_column=_fk("foi_request.id", cascade=True, index=False))
+    position: int
+    number: str = Field(max_length=20)
+    text: str = Field(sa_type=Text)
+
+
+class FoiResponse(SQLModel, table=True):
+    __tablename__ = "foi_response"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(sa_column=_fk("foi_request.id", cascade=True))
+    kind: str = Field(max_length=20)
+    responded_on: date
+    outcome: str = Field(max_length=32)
+    text: str = Field(default="", sa_type=Text)
+    signatory_name: str | None = Field(default=None, max_length=200)
+    signatory_role: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+    version: int = Field(default=1)
+
+    answers: list["FoiAnswer"] = Relationship(
+        sa_relationship_kwargs={"order_by": "FoiAnswer.position", "cascade": "all, delete-orphan"}
+    )
+    citations: list["FoiCitation"] = Relationship(
+        sa_relationship_kwargs={"order_by": "FoiCitation.position", "cascade": "all, delete-orphan"}
+    )
+
+
+class FoiAnswer(SQLModel, table=True):
+    __tablename__ = "foi_answer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: int = Field(sa_column=_fk("foi_response.id", cascade=True))
+    position: int
+    questions: list[str] = Field(default_factory=list, sa_type=JSON)
+    text: str = Field(sa_type=Text)
+
+
+class FoiCitation(SQLModel, table=True):
+    __tablename__ = "foi_citation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: int = Field(sa_column=_fk("foi_response.id", cascade=True))
+    position: int
+    exemption_id: str = Field(sa_column=_fk("exemption.id"))
+    provision: str = Field(max_length=40)
+    ncnd: bool = False
+    questions: list[str] = Field(default_factory=list, sa_type=JSON)
+    public_interest: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    harm: str | None = Field(default=None, sa_type=Text)
+
+
+class DisclosureEntry(SQLModel, table=True):
+    """The public record of a request: filter columns plus the pre-built entry document."""
+
+    __tablename__ = "disclosure_entry"
+    __table_args__ = (
+        Index("ix_disclosure_entry_published", "published_at", "id"),
+        Index("ix_disclosure_entry_force_published", "force_id", "published_at", "id"),
+        Index("ix_disclosure_entry_received", "received_on", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(
+        sa_column=Column(ForeignKey("foi_request.id"), nullable=False, unique=True)
+    )
+    force_id: str = Field(sa_column=_fk("force.id", index=False))
+    law: str = Field(max_length=8)
+    reference: str = Field(max_length=100)
+    title: str = Field(max_length=500)
+    received_on: date
+    due_on: date
+    responded_on: date | None = None
+    responded_within_deadline: bool | None = None
+    outcome: str | None = Field(default=None, max_length=32, index=True)
+    # Visible to the public once published_at has passed, unless withdrawn.
+    published_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    # Set when the change feed has announced the publication (scheduled entries wait).
+    announced_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    withdrawal_reason: str | None = Field(default=None, sa_type=Text)
+    updated_at: datetime = _created()
+    version: int = Field(default=1)
+    document: str = Field(sa_type=Text)
+    search_text: str = Field(sa_type=Text)
+
+    request: FoiRequest = Relationship()
+    topics: list["Topic"] = Relationship(link_model=EntryTopic)
+
+
+class EntryExemption(SQLModel, table=True):
+    __tablename__ = "entry_exemption"
+
+    entry_id: int = Field(foreign_key="disclosure_entry.id", primary_key=True, ondelete="CASCADE")
+    exemption_id: str = Field(foreign_key="exemption.id", primary_key=True, index=True)
+
+
+class EntryReference(SQLModel, table=True):
+    """Every reference an entry answers to (its own and its aliases), normalised for lookup."""
+
+    __tablename__ = "entry_reference"
+    __table_args__ = (Index("ix_entry_reference_lookup", "force_id", "reference_key"),)
+
+    entry_id: int = Field(foreign_key="disclosure_entry.id", primary_key=True, ondelete="CASCADE")
+    reference_key: str = Field(primary_key=True, max_length=100)
+    force_id: str = Field(foreign_key="force.id")
+
+
+class ChangeCounter(SQLModel, table=True):
+    """One row. Taking the next value locks it until commit, so changes commit in seq order."""
+
+    __tablename__ = "change_counter"
+
+    id: int = Field(primary_key=True)
+    value: int = Field(sa_type=BigInteger)
+
+
+class EntryChange(SQLModel, table=True):
+    __tablename__ = "entry_change"
+
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    entry_id: int = Field(sa_column=_fk("disclosure_entry.id"))
+    kind: str = Field(max_length=16)
+    at: datetime = _created()
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    role: str = Field(max_length=16)
+    forces: list[str] = Field(default_factory=list, sa_type=JSON)
+    key_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    key_prefix: str = Field(max_length=16)
+    created_at: datetime = _created()
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False, index=True)
+    key_id: int | None = Field(default=None, foreign_key="api_key.id")
+    key_name: str = Field(max_length=100)
+    action: str = Field(max_length=64)
+    entity_type: str = Field(max_length=32)
+    entity_id: str = Field(max_length=64)
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSON)

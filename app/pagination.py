@@ -1,0 +1,53 @@
+import base64
+import binascii
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlencode
+
+import orjson
+from fastapi import Request
+from pydantic import BaseModel
+
+from app.errors import BadRequest
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+    total: int | None = None
+
+
+class ItemList(BaseModel, Generic[T]):
+    """An unpaged collection (forces, exemptions, topics)."""
+
+    items: list[T]
+
+
+def encode_cursor(kind: str, key: list[Any]) -> str:
+    """An opaque cursor holding the sort it belongs to and the last item's sort key."""
+    raw = orjson.dumps([kind, *key])
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_cursor(token: str, kind: str, arity: int) -> list[Any]:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        value = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        raise BadRequest(f"cursor {token[:40]!r} is not a cursor this API issued") from None
+    if not isinstance(value, list) or len(value) != arity + 1 or value[0] != kind:
+        raise BadRequest(f"cursor {token[:40]!r} does not belong to this list or sort order")
+    return value[1:]
+
+
+def next_link(request: Request, next_cursor: str | None) -> dict[str, str]:
+    if next_cursor is None:
+        return {}
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+    params.append(("cursor", next_cursor))
+    url = request.url.replace(query=urlencode(params))
+    return {"Link": f'<{url}>; rel="next"'}

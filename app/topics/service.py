@@ -1,0 +1,56 @@
+import re
+import unicodedata
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.db import utcnow
+from app.errors import RuleViolation
+from app.models import DisclosureEntry, EntryTopic, Topic
+from app.topics.schemas import TopicPublic
+from app.visibility import public_entries
+
+MAX_SLUG = 80
+
+
+def normalise(slug: str) -> str:
+    """`Facial Recognition` and `facial_recognition` are the topic `facial-recognition`."""
+    ascii_text = unicodedata.normalize("NFKD", slug).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def label_for(slug: str) -> str:
+    return slug.replace("-", " ").capitalize()
+
+
+def ensure(session: Session, slugs: list[str], *, loc: tuple[str, ...] = ("topics",)) -> list[str]:
+    """Normalise slugs and create the topics not seen before; returns them deduplicated."""
+    normalised: list[str] = []
+    for index, raw in enumerate(slugs):
+        slug = normalise(raw)
+        if not slug or len(slug) > MAX_SLUG:
+            raise RuleViolation(
+                "topic-slug",
+                f"topic {raw[:100]!r} does not make a slug of 1-{MAX_SLUG} letters and digits",
+                loc=(*loc, index),
+            )
+        if slug not in normalised:
+            normalised.append(slug)
+    known = set(session.scalars(select(Topic.slug).where(Topic.slug.in_(normalised))))  # type: ignore[attr-defined]
+    for slug in normalised:
+        if slug not in known:
+            session.add(Topic(slug=slug, label=label_for(slug)))
+    return normalised
+
+
+def list_topics(session: Session) -> list[TopicPublic]:
+    # Only topics of visible entries: a topic used only by unpublished requests stays private.
+    rows = session.execute(
+        select(Topic.slug, Topic.label, func.count())
+        .join(EntryTopic, col(EntryTopic.topic_slug) == Topic.slug)
+        .join(DisclosureEntry, col(DisclosureEntry.id) == EntryTopic.entry_id)
+        .where(public_entries(utcnow()))
+        .group_by(Topic.slug, Topic.label)
+        .order_by(Topic.slug)
+    )
+    return [TopicPublic(slug=slug, label=label, entry_count=count) for slug, label, count in rows]

@@ -1,0 +1,64 @@
+from fastapi.testclient import TestClient
+
+PROBLEM = "application/problem+json"
+PROBLEM_KEYS = {"type", "title", "status", "detail"}
+
+
+def test_unknown_route_is_problem_json(client: TestClient) -> None:
+    response = client.get("/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM
+    assert set(response.json()) >= PROBLEM_KEYS
+
+
+def test_wrong_method_is_problem_json(client: TestClient) -> None:
+    response = client.delete("/v1/forces")
+    assert response.status_code == 405
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["status"] == 405
+
+
+def test_validation_errors_are_reshaped(client: TestClient) -> None:
+    response = client.get("/v1/exemptions", params={"law": "x" * 50})
+    assert response.status_code == 422
+    body = response.json()
+    assert response.headers["content-type"] == PROBLEM
+    assert set(body) >= PROBLEM_KEYS
+    assert body["errors"][0]["loc"] == ["query", "law"]
+    assert body["errors"][0]["msg"]
+
+
+def test_public_gets_are_cacheable_and_revalidate(client: TestClient) -> None:
+    first = client.get("/v1/forces")
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "public, max-age=60"
+    again = client.get("/v1/forces", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    stale = client.get("/v1/forces", headers={"If-None-Match": '"other"'})
+    assert stale.status_code == 200
+
+
+def test_cors_allows_get_from_anywhere(client: TestClient) -> None:
+    response = client.get("/v1/forces", headers={"Origin": "https://example.police.uk"})
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "ETag" in response.headers["access-control-expose-headers"]
+
+
+def test_large_bodies_are_gzipped_when_asked(client: TestClient) -> None:
+    response = client.get("/v1/exemptions", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    assert len(response.json()["items"]) == 61
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json()["status"] == "ok"
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["revision"]
+
+
+def test_openapi_and_docs(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    assert "/v1/forces" in schema["paths"]
+    assert client.get("/docs").status_code == 200

@@ -1,0 +1,61 @@
+import json
+from importlib.resources import files
+
+from fastapi.testclient import TestClient
+
+PROBLEM = "application/problem+json"
+
+
+def test_every_force_of_the_reference_data_is_served(client: TestClient) -> None:
+    expected = json.loads((files("app") / "reference" / "forces.json").read_text("utf-8"))
+    response = client.get("/v1/forces")
+    assert response.status_code == 200
+    items = response.json()["items"]
+    assert len(items) == 48
+    assert {f["id"] for f in items} == {f["id"] for f in expected}
+    scotland = next(f for f in items if f["id"] == "police-scotland")
+    assert scotland["law"] == "FOISA"
+    assert all(f["entry_count"] == 0 for f in items)
+
+
+def test_one_force_and_an_unknown_one(client: TestClient) -> None:
+    herts = client.get("/v1/forces/hertfordshire")
+    assert herts.status_code == 200
+    assert herts.json()["name"] == "Hertfordshire Constabulary"
+    missing = client.get("/v1/forces/atlantis")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == PROBLEM
+    assert "atlantis" in missing.json()["detail"]
+
+
+def test_exemption_catalogue_by_law(client: TestClient) -> None:
+    everything = client.get("/v1/exemptions").json()["items"]
+    assert len(everything) == 61
+    foisa = client.get("/v1/exemptions", params={"law": "FOISA"}).json()["items"]
+    assert foisa
+    assert all(e["law"] == "FOISA" for e in foisa)
+    assert len(foisa) < len(everything)
+    s31 = next(e for e in everything if e["id"] == "foia-s31")
+    assert s31["ncnd_subsection"] == "31(3)"
+    assert s31["kind"] == "qualified"
+    assert set(s31) == {"id", "law", "section", "heading", "kind", "test", "ncnd_subsection"}
+
+
+def test_unknown_law_is_a_400_naming_it(client: TestClient) -> None:
+    response = client.get("/v1/exemptions", params={"law": "GDPR"})
+    assert response.status_code == 400
+    assert "'GDPR'" in response.json()["detail"]
+
+
+def test_one_exemption_with_counts(client: TestClient) -> None:
+    response = client.get("/v1/exemptions/foia-s24")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["heading"] == "National security"
+    assert body["entry_count"] == 0
+    assert body["entry_count_by_force"] == {}
+    assert client.get("/v1/exemptions/foia-s99").status_code == 404
+
+
+def test_topics_start_empty(client: TestClient) -> None:
+    assert client.get("/v1/topics").json() == {"items": []}
