@@ -18,10 +18,8 @@ from app.models import (
     DisclosureEntry,
     EntryExemption,
     EntryReference,
-    EntryTopic,
     FoiRequest,
     FoiResponse,
-    Force,
     ResponseKind,
     Topic,
 )
@@ -127,51 +125,73 @@ def fill(entry: DisclosureEntry, request: FoiRequest, topics: list[Topic], law: 
 
 
 def link_rows(
-    entry: DisclosureEntry, request: FoiRequest, topics: list[Topic]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Rows of the lookup tables that let the public log filter without opening documents."""
+    entry: DisclosureEntry, request: FoiRequest
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Rows of the lookup tables that let the public log filter without opening documents.
+    (Topics are linked through the `topics` relationship.)"""
     keys = {reference_key(r) for r in [request.reference, *request.aliases]}
     return (
-        [{"entry_id": entry.id, "topic_slug": t.slug} for t in topics],
         [{"entry_id": entry.id, "exemption_id": e} for e in cited_exemptions(request)],
         [{"entry_id": entry.id, "reference_key": k, "force_id": entry.force_id} for k in keys],
     )
 
 
-def write_links(
-    session: Session, entries: list[tuple[DisclosureEntry, FoiRequest, list[Topic]]]
-) -> None:
-    topic_rows: list[dict[str, Any]] = []
-    exemption_rows: list[dict[str, Any]] = []
-    reference_rows: list[dict[str, Any]] = []
-    for entry, request, topics in entries:
-        t, e, r = link_rows(entry, request, topics)
-        topic_rows += t
-        exemption_rows += e
-        reference_rows += r
-    for model, rows in (
-        (EntryTopic, topic_rows),
-        (EntryExemption, exemption_rows),
-        (EntryReference, reference_rows),
-    ):
+def _write_links(session: Session, entry: DisclosureEntry, request: FoiRequest) -> None:
+    exemption_rows, reference_rows = link_rows(entry, request)
+    for model, rows in ((EntryExemption, exemption_rows), (EntryReference, reference_rows)):
         if rows:
             session.execute(insert(model), rows)
 
 
+def create(
+    session: Session,
+    request: FoiRequest,
+    *,
+    law: str,
+    title: str,
+    topics: list[Topic],
+    published_at: datetime,
+) -> DisclosureEntry:
+    """Make the public entry of a request. An entry due now is announced on the change feed at
+    once; a scheduled one is announced when it falls due (see `announce_due`)."""
+    now = utcnow()
+    entry = DisclosureEntry(
+        request_id=request.id,  # type: ignore[arg-type]
+        title=title,
+        published_at=published_at,
+        updated_at=now,
+        announced_at=now if published_at <= now else None,
+        document="",
+        search_text="",
+        force_id=request.force_id,
+        law=law,
+        reference=request.reference,
+        received_on=request.received_on,
+        due_on=request.due_on,
+    )
+    session.add(entry)
+    session.flush()
+    fill(entry, request, topics, law)
+    entry.topics = topics
+    session.flush()
+    _write_links(session, entry, request)
+    if entry.announced_at is not None:
+        changes.record(session, [entry.id], ChangeKind.PUBLISHED)  # type: ignore[list-item]
+    return entry
+
+
 def refresh(session: Session, entry: DisclosureEntry) -> None:
-    """Rebuild a published entry after its request, responses, title or topics changed, and
-    announce the update on the change feed once the public has seen the entry."""
+    """Rebuild a published entry after its request, responses, title or topics changed (set
+    `entry.topics` before calling), and announce the update once the public has seen it."""
+    session.flush()
     request = entry.request
-    law = session.get_one(Force, request.force_id).law
+    session.refresh(request)
     entry.updated_at = utcnow()
     entry.version += 1
-    session.flush()
-    for model in (EntryTopic, EntryExemption, EntryReference):
+    fill(entry, request, list(entry.topics), entry.law)
+    for model in (EntryExemption, EntryReference):
         session.execute(delete(model).where(col(model.entry_id) == entry.id))
-    session.expire(entry, ["topics"])
-    topics = list(entry.topics)
-    fill(entry, request, topics, law)
-    write_links(session, [(entry, request, topics)])
+    _write_links(session, entry, request)
     session.add(entry)
     session.flush()
     if entry.announced_at is not None:
