@@ -1,0 +1,47 @@
+# One command per chore; CI calls these unchanged (.ci/run runs `make test`).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
+POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup run serve test lint test-sqlite test-postgres lock clean
+
+$(STAMP):
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+setup: $(STAMP)
+
+## Set up, migrate, load the demo into an empty database and serve on http://$(HOST):$(PORT)
+run: setup
+	$(BIN)/foilog db upgrade
+	$(BIN)/foilog demo --if-empty
+	$(BIN)/foilog serve --host $(HOST) --port $(PORT)
+
+## Set up and run every check: format, lint, types, Dockerfile, then the suite on both databases
+test: setup lint test-sqlite test-postgres
+
+lint: setup
+	$(BIN)/ruff format --check app tests migrations
+	$(BIN)/ruff check app tests migrations
+	$(BIN)/mypy app tests
+	$(BIN)/hadolint Dockerfile
+
+test-sqlite: setup
+	$(BIN)/pytest -q
+
+test-postgres: setup
+	FOILOG_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest -q
+
+## Refresh the lock files after changing pyproject.toml (needs uv: pip install uv)
+lock:
+	uv pip compile --quiet --python $(PYTHON) --python-version 3.11 --generate-hashes pyproject.toml -o requirements.lock
+	uv pip compile --quiet --python $(PYTHON) --python-version 3.11 --generate-hashes --extra dev pyproject.toml -o requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

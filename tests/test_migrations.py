@@ -1,0 +1,59 @@
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from alembic import command
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, inspect
+
+from app import migrate
+from app.db import get_engine, make_engine
+from app.health import router as health
+
+
+def test_upgrade_twice_changes_nothing(database_url: str) -> None:
+    before = migrate.current_revision(get_engine())
+    migrate.upgrade(database_url)
+    assert migrate.current_revision(get_engine()) == before == migrate.head_revision()
+
+
+def test_models_and_migrations_agree(database_url: str) -> None:
+    # alembic check raises when autogenerate would emit any operation
+    command.check(migrate.alembic_config(database_url))
+
+
+def test_first_revision_creates_every_table(database_url: str) -> None:
+    tables = set(inspect(get_engine()).get_table_names())
+    assert {"force", "exemption", "foi_request", "disclosure_entry", "entry_change"} <= tables
+
+
+@pytest.fixture
+def engine_of(monkeypatch: pytest.MonkeyPatch) -> Callable[[Engine], None]:
+    def use(engine: Engine) -> None:
+        monkeypatch.setattr(health, "get_engine", lambda: engine)
+
+    return use
+
+
+def test_readyz_is_503_on_an_unmigrated_database(
+    client: TestClient, tmp_path: Path, engine_of: Callable[[Engine], None]
+) -> None:
+    empty = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    engine_of(empty)
+    response = client.get("/readyz")
+    empty.dispose()
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "foilog db upgrade" in response.json()["detail"]
+
+
+def test_readyz_is_503_when_the_database_is_unreachable(
+    client: TestClient, engine_of: Callable[[Engine], None]
+) -> None:
+    unreachable = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
+    engine_of(unreachable)
+    response = client.get("/readyz")
+    unreachable.dispose()
+    assert response.status_code == 503
+    assert "unreachable" in response.json()["detail"]
+    assert client.get("/healthz").status_code == 200
