@@ -5,6 +5,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from app.config import get_settings
+from app.errors import PreconditionFailed
 
 
 def etag_for(content: bytes) -> str:
@@ -43,3 +44,16 @@ def public_response(
 
 def public_model(request: Request, model: BaseModel) -> Response:
     return public_response(request, model.model_dump_json().encode())
+
+
+def version_etag(kind: str, entity_id: int | None, version: int) -> str:
+    """The ETag of a writable resource: its version column, bumped on each change."""
+    return f'W/"{kind}-{entity_id}-v{version}"'
+
+
+def check_if_match(if_match: str | None, etag: str) -> None:
+    """`If-Match` with a tag other than the current one is a stale write (RFC 9110 13.1.1)."""
+    if if_match is not None and not matches(if_match, etag.removeprefix("W/")):
+        raise PreconditionFailed(
+            f"the resource has changed (now {etag}); GET it again and retry with its ETag"
+        )

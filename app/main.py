@@ -3,7 +3,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from app import problems
+from app.audit.router import router as audit_router
 from app.exemptions.router import router as exemptions_router
+from app.foi_requests.router import router as requests_router
+from app.foi_responses.router import router as responses_router
 from app.forces.router import router as forces_router
 from app.health.router import router as health_router
 from app.topics.router import router as topics_router
@@ -28,6 +31,9 @@ def create_app() -> FastAPI:
     )
     for router in (health_router, forces_router, exemptions_router, topics_router):
         app.include_router(router)
+    for router in (requests_router, responses_router):
+        app.include_router(router)
+    app.include_router(audit_router)
     return app
 
 

@@ -1,0 +1,450 @@
+"""Requests as a force's FOI team keeps them: the rules of SPEC §1 and §2, scoped to the key."""
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, exists, func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, select
+
+from app import deadlines
+from app.audit import service as audit
+from app.caching import check_if_match, version_etag
+from app.db import utcnow
+from app.entries import service as entries
+from app.errors import BadRequest, Conflict, ErrorLoc, Forbidden, NotFound, RuleViolation
+from app.foi_requests.schemas import (
+    RequestCreate,
+    Requester,
+    RequestInternal,
+    RequestSummary,
+    RequestUpdate,
+)
+from app.foi_responses.schemas import ResponseInternal
+from app.forces import service as forces
+from app.keys.schemas import Actor
+from app.models import (
+    DisclosureEntry,
+    FoiQuestion,
+    FoiRequest,
+    FoiResponse,
+    Force,
+    RequestStatus,
+    ResponseKind,
+    Topic,
+)
+from app.pagination import Page, decode_cursor, encode_cursor
+from app.publishing import privacy
+from app.topics import service as topics_service
+
+UK = ZoneInfo("Europe/London")
+BODY: ErrorLoc = ("body",)
+# The statutory clock does not run against these.
+PAUSED = (RequestStatus.AWAITING_CLARIFICATION, RequestStatus.WITHDRAWN, RequestStatus.CLOSED)
+
+
+def today() -> date:
+    """Deadlines are in UK dates."""
+    return datetime.now(UK).date()
+
+
+def etag(request: FoiRequest) -> str:
+    return version_etag("request", request.id, request.version)
+
+
+def touch(request: FoiRequest) -> None:
+    request.version += 1
+    request.updated_at = utcnow()
+
+
+def law_of(session: Session, force_id: str, *, loc: ErrorLoc = (*BODY, "force")) -> str:
+    force = session.get(Force, force_id)
+    if force is None:
+        raise RuleViolation(
+            "force-unknown", f"no force with id {force_id!r}; GET /v1/forces lists them", loc=loc
+        )
+    return force.law
+
+
+def check_scope(actor: Actor, force_id: str) -> None:
+    if not actor.may_access(force_id):
+        raise Forbidden(f"the key {actor.name!r} may not write for the force {force_id!r}")
+
+
+def check_questions(numbers: Sequence[str], *, loc: ErrorLoc = BODY) -> None:
+    seen: set[str] = set()
+    for i, number in enumerate(numbers):
+        if number in seen:
+            raise RuleViolation(
+                "question-number-unique",
+                f"question number {number!r} is used twice",
+                loc=(*loc, "questions", i, "number"),
+            )
+        seen.add(number)
+
+
+def check_question_refs(numbers: Sequence[str], known: set[str], *, loc: ErrorLoc) -> None:
+    for i, number in enumerate(numbers):
+        if number not in known:
+            listed = ", ".join(sorted(known)) or "none"
+            raise RuleViolation(
+                "question-unknown",
+                f"question {number!r} is not a question of the request (its questions: {listed})",
+                loc=(*loc, i),
+            )
+
+
+def set_questions(session: Session, request: FoiRequest, questions: Sequence[Any]) -> None:
+    if request.questions:
+        # Old rows go first: the new ones may reuse their (request, number) pairs.
+        request.questions.clear()
+        session.flush()
+    request.questions = [
+        FoiQuestion(position=i, number=q.number, text=q.text)  # type: ignore[call-arg]
+        for i, q in enumerate(questions)
+    ]
+
+
+def set_topics(
+    session: Session, request: FoiRequest, slugs: Sequence[str], *, loc: ErrorLoc
+) -> None:
+    request.topics = load_topics(session, slugs, loc=loc)
+
+
+def load_topics(session: Session, slugs: Sequence[str], *, loc: ErrorLoc) -> list[Topic]:
+    normalised = topics_service.ensure(session, list(slugs), loc=tuple(str(p) for p in loc))
+    found = {t.slug: t for t in session.exec(select(Topic).where(col(Topic.slug).in_(normalised)))}
+    return [found[slug] for slug in normalised]
+
+
+def schedule(request: FoiRequest, law: str, *, loc: ErrorLoc = BODY) -> None:
+    """Compute `due_on` and check `extended_due_on` against it (SPEC §2)."""
+    try:
+        request.due_on = deadlines.due_on(
+            request.received_on, law, clarification_received_on=request.clarification_received_on
+        )
+    except ValueError as exc:
+        raise RuleViolation(
+            "clarification-date", str(exc), loc=(*loc, "clarification_received_on")
+        ) from None
+    extended = request.extended_due_on
+    if extended is None:
+        return
+    latest = deadlines.latest_extension(request.due_on, law)
+    where = (*loc, "extended_due_on")
+    if latest is None:
+        raise RuleViolation(
+            "extension-not-available", f"{law} has no public interest extension", loc=where
+        )
+    if not request.due_on < extended <= latest:
+        raise RuleViolation(
+            "extension-limit",
+            f"an extension runs at most {deadlines.MAX_EXTENSION_WORKING_DAYS} working days past "
+            f"the due date {request.due_on}: after it and no later than {latest}",
+            loc=where,
+        )
+
+
+def first_response_on(request: FoiRequest) -> date | None:
+    return entries.first_initial_response_on(request)  # type: ignore[no-any-return]
+
+
+def is_overdue(request: FoiRequest, on: date) -> bool:
+    if request.status in PAUSED:
+        return False
+    answered = first_response_on(request) is not None
+    return deadlines.is_overdue(answered, request.due_on, request.extended_due_on, on)
+
+
+def response_internal(response: FoiResponse) -> ResponseInternal:
+    return ResponseInternal.model_validate(
+        {
+            **entries._response(response),
+            "id": response.id,
+            "request_id": response.request_id,
+            "created_at": response.created_at,
+            "updated_at": response.updated_at,
+            "version": response.version,
+        }
+    )
+
+
+def _requester(request: FoiRequest) -> Requester | None:
+    fields = {
+        "name": request.requester_name,
+        "email": request.requester_email,
+        "address": request.requester_address,
+        "category": request.requester_category,
+    }
+    return Requester(**fields) if any(fields.values()) else None
+
+
+def _summary_fields(request: FoiRequest, entry_id: int | None, on: date) -> dict[str, Any]:
+    responded_on = first_response_on(request)
+    return {
+        "id": request.id,
+        "force": request.force_id,
+        "reference": request.reference,
+        "aliases": request.aliases,
+        "received_on": request.received_on,
+        "title": request.title,
+        "text": request.text,
+        "topics": sorted(t.slug for t in request.topics),
+        "questions": [{"number": q.number, "text": q.text} for q in request.questions],
+        "requester": _requester(request),
+        "status": request.status,
+        "clarification_received_on": request.clarification_received_on,
+        "due_on": request.due_on,
+        "extended_due_on": request.extended_due_on,
+        "overdue": is_overdue(request, on),
+        "responded_on": responded_on,
+        "responded_within_deadline": deadlines.responded_within_deadline(
+            responded_on, request.due_on, request.extended_due_on
+        ),
+        "entry_id": entry_id,
+        "created_at": request.created_at,
+        "updated_at": request.updated_at,
+        "version": request.version,
+    }
+
+
+def entry_of(session: Session, request_id: int | None) -> DisclosureEntry | None:
+    return session.exec(
+        select(DisclosureEntry).where(DisclosureEntry.request_id == request_id)
+    ).first()
+
+
+def internal(session: Session, request: FoiRequest) -> RequestInternal:
+    entry = entry_of(session, request.id)
+    fields = _summary_fields(request, entry.id if entry else None, today())
+    fields["responses"] = [response_internal(r) for r in request.responses]
+    return RequestInternal.model_validate(fields)
+
+
+def _conflict(existing_id: int | None, force_id: str, reference: str) -> Conflict:
+    url = f"/v1/requests/{existing_id}"
+    return Conflict(
+        f"the force {force_id!r} already has a request with the reference {reference!r}",
+        extra={"existing": url},
+        headers={"Link": f'<{url}>; rel="existing"', "Location": url},
+    )
+
+
+def find(session: Session, force_id: str, reference: str) -> FoiRequest | None:
+    return session.exec(
+        select(FoiRequest).where(
+            FoiRequest.force_id == force_id,
+            FoiRequest.reference_key == entries.reference_key(reference),
+        )
+    ).first()
+
+
+def create_request(session: Session, body: RequestCreate, *, actor: Actor) -> FoiRequest:
+    law = law_of(session, body.force)
+    check_scope(actor, body.force)
+    check_questions([q.number for q in body.questions])
+    existing = find(session, body.force, body.reference)
+    if existing is not None:
+        raise _conflict(existing.id, body.force, body.reference)
+    requester = body.requester or Requester()
+    request = FoiRequest(
+        force_id=body.force,
+        reference=body.reference,
+        reference_key=entries.reference_key(body.reference),
+        aliases=body.aliases,
+        received_on=body.received_on,
+        due_on=deadlines.due_on(body.received_on, law),
+        title=body.title,
+        text=body.text,
+        requester_name=requester.name,
+        requester_email=requester.email,
+        requester_address=requester.address,
+        requester_category=requester.category,
+    )
+    set_questions(session, request, body.questions)
+    set_topics(session, request, body.topics, loc=(*BODY, "topics"))
+    session.add(request)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another writer took the reference between our check and our insert.
+        session.rollback()
+        existing = find(session, body.force, body.reference)
+        if existing is None:
+            raise
+        raise _conflict(existing.id, body.force, body.reference) from None
+    audit.record(
+        session, actor, "request.create", "request", request.id, None, internal(session, request)
+    )
+    session.commit()
+    return request
+
+
+def get_request(session: Session, request_id: int, *, actor: Actor) -> FoiRequest:
+    """A request outside the key's forces is answered as unknown: its existence is private."""
+    request = session.get(FoiRequest, request_id)
+    if request is None or not actor.may_access(request.force_id):
+        raise NotFound(f"no request with id {request_id} for this key")
+    return request
+
+
+def published_entry(
+    session: Session, request: FoiRequest, *, acknowledged: bool
+) -> tuple[DisclosureEntry | None, list[list[str | int]]]:
+    """The live entry a change to the request will update, once the change passes the privacy
+    check; and what the caller acknowledged, for the audit log."""
+    entry = entry_of(session, request.id)
+    if entry is None or entry.withdrawn_at is not None:
+        return None, []
+    return entry, privacy.guard(request, entry.title, acknowledged=acknowledged)
+
+
+def update_request(
+    session: Session,
+    request_id: int,
+    changes: RequestUpdate,
+    *,
+    actor: Actor,
+    if_match: str | None = None,
+    acknowledge_privacy_warning: bool = False,
+) -> FoiRequest:
+    request = get_request(session, request_id, actor=actor)
+    check_if_match(if_match, etag(request))
+    before = internal(session, request)
+    given = changes.model_fields_set
+    law = law_of(session, request.force_id)
+    old_title, old_topics = request.title, [t.slug for t in request.topics]
+    for name in ("status", "title", "text", "aliases"):
+        value = getattr(changes, name)
+        if name in given and value is not None:
+            setattr(request, name, value)
+    for name in ("clarification_received_on", "extended_due_on"):
+        if name in given:
+            setattr(request, name, getattr(changes, name))
+    if "requester" in given:
+        requester = changes.requester or Requester()
+        request.requester_name = requester.name
+        request.requester_email = requester.email
+        request.requester_address = requester.address
+        request.requester_category = requester.category
+    schedule(request, law)
+    if changes.questions is not None:
+        check_questions([q.number for q in changes.questions])
+        numbers = {q.number for q in changes.questions}
+        for r, response in enumerate(request.responses):
+            refs = [*(n for a in response.answers for n in a.questions)]
+            refs += [n for c in response.citations for n in c.questions]
+            check_question_refs(refs, numbers, loc=(*BODY, "questions", "responses", r))
+        set_questions(session, request, changes.questions)
+    if changes.topics is not None:
+        set_topics(session, request, changes.topics, loc=(*BODY, "topics"))
+    touch(request)
+    session.add(request)
+    entry, acknowledged = published_entry(
+        session, request, acknowledged=acknowledge_privacy_warning
+    )
+    after = internal(session, request)
+    audit.record(
+        session,
+        actor,
+        "request.update",
+        "request",
+        request.id,
+        before,
+        after,
+        acknowledged=acknowledged,
+    )
+    if entry is not None:
+        # An entry titled or tagged like its request follows the request's changes.
+        if entry.title == old_title:
+            entry.title = request.title
+        if [t.slug for t in entry.topics] == old_topics:
+            entry.topics = list(request.topics)
+        entries.refresh(session, entry)
+    session.commit()
+    return request
+
+
+def _cursor_key(value: list[Any]) -> tuple[date, int]:
+    try:
+        return date.fromisoformat(value[0]), int(value[1])
+    except (TypeError, ValueError):
+        raise BadRequest("the cursor is not one this API issued") from None
+
+
+def list_requests(
+    session: Session,
+    *,
+    actor: Actor,
+    force: Sequence[str] = (),
+    status: Sequence[str] = (),
+    overdue: bool | None = None,
+    due_before: date | None = None,
+    limit: int,
+    cursor: str | None = None,
+    count: bool = False,
+) -> Page[RequestSummary]:
+    """Requests in the key's scope, the most urgent first (by deadline, then id)."""
+    deadline = func.coalesce(col(FoiRequest.extended_due_on), col(FoiRequest.due_on))
+    query = select(FoiRequest)
+    known = forces.known_ids(session)
+    for value in force:
+        if value not in known:
+            raise BadRequest(f"unknown force {value!r}; GET /v1/forces lists them")
+        check_scope(actor, value)
+    if force:
+        query = query.where(col(FoiRequest.force_id).in_(force))
+    elif not actor.is_admin:
+        query = query.where(col(FoiRequest.force_id).in_(sorted(actor.forces)))
+    for value in status:
+        if value not in set(RequestStatus):
+            raise BadRequest(f"unknown status {value!r}; one of {', '.join(RequestStatus)}")
+    if status:
+        query = query.where(col(FoiRequest.status).in_(status))
+    on = today()
+    if overdue is not None:
+        answered = exists().where(
+            col(FoiResponse.request_id) == FoiRequest.id,
+            col(FoiResponse.kind) == ResponseKind.INITIAL,
+        )
+        late = and_(~answered, deadline < on, col(FoiRequest.status).not_in(PAUSED))
+        query = query.where(late if overdue else ~late)
+    if due_before is not None:
+        query = query.where(deadline < due_before)
+    total = None
+    if count:
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    if cursor is not None:
+        last_deadline, last_id = _cursor_key(decode_cursor(cursor, "requests", 2))
+        query = query.where(
+            or_(
+                deadline > last_deadline,
+                and_(deadline == last_deadline, col(FoiRequest.id) > last_id),
+            )
+        )
+    query = query.options(
+        selectinload(FoiRequest.questions),  # type: ignore[arg-type]
+        selectinload(FoiRequest.topics),  # type: ignore[arg-type]
+        selectinload(FoiRequest.responses),  # type: ignore[arg-type]
+    )
+    rows = list(session.exec(query.order_by(deadline, col(FoiRequest.id)).limit(limit + 1)))
+    page = rows[:limit]
+    entry_ids: dict[int | None, int | None] = dict(
+        session.exec(
+            select(DisclosureEntry.request_id, DisclosureEntry.id).where(
+                col(DisclosureEntry.request_id).in_([r.id for r in page])
+            )
+        ).all()
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        key = last.extended_due_on or last.due_on
+        next_cursor = encode_cursor("requests", [key.isoformat(), last.id])
+    items = [
+        RequestSummary.model_validate(_summary_fields(r, entry_ids.get(r.id), on)) for r in page
+    ]
+    return Page(items=items, next_cursor=next_cursor, total=total)

@@ -1,0 +1,246 @@
+"""Responses and their citations: the consistency rules of SPEC §1."""
+
+from datetime import date
+
+from sqlmodel import Session
+
+from app.audit import service as audit
+from app.caching import check_if_match, version_etag
+from app.db import utcnow
+from app.entries import service as entries
+from app.entries.schemas import ResponseBody
+from app.errors import ErrorLoc, NotFound, RuleViolation
+from app.exemptions import service as exemptions
+from app.foi_requests import service as requests
+from app.foi_responses.schemas import ResponseInternal, ResponseUpdate
+from app.keys.schemas import Actor
+from app.models import (
+    Exemption,
+    FoiAnswer,
+    FoiCitation,
+    FoiRequest,
+    FoiResponse,
+    Law,
+    Outcome,
+    RequestStatus,
+)
+
+BODY: ErrorLoc = ("body",)
+NEEDS_CITATION = (Outcome.REFUSED, Outcome.PARTIALLY_DISCLOSED)
+# A response moves a request still being worked on to `responded`; a closed one stays closed.
+ANSWERABLE = (
+    RequestStatus.RECEIVED,
+    RequestStatus.AWAITING_CLARIFICATION,
+    RequestStatus.IN_PROGRESS,
+    RequestStatus.UNDER_REVIEW,
+)
+
+
+def etag(response: FoiResponse) -> str:
+    return version_etag("response", response.id, response.version)
+
+
+def citable_laws(law: str) -> set[str]:
+    # Scotland's own environmental regulations are out of scope: Police Scotland cites FOISA only.
+    return {Law.FOIA, Law.EIR} if law == Law.FOIA else {law}
+
+
+def check_outcome(body: ResponseBody, *, loc: ErrorLoc) -> None:
+    where = (*loc, "citations")
+    outcome = body.outcome
+    if outcome == Outcome.NEITHER_CONFIRM_NOR_DENY and not any(c.ncnd for c in body.citations):
+        raise RuleViolation(
+            "outcome-citations",
+            "neither_confirm_nor_deny needs at least one citation with ncnd: true",
+            loc=where,
+        )
+    if outcome in NEEDS_CITATION and not body.citations:
+        raise RuleViolation(
+            "outcome-citations", f"{outcome.value} needs at least one citation", loc=where
+        )
+    if outcome == Outcome.DISCLOSED_IN_FULL and body.citations:
+        raise RuleViolation("outcome-citations", "disclosed_in_full cites no exemption", loc=where)
+
+
+def check(
+    body: ResponseBody,
+    *,
+    received_on: date,
+    law: str,
+    questions: set[str],
+    catalogue: dict[str, Exemption],
+    loc: ErrorLoc = BODY,
+) -> None:
+    """Every rule a response must keep against its request and the exemption catalogue."""
+    if body.responded_on < received_on:
+        raise RuleViolation(
+            "response-date",
+            f"a response ({body.responded_on}) cannot precede the request ({received_on})",
+            loc=(*loc, "responded_on"),
+        )
+    for i, answer in enumerate(body.answers):
+        requests.check_question_refs(
+            answer.questions, questions, loc=(*loc, "answers", i, "questions")
+        )
+    laws = citable_laws(law)
+    for i, citation in enumerate(body.citations):
+        where = (*loc, "citations", i)
+        exemption = catalogue.get(citation.exemption)
+        if exemption is None:
+            raise RuleViolation(
+                "exemption-unknown",
+                f"no exemption {citation.exemption!r}; GET /v1/exemptions lists them",
+                loc=(*where, "exemption"),
+            )
+        if exemption.law not in laws:
+            raise RuleViolation(
+                "exemption-law",
+                f"{exemption.id} is a provision of {exemption.law}; a {law} force cites "
+                f"{' or '.join(sorted(laws))}",
+                loc=(*where, "exemption"),
+            )
+        if citation.ncnd and exemption.ncnd_subsection is None:
+            raise RuleViolation(
+                "ncnd-not-available",
+                f"{exemption.id} has no neither-confirm-nor-deny provision",
+                loc=(*where, "ncnd"),
+            )
+        requests.check_question_refs(citation.questions, questions, loc=(*where, "questions"))
+    check_outcome(body, loc=loc)
+
+
+def fill(response: FoiResponse, body: ResponseBody) -> None:
+    response.kind = body.kind
+    response.responded_on = body.responded_on
+    response.outcome = body.outcome
+    response.text = body.text
+    response.signatory_name = body.signatory.name if body.signatory else None
+    response.signatory_role = body.signatory.role if body.signatory else None
+    response.answers = [
+        FoiAnswer(position=i, questions=a.questions, text=a.text)  # type: ignore[call-arg]
+        for i, a in enumerate(body.answers)
+    ]
+    response.citations = [
+        FoiCitation(  # type: ignore[call-arg]
+            position=i,
+            exemption_id=c.exemption,
+            provision=c.provision,
+            ncnd=c.ncnd,
+            questions=c.questions,
+            public_interest=c.public_interest.model_dump(by_alias=True)
+            if c.public_interest
+            else None,
+            harm=c.harm,
+        )
+        for i, c in enumerate(body.citations)
+    ]
+
+
+def body_of(response: FoiResponse) -> ResponseBody:
+    return ResponseBody.model_validate(entries._response(response))
+
+
+def _check_against(session: Session, body: ResponseBody, request: FoiRequest) -> None:
+    check(
+        body,
+        received_on=request.received_on,
+        law=requests.law_of(session, request.force_id),
+        questions={q.number for q in request.questions},
+        catalogue=exemptions.catalogue(session),
+    )
+
+
+def _save(
+    session: Session,
+    request: FoiRequest,
+    response: FoiResponse,
+    *,
+    actor: Actor,
+    action: str,
+    before: ResponseInternal | None,
+    acknowledge: bool,
+) -> None:
+    """Write a new or corrected response, audit it, and bring its published entry up to date."""
+    requests.touch(request)
+    session.add_all([response, request])
+    session.flush()
+    entry, acknowledged = requests.published_entry(session, request, acknowledged=acknowledge)
+    after = requests.response_internal(response)
+    audit.record(
+        session, actor, action, "response", response.id, before, after, acknowledged=acknowledged
+    )
+    if entry is not None:
+        entries.refresh(session, entry)
+    session.commit()
+
+
+def add(
+    session: Session,
+    request_id: int,
+    body: ResponseBody,
+    *,
+    actor: Actor,
+    acknowledge_privacy_warning: bool = False,
+) -> FoiResponse:
+    """Answer a request (initial response or internal review); its entry, if published,
+    shows the new response and takes its outcome."""
+    request = requests.get_request(session, request_id, actor=actor)
+    _check_against(session, body, request)
+    response = FoiResponse(request_id=request_id)  # type: ignore[call-arg]
+    fill(response, body)
+    request.responses.append(response)
+    if request.status in ANSWERABLE:
+        request.status = RequestStatus.RESPONDED
+    _save(
+        session,
+        request,
+        response,
+        actor=actor,
+        action="response.create",
+        before=None,
+        acknowledge=acknowledge_privacy_warning,
+    )
+    return response
+
+
+def get_response(session: Session, response_id: int, *, actor: Actor) -> FoiResponse:
+    response = session.get(FoiResponse, response_id)
+    if response is None:
+        raise NotFound(f"no response with id {response_id} for this key")
+    requests.get_request(session, response.request_id, actor=actor)
+    return response
+
+
+def correct(
+    session: Session,
+    response_id: int,
+    changes: ResponseUpdate,
+    *,
+    actor: Actor,
+    if_match: str | None = None,
+    acknowledge_privacy_warning: bool = False,
+) -> FoiResponse:
+    """Correct a response: the fields given replace its own, and every rule is checked again."""
+    response = get_response(session, response_id, actor=actor)
+    check_if_match(if_match, etag(response))
+    before = requests.response_internal(response)
+    merged = body_of(response).model_dump(by_alias=True)
+    merged.update(changes.model_dump(by_alias=True, exclude_unset=True, exclude_none=True))
+    if "signatory" in changes.model_fields_set and changes.signatory is None:
+        merged["signatory"] = None
+    body = ResponseBody.model_validate(merged)
+    request = requests.get_request(session, response.request_id, actor=actor)
+    _check_against(session, body, request)
+    fill(response, body)
+    response.version += 1
+    response.updated_at = utcnow()
+    _save(
+        session,
+        request,
+        response,
+        actor=actor,
+        action="response.update",
+        before=before,
+        acknowledge=acknowledge_privacy_warning,
+    )
+    return response
