@@ -4,6 +4,8 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from app import problems
 from app.audit.router import router as audit_router
+from app.disclosure_log.router import references_router
+from app.disclosure_log.router import router as disclosure_log_router
 from app.exemptions.router import router as exemptions_router
 from app.foi_requests.router import router as requests_router
 from app.foi_responses.router import router as responses_router
@@ -30,6 +32,8 @@ def create_app() -> FastAPI:
         max_age=86400,
     )
     for router in (health_router, forces_router, exemptions_router, topics_router):
+        app.include_router(router)
+    for router in (disclosure_log_router, references_router):
         app.include_router(router)
     for router in (requests_router, responses_router):
         app.include_router(router)

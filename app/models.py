@@ -100,9 +100,10 @@ class RequestTopic(SQLModel, table=True):
 
 class EntryTopic(SQLModel, table=True):
     __tablename__ = "entry_topic"
+    __table_args__ = (Index("ix_entry_topic_topic_entry", "topic_slug", "entry_id"),)
 
     entry_id: int = Field(foreign_key="disclosure_entry.id", primary_key=True, ondelete="CASCADE")
-    topic_slug: str = Field(foreign_key="topic.slug", primary_key=True, index=True)
+    topic_slug: str = Field(foreign_key="topic.slug", primary_key=True)
 
 
 class FoiRequest(SQLModel, table=True):
@@ -208,6 +209,8 @@ class DisclosureEntry(SQLModel, table=True):
         Index("ix_disclosure_entry_published", "published_at", "id"),
         Index("ix_disclosure_entry_force_published", "force_id", "published_at", "id"),
         Index("ix_disclosure_entry_received", "received_on", "id"),
+        Index("ix_disclosure_entry_force_received", "force_id", "received_on", "id"),
+        Index("ix_disclosure_entry_outcome_published", "outcome", "published_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -222,7 +225,7 @@ class DisclosureEntry(SQLModel, table=True):
     due_on: date
     responded_on: date | None = None
     responded_within_deadline: bool | None = None
-    outcome: str | None = Field(default=None, max_length=32, index=True)
+    outcome: str | None = Field(default=None, max_length=32)
     # Visible to the public once published_at has passed, unless withdrawn.
     published_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     # Set when the change feed has announced the publication (scheduled entries wait).
@@ -240,16 +243,20 @@ class DisclosureEntry(SQLModel, table=True):
 
 class EntryExemption(SQLModel, table=True):
     __tablename__ = "entry_exemption"
+    __table_args__ = (Index("ix_entry_exemption_exemption_entry", "exemption_id", "entry_id"),)
 
     entry_id: int = Field(foreign_key="disclosure_entry.id", primary_key=True, ondelete="CASCADE")
-    exemption_id: str = Field(foreign_key="exemption.id", primary_key=True, index=True)
+    exemption_id: str = Field(foreign_key="exemption.id", primary_key=True)
 
 
 class EntryReference(SQLModel, table=True):
     """Every reference an entry answers to (its own and its aliases), normalised for lookup."""
 
     __tablename__ = "entry_reference"
-    __table_args__ = (Index("ix_entry_reference_lookup", "force_id", "reference_key"),)
+    __table_args__ = (
+        Index("ix_entry_reference_lookup", "force_id", "reference_key"),
+        Index("ix_entry_reference_key_entry", "reference_key", "entry_id"),
+    )
 
     entry_id: int = Field(foreign_key="disclosure_entry.id", primary_key=True, ondelete="CASCADE")
     reference_key: str = Field(primary_key=True, max_length=100)

@@ -51,3 +51,17 @@ def next_link(request: Request, next_cursor: str | None) -> dict[str, str]:
     params.append(("cursor", next_cursor))
     url = request.url.replace(query=urlencode(params))
     return {"Link": f'<{url}>; rel="next"'}
+
+
+def page_body(items: list[str], next_cursor: str | None, total: int | None = None) -> bytes:
+    """The page envelope around items that are already JSON (pre-serialised documents), so a
+    page is assembled without parsing and re-encoding each item."""
+    tail = b"" if total is None else b',"total":' + str(total).encode()
+    return (
+        b'{"items":['
+        + ",".join(items).encode()
+        + b'],"next_cursor":'
+        + orjson.dumps(next_cursor)
+        + tail
+        + b"}"
+    )

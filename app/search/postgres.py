@@ -1,0 +1,84 @@
+"""PostgreSQL: the generated `disclosure_entry.search_vector` (english configuration) with its
+GIN index, ranked by ts_rank. Each phrase goes through phraseto_tsquery, which only tokenises."""
+
+import re
+from functools import reduce
+from typing import Any
+
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    Subquery,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
+from sqlmodel import Session, col
+
+from app.models import DisclosureEntry
+from app.search.query import MARK_END, MARK_START, SearchQuery, mark
+
+_VECTOR: ColumnClause[Any] = literal_column("disclosure_entry.search_vector")
+_CONFIG: ColumnClause[Any] = literal_column("'english'::regconfig")
+# Same limit as the generated column (0002 migration): highlight what was indexed.
+INDEXED_CHARS = 250_000
+_SEPARATORS = re.compile(r"[\W_]+")
+HEADLINE_OPTIONS = (
+    f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=10, "
+    'MaxFragments=2, FragmentDelimiter=" … "'
+)
+
+
+def _phrase(text: str) -> ColumnElement[str]:
+    forms = [text]
+    # PostgreSQL's parser keeps `FOI2018/02892` and `facial-recognition` whole as well as in
+    # parts; ask for either form, so `facial-recognition` also finds `facial recognition`.
+    split = " ".join(_SEPARATORS.split(text)).strip()
+    if split != text:
+        forms.append(split)
+    queries = [
+        func.phraseto_tsquery(_CONFIG, bindparam("search_phrase", form, unique=True))
+        for form in forms
+    ]
+    return reduce(func.tsquery_or, queries)
+
+
+def _any(phrases: tuple[str, ...]) -> ColumnElement[str]:
+    return reduce(func.tsquery_or, map(_phrase, phrases))
+
+
+def _tsquery(query: SearchQuery) -> tuple[ColumnElement[str], ColumnElement[bool]]:
+    """The tsquery, and whether it holds a word to look for: stop words alone (`the`) make an
+    empty query, and `the -police` must not become `!police`, which matches nearly everything."""
+    positive = reduce(func.tsquery_and, map(_any, query.groups))
+    searchable = func.numnode(positive) > 0
+    if not query.excluded:
+        return positive, searchable
+    return func.tsquery_and(positive, func.tsquery_not(_any(query.excluded))), searchable
+
+
+class TsvectorSearch:
+    def matches(self, query: SearchQuery) -> ColumnElement[bool]:
+        tsquery, searchable = _tsquery(query)
+        return searchable & _VECTOR.op("@@")(tsquery)
+
+    def scored(self, query: SearchQuery) -> Subquery:
+        tsquery, searchable = _tsquery(query)
+        return (
+            select(
+                col(DisclosureEntry.id).label("entry_id"),
+                (-func.ts_rank(_VECTOR, tsquery, 1)).label("score"),
+            )
+            .where(searchable, _VECTOR.op("@@")(tsquery))
+            .subquery("search_hits")
+        )
+
+    def highlights(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, str]:
+        tsquery, _ = _tsquery(query)
+        text = func.left(col(DisclosureEntry.search_text), INDEXED_CHARS)
+        headline = func.ts_headline(_CONFIG, text, tsquery, HEADLINE_OPTIONS)
+        rows = session.execute(
+            select(col(DisclosureEntry.id), headline).where(col(DisclosureEntry.id).in_(ids))
+        )
+        return {entry_id: mark(excerpt or "") for entry_id, excerpt in rows}

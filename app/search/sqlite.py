@@ -1,0 +1,60 @@
+"""FTS5: the `search_entry` table (porter stemmer over unicode61), ranked by bm25()."""
+
+from typing import Any
+
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    Subquery,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+)
+from sqlmodel import Session, col
+
+from app.models import DisclosureEntry
+from app.search.query import MARK_END, MARK_START, SearchQuery, mark
+
+_fts = table("search_entry", column("rowid"))
+_FTS: ColumnClause[Any] = literal_column("search_entry")
+SNIPPET_TOKENS = 24
+
+
+def _phrase(text: str) -> str:
+    # A double-quoted FTS5 string is always one phrase: its content is only ever tokenised.
+    return '"' + text.replace('"', '""') + '"'
+
+
+def match_expression(query: SearchQuery) -> str:
+    positive = " AND ".join(
+        "(" + " OR ".join(_phrase(p) for p in group) + ")" for group in query.groups
+    )
+    if not query.excluded:
+        return positive
+    return f"({positive}) NOT ({' OR '.join(_phrase(p) for p in query.excluded)})"
+
+
+def _matching(query: SearchQuery) -> ColumnElement[bool]:
+    return _FTS.op("MATCH")(bindparam("search_match", match_expression(query), unique=True))
+
+
+class Fts5Search:
+    def matches(self, query: SearchQuery) -> ColumnElement[bool]:
+        return col(DisclosureEntry.id).in_(select(_fts.c.rowid).where(_matching(query)))
+
+    def scored(self, query: SearchQuery) -> Subquery:
+        return (
+            select(_fts.c.rowid.label("entry_id"), func.bm25(_FTS).label("score"))
+            .where(_matching(query))
+            .subquery("search_hits")
+        )
+
+    def highlights(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, str]:
+        snippet = func.snippet(_FTS, 0, MARK_START, MARK_END, "…", SNIPPET_TOKENS)
+        rows = session.execute(
+            select(_fts.c.rowid, snippet).where(_matching(query), _fts.c.rowid.in_(ids))
+        )
+        return {entry_id: mark(excerpt or "") for entry_id, excerpt in rows}
