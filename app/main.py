@@ -11,6 +11,7 @@ from app.foi_requests.router import router as requests_router
 from app.foi_responses.router import router as responses_router
 from app.forces.router import router as forces_router
 from app.health.router import router as health_router
+from app.publishing.router import router as publishing_router
 from app.topics.router import router as topics_router
 
 DESCRIPTION = """The Freedom of Information disclosure logs of UK police forces.
@@ -35,7 +36,7 @@ def create_app() -> FastAPI:
         app.include_router(router)
     for router in (disclosure_log_router, references_router):
         app.include_router(router)
-    for router in (requests_router, responses_router):
+    for router in (requests_router, responses_router, publishing_router):
         app.include_router(router)
     app.include_router(audit_router)
     return app

@@ -2,11 +2,14 @@
 
 from typing import Any
 
+import orjson
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from app.db import new_session, utcnow
 from app.keys import service as keys
-from app.models import Role
+from app.models import DisclosureEntry, EntryChange, Role
+from app.visibility import public_entries
 
 REQUESTER = {
     "name": "Jane Marlow",
@@ -147,3 +150,30 @@ def publish(client: TestClient, key: str, request_id: int, **changes: Any) -> di
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+# Readers below open a read session of their own: the `session` fixture is a write session and
+# on SQLite would hold the write lock the API calls under test wait for.
+
+
+def stored_entry(entry_id: int) -> DisclosureEntry:
+    with new_session() as session:
+        entry = session.get(DisclosureEntry, entry_id)
+    assert entry is not None
+    return entry
+
+
+def stored_document(entry_id: int) -> dict[str, Any]:
+    result: dict[str, Any] = orjson.loads(stored_entry(entry_id).document)
+    return result
+
+
+def change_feed() -> list[tuple[int, str]]:
+    with new_session() as session:
+        rows = session.exec(select(EntryChange).order_by(col(EntryChange.seq)))
+        return [(change.entry_id, change.kind) for change in rows]
+
+
+def visible_entry_ids() -> list[int | None]:
+    with new_session() as session:
+        return list(session.exec(select(DisclosureEntry.id).where(public_entries(utcnow()))))

@@ -1,0 +1,154 @@
+"""Publishing a request as a disclosure-log entry, changing the entry and withdrawing it."""
+
+from typing import Any
+
+import orjson
+from sqlmodel import Session
+
+from app.audit import service as audit
+from app.caching import check_if_match, version_etag
+from app.changes import service as changes
+from app.db import utcnow
+from app.entries import service as entries
+from app.errors import Conflict, Gone, NotFound, RuleViolation
+from app.foi_requests import service as requests
+from app.keys.schemas import Actor
+from app.models import ChangeKind, DisclosureEntry
+from app.publishing import privacy
+from app.publishing.schemas import EntryUpdate, Publish
+
+BODY = ("body",)
+
+
+def etag(entry: DisclosureEntry) -> str:
+    return version_etag("entry", entry.id, entry.version)
+
+
+def snapshot(entry: DisclosureEntry) -> dict[str, Any]:
+    """The entry as the audit log keeps it: the public document plus its withdrawal."""
+    state: dict[str, Any] = orjson.loads(entry.document)
+    state["withdrawn_at"] = entry.withdrawn_at.isoformat() if entry.withdrawn_at else None
+    state["withdrawal_reason"] = entry.withdrawal_reason
+    return state
+
+
+def publish(session: Session, body: Publish, *, actor: Actor) -> DisclosureEntry:
+    request = requests.get_request(session, body.request_id, actor=actor)
+    existing = requests.entry_of(session, request.id)
+    if existing is not None:
+        url = f"/v1/disclosure-log/{existing.id}"
+        raise Conflict(
+            f"request {request.id} is published already as entry {existing.id}",
+            extra={"existing": url},
+            headers={"Link": f'<{url}>; rel="existing"', "Location": url},
+        )
+    if not request.responses:
+        raise RuleViolation(
+            "publish-unanswered",
+            "a request is published with its response: add one first",
+            loc=(*BODY, "request_id"),
+        )
+    title = body.title or request.title
+    acknowledged = privacy.guard(request, title, acknowledged=body.acknowledge_privacy_warning)
+    topics = list(request.topics)
+    if body.topics is not None:
+        topics = requests.load_topics(session, body.topics, loc=(*BODY, "topics"))
+    entry = entries.create(
+        session,
+        request,
+        law=requests.law_of(session, request.force_id),
+        title=title,
+        topics=topics,
+        published_at=body.publish_at or utcnow(),
+    )
+    # The entry's id exists only once `create` has run, so this row follows the change record.
+    audit.record(
+        session,
+        actor,
+        "entry.publish",
+        "entry",
+        entry.id,
+        None,
+        snapshot(entry),
+        acknowledged=acknowledged,
+    )
+    session.commit()
+    return entry
+
+
+def get_entry(session: Session, entry_id: int, *, actor: Actor) -> DisclosureEntry:
+    entry = session.get(DisclosureEntry, entry_id)
+    if entry is None or not actor.may_access(entry.force_id):
+        raise NotFound(f"no entry with id {entry_id} for this key")
+    return entry
+
+
+def _live(
+    session: Session, entry_id: int, *, actor: Actor, if_match: str | None
+) -> DisclosureEntry:
+    entry = get_entry(session, entry_id, actor=actor)
+    if entry.withdrawn_at is not None:
+        raise Gone(
+            f"entry {entry_id} was withdrawn",
+            extra={"tombstone": entries.tombstone(entry).model_dump(mode="json")},
+        )
+    check_if_match(if_match, etag(entry))
+    return entry
+
+
+def _labels(entry: DisclosureEntry) -> dict[str, Any]:
+    return {"title": entry.title, "topics": [t.slug for t in entry.topics]}
+
+
+def update(
+    session: Session,
+    entry_id: int,
+    changes_: EntryUpdate,
+    *,
+    actor: Actor,
+    if_match: str | None = None,
+) -> DisclosureEntry:
+    """Change an entry's title or topics; the request keeps its own."""
+    entry = _live(session, entry_id, actor=actor, if_match=if_match)
+    before = _labels(entry)
+    acknowledged: list[list[str | int]] = []
+    if changes_.title is not None:
+        acknowledged = privacy.guard(
+            entry.request, changes_.title, acknowledged=changes_.acknowledge_privacy_warning
+        )
+        entry.title = changes_.title
+    if changes_.topics is not None:
+        entry.topics = requests.load_topics(session, changes_.topics, loc=(*BODY, "topics"))
+    # Audited before `refresh`, which records the change last.
+    audit.record(
+        session,
+        actor,
+        "entry.update",
+        "entry",
+        entry.id,
+        before,
+        _labels(entry),
+        acknowledged=acknowledged,
+    )
+    entries.refresh(session, entry)
+    session.commit()
+    return entry
+
+
+def withdraw(
+    session: Session, entry_id: int, *, reason: str, actor: Actor, if_match: str | None = None
+) -> DisclosureEntry:
+    """Take an entry out of the public log; it answers 410 with a tombstone from now on."""
+    entry = _live(session, entry_id, actor=actor, if_match=if_match)
+    before = snapshot(entry)
+    now = utcnow()
+    entry.withdrawn_at = now
+    entry.withdrawal_reason = reason
+    entry.updated_at = now
+    entry.version += 1
+    session.add(entry)
+    audit.record(session, actor, "entry.withdraw", "entry", entry.id, before, snapshot(entry))
+    if entry.announced_at is not None:
+        changes.record(session, [entry.id], ChangeKind.WITHDRAWN)  # type: ignore[list-item]
+    session.commit()
+    return entry

@@ -1,0 +1,152 @@
+from typing import Any
+
+import pytest
+from factories import (
+    REQUESTER,
+    add_response,
+    auth,
+    create_request,
+    hertfordshire_response_body,
+    make_key,
+    stored_document,
+    stored_entry,
+)
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from app.db import new_session
+from app.entries.schemas import EntryDocument, Tombstone
+from app.foi_requests.schemas import RequestInternal, RequestSummary
+from app.models import AuditEvent
+
+PRIVATE_FIELDS = {"requester", "requester_name", "requester_email", "requester_address"}
+
+
+@pytest.fixture
+def admin(session: Session) -> str:
+    return make_key(session)
+
+
+def fields(model: type[BaseModel]) -> set[str]:
+    names = set(model.model_fields)
+    for field in model.model_fields.values():
+        annotation = field.annotation
+        for inner in getattr(annotation, "__args__", (annotation,)):
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                names |= fields(inner)
+    return names
+
+
+def test_only_internal_schemas_carry_the_requester() -> None:
+    for public in (EntryDocument, Tombstone):
+        assert not fields(public) & PRIVATE_FIELDS
+    for internal in (RequestInternal, RequestSummary):
+        assert "requester" in fields(internal)
+
+
+def publish_call(client: TestClient, key: str, request_id: int, **body: Any) -> Any:
+    return client.post(
+        "/v1/disclosure-log", json={"request_id": request_id, **body}, headers=auth(key)
+    )
+
+
+def test_publishing_text_that_names_the_requester_is_refused(
+    client: TestClient, admin: str
+) -> None:
+    request = create_request(
+        client,
+        admin,
+        text="Dear Sir, I am JANE   marlow, writing about facial recognition.",
+        questions=[
+            {"number": "1", "text": "Is there a database?"},
+            {"number": "2", "text": "Reply to Jane.Marlow@Example.org please"},
+        ],
+    )
+    add_response(
+        client,
+        admin,
+        request["id"],
+        citations=[],
+        outcome="not_held",
+        answers=[{"questions": ["1"], "text": "Dear Ms Jane Marlow, no information is held."}],
+    )
+    refused = publish_call(client, admin, request["id"], title="For jane marlow")
+    assert refused.status_code == 422
+    body = refused.json()
+    assert body["rule"] == "privacy-requester-named"
+    assert [error["loc"] for error in body["errors"]] == [
+        ["title"],
+        ["request", "text"],
+        ["request", "questions", 1, "text"],
+        ["responses", 0, "answers", 0, "text"],
+    ]
+    assert "request.questions.1.text" in body["detail"]
+    assert (
+        client.get(f"/v1/requests/{request['id']}", headers=auth(admin)).json()["entry_id"] is None
+    )
+
+
+def test_an_acknowledged_warning_publishes_and_is_audited(client: TestClient, admin: str) -> None:
+    request = create_request(client, admin, text="From Jane Marlow")
+    add_response(client, admin, request["id"])
+    response = publish_call(client, admin, request["id"], acknowledge_privacy_warning=True)
+    assert response.status_code == 201
+    with new_session() as session:
+        event = session.exec(
+            select(AuditEvent).where(col(AuditEvent.action) == "entry.publish")
+        ).one()
+    assert event.after is not None
+    assert event.after["privacy_warning_acknowledged"] == [["request", "text"]]
+
+
+def test_names_match_whole_words_only(client: TestClient, admin: str) -> None:
+    request = create_request(
+        client,
+        admin,
+        requester={"name": "Ann Lee", "email": None},
+        text="The annual report by Ann Leeson; planned leeway.",
+    )
+    add_response(client, admin, request["id"])
+    assert publish_call(client, admin, request["id"]).status_code == 201
+
+
+def test_text_added_after_publishing_is_checked_too(client: TestClient, admin: str) -> None:
+    request = create_request(client, admin)
+    response = add_response(client, admin, request["id"])
+    entry = publish_call(client, admin, request["id"]).json()
+    review = hertfordshire_response_body(
+        kind="internal_review", text=f"Review for {REQUESTER['email']}"
+    )
+    url = f"/v1/requests/{request['id']}/responses"
+    refused = client.post(url, json=review, headers=auth(admin))
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["loc"] == ["responses", 1, "text"]
+    assert len(stored_document(entry["id"])["responses"]) == 1
+    renamed = client.patch(
+        f"/v1/disclosure-log/{entry['id']}",
+        json={"title": "Jane Marlow's request"},
+        headers=auth(admin),
+    )
+    assert renamed.json()["rule"] == "privacy-requester-named"
+    patched = client.patch(
+        f"/v1/requests/{request['id']}", json={"text": "jane marlow asks"}, headers=auth(admin)
+    )
+    assert patched.json()["errors"][0]["loc"] == ["request", "text"]
+    corrected = client.patch(
+        f"/v1/responses/{response['id']}", json={"text": "Jane Marlow"}, headers=auth(admin)
+    )
+    assert corrected.status_code == 422
+    accepted = client.post(
+        url, params={"acknowledge_privacy_warning": "true"}, json=review, headers=auth(admin)
+    )
+    assert accepted.status_code == 201
+    assert stored_entry(entry["id"]).version == 2
+
+
+def test_an_unpublished_request_may_name_its_requester(client: TestClient, admin: str) -> None:
+    request = create_request(client, admin)
+    response = client.patch(
+        f"/v1/requests/{request['id']}", json={"text": "From Jane Marlow"}, headers=auth(admin)
+    )
+    assert response.status_code == 200
