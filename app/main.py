@@ -11,6 +11,8 @@ from app.foi_requests.router import router as requests_router
 from app.foi_responses.router import router as responses_router
 from app.forces.router import router as forces_router
 from app.health.router import router as health_router
+from app.imports.router import router as import_router
+from app.limits import BodyLimitMiddleware
 from app.publishing.router import router as publishing_router
 from app.topics.router import router as topics_router
 
@@ -24,6 +26,7 @@ def create_app() -> FastAPI:
     app = FastAPI(title="foilog", version="1.0.0", description=DESCRIPTION)
     problems.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -36,7 +39,7 @@ def create_app() -> FastAPI:
         app.include_router(router)
     for router in (disclosure_log_router, references_router):
         app.include_router(router)
-    for router in (requests_router, responses_router, publishing_router):
+    for router in (requests_router, responses_router, publishing_router, import_router):
         app.include_router(router)
     app.include_router(audit_router)
     return app

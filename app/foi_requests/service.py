@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, func, or_
@@ -115,9 +115,10 @@ def set_topics(
 
 
 def load_topics(session: Session, slugs: Sequence[str], *, loc: ErrorLoc) -> list[Topic]:
-    normalised = topics_service.ensure(session, list(slugs), loc=tuple(str(p) for p in loc))
-    found = {t.slug: t for t in session.exec(select(Topic).where(col(Topic.slug).in_(normalised)))}
-    return [found[slug] for slug in normalised]
+    # `ensure` types its loc as strings; a line number (an int) passes through unchanged.
+    normalised = topics_service.ensure(session, list(slugs), loc=cast(tuple[str, ...], loc))
+    query = select(Topic).where(col(Topic.slug).in_(normalised)).order_by(col(Topic.slug))
+    return list(session.exec(query))
 
 
 def schedule(request: FoiRequest, law: str, *, loc: ErrorLoc = BODY) -> None:

@@ -50,7 +50,7 @@ def publish(session: Session, body: Publish, *, actor: Actor) -> DisclosureEntry
         )
     title = body.title or request.title
     acknowledged = privacy.guard(request, title, acknowledged=body.acknowledge_privacy_warning)
-    topics = list(request.topics)
+    topics = sorted(request.topics, key=lambda topic: topic.slug)
     if body.topics is not None:
         topics = requests.load_topics(session, body.topics, loc=(*BODY, "topics"))
     entry = entries.create(

@@ -1,0 +1,45 @@
+from datetime import date
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from app.entries.schemas import (
+    MAX_ITEMS,
+    Reference,
+    RequestPart,
+    ResponseBody,
+    Strict,
+    Title,
+    TopicSlug,
+)
+from app.foi_requests.schemas import MAX_ALIASES, MAX_TOPICS, ForceId
+from app.models import Law
+
+
+class ImportDocument(Strict):
+    """An entry document (SPEC §7) as import reads it. Output-only fields are accepted so an
+    export imports unchanged, but derived again here; `law` is checked against the force."""
+
+    force: ForceId
+    reference: Reference
+    aliases: list[Reference] = Field(default_factory=list, max_length=MAX_ALIASES)
+    title: Title
+    topics: list[TopicSlug] = Field(default_factory=list, max_length=MAX_TOPICS)
+    received_on: date
+    published_at: AwareDatetime | None = None
+    request: RequestPart = Field(default_factory=RequestPart)
+    responses: list[ResponseBody] = Field(default_factory=list, max_length=MAX_ITEMS)
+    law: Law | None = None
+    id: Any = None
+    due_on: Any = None
+    responded_on: Any = None
+    responded_within_deadline: Any = None
+    outcome: Any = None
+    exemptions: Any = None
+    updated_at: Any = None
+    status: Any = None
+
+
+class ImportResult(BaseModel):
+    created: int = 0
+    updated: int = 0

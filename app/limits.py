@@ -1,0 +1,92 @@
+"""Request body limits, enforced on the bytes that actually arrive (Content-Length may lie or be
+absent with chunked encoding). Past the limit the request ends in 413 problem+json."""
+
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.config import get_settings
+from app.errors import PROBLEM_JSON, PayloadTooLarge, problem_body
+
+IMPORT_PATH = "/v1/import"
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        settings = get_settings()
+        is_import = scope["path"].rstrip("/") == IMPORT_PATH
+        limit = settings.max_import_bytes if is_import else settings.max_body_bytes
+        what = "an import" if is_import else "a request body"
+        detail = f"{what} may hold at most {limit} bytes"
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await _reject(send, detail)
+            return
+        received = 0
+        exceeded = False
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True
+                    # Ends the read wherever the app is; the answer is replaced below.
+                    raise PayloadTooLarge(detail)
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if exceeded:
+                # Whatever the app made of the broken read (a 400, a 500) becomes the 413.
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await _reject(send, detail)
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except PayloadTooLarge:
+            if not started:
+                await _reject(send, detail)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _reject(send: Send, detail: str) -> None:
+    body: dict[str, Any] = problem_body(
+        413, detail, slug=PayloadTooLarge.slug, title=PayloadTooLarge.title
+    )
+    content = orjson.dumps(body)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(content)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": content})

@@ -1,0 +1,240 @@
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import pytest
+from factories import (
+    auth,
+    change_feed,
+    hertfordshire_request_body,
+    hertfordshire_response_body,
+    make_key,
+    stored_document,
+    visible_entry_ids,
+)
+from fastapi.testclient import TestClient
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.db import new_session
+from app.errors import Forbidden, InvalidInput, PayloadTooLarge, RuleViolation
+from app.imports.service import import_entries, lines_of
+from app.keys.schemas import Actor
+from app.models import AuditEvent, DisclosureEntry, FoiRequest, FoiResponse, Role, Topic
+
+PROBLEM = "application/problem+json"
+SYSTEM = Actor.system("test")
+
+
+@pytest.fixture
+def admin(session: Session) -> str:
+    return make_key(session)
+
+
+def entry_document(**changes: Any) -> dict[str, Any]:
+    request = hertfordshire_request_body()
+    document: dict[str, Any] = {
+        "force": request["force"],
+        "law": "FOIA",
+        "reference": request["reference"],
+        "aliases": ["HC/2018/2892"],
+        "title": request["title"],
+        "topics": request["topics"],
+        "received_on": request["received_on"],
+        "published_at": "2018-06-27T09:00:00Z",
+        "request": {"text": request["text"], "questions": request["questions"]},
+        "responses": [hertfordshire_response_body()],
+        # Output-only fields: derived again on import, whatever they say.
+        "id": 12345,
+        "due_on": "2001-01-01",
+        "responded_on": "2001-01-01",
+        "responded_within_deadline": False,
+        "outcome": "disclosed_in_full",
+        "exemptions": ["foia-s21"],
+        "updated_at": "2001-01-01T00:00:00Z",
+        "status": "published",
+    }
+    document.update(changes)
+    return document
+
+
+def ndjson(*documents: dict[str, Any]) -> bytes:
+    return b"\n".join(orjson.dumps(d) for d in documents) + b"\n"
+
+
+def post(client: TestClient, key: str, body: bytes | Iterator[bytes]) -> Any:
+    headers = {**auth(key), "Content-Type": "application/x-ndjson"}
+    return client.post("/v1/import", content=body, headers=headers)
+
+
+def counts() -> tuple[int, int, int, int]:
+    with new_session() as session:
+        return tuple(  # type: ignore[return-value]
+            session.exec(select(func.count()).select_from(model)).one()
+            for model in (FoiRequest, FoiResponse, DisclosureEntry, Topic)
+        )
+
+
+def test_import_creates_published_entries(client: TestClient, admin: str) -> None:
+    met = entry_document(
+        force="metropolitan",
+        reference="01.FOI.22.022487",
+        aliases=[],
+        published_at=None,
+        responses=[
+            hertfordshire_response_body(
+                outcome="refused",
+                answers=[],
+                citations=[{"exemption": "foia-s22", "provision": "22(1)"}],
+            )
+        ],
+    )
+    response = post(client, admin, ndjson(entry_document(), met))
+    assert response.status_code == 200, response.text
+    assert response.json() == {"created": 2, "updated": 0}
+    first, second = sorted(visible_entry_ids())  # type: ignore[type-var]
+    assert first is not None
+    assert second is not None
+    herts = stored_document(first)
+    assert herts["published_at"] == "2018-06-27T09:00:00Z"
+    assert herts["due_on"] == "2018-06-26"
+    assert herts["responded_on"] == "2018-06-26"
+    assert herts["responded_within_deadline"] is True
+    assert herts["outcome"] == "neither_confirm_nor_deny"
+    assert herts["exemptions"] == ["foia-s24", "foia-s31"]
+    assert herts["id"] == first
+    assert herts["aliases"] == ["HC/2018/2892"]
+    assert herts["topics"] == ["biometrics", "facial-recognition"]
+    assert stored_document(second)["published_at"] > "2026"
+    assert stored_document(second)["exemptions"] == ["foia-s22"]
+    assert change_feed() == [(first, "published"), (second, "published")]
+    with new_session() as session:
+        request = session.exec(select(FoiRequest).where(FoiRequest.id == 1)).one()
+        assert request.requester_name is None
+        assert request.status == "responded"
+
+
+def test_import_upserts_by_force_and_reference(client: TestClient, admin: str) -> None:
+    post(client, admin, ndjson(entry_document()))
+    review = hertfordshire_response_body(kind="internal_review", responded_on="2018-08-01")
+    changed = entry_document(
+        reference="foi2018/02892",
+        title="Facial recognition",
+        responses=[hertfordshire_response_body(), review],
+    )
+    response = post(client, admin, ndjson(changed))
+    assert response.json() == {"created": 0, "updated": 1}
+    document = stored_document(1)
+    assert document["title"] == "Facial recognition"
+    assert [r["kind"] for r in document["responses"]] == ["initial", "internal_review"]
+    assert counts()[:3] == (1, 2, 1)
+    assert change_feed() == [(1, "published"), (1, "updated")]
+
+
+def test_an_export_imports_unchanged(client: TestClient, admin: str) -> None:
+    post(client, admin, ndjson(entry_document()))
+    exported = stored_entry_document = stored_document(1)
+    response = post(client, admin, orjson.dumps(exported))
+    assert response.json() == {"created": 0, "updated": 1}
+    again = stored_document(1)
+    assert {k: v for k, v in again.items() if k != "updated_at"} == {
+        k: v for k, v in stored_entry_document.items() if k != "updated_at"
+    }
+
+
+@pytest.mark.parametrize(
+    ("line", "loc", "rule"),
+    [
+        (
+            entry_document(responses=[hertfordshire_response_body(outcome="lost")]),
+            ["line", 3, "responses", 0, "outcome"],
+            None,
+        ),
+        (
+            entry_document(
+                responses=[
+                    hertfordshire_response_body(
+                        citations=[{"exemption": "foisa-s35", "provision": "35", "ncnd": True}]
+                    )
+                ]
+            ),
+            ["line", 3, "responses", 0, "citations", 0, "exemption"],
+            "exemption-law",
+        ),
+        (entry_document(law="FOISA"), ["line", 3, "law"], "law-mismatch"),
+        (entry_document(force="atlantis"), ["line", 3, "force"], "force-unknown"),
+        (entry_document(published_at="2018-06-27T09:00:00"), ["line", 3, "published_at"], None),
+        (entry_document(surprise=1), ["line", 3, "surprise"], None),
+    ],
+)
+def test_a_bad_line_writes_nothing(
+    client: TestClient, admin: str, line: dict[str, Any], loc: list[Any], rule: str | None
+) -> None:
+    good = [entry_document(reference=f"GOOD-{n}", topics=[f"topic-{n}"]) for n in range(2)]
+    response = post(client, admin, ndjson(*good, line))
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["errors"][0]["loc"] == loc
+    assert body.get("rule") == rule
+    assert counts() == (0, 0, 0, 0)
+    assert change_feed() == []
+
+
+def test_broken_json_names_its_line(client: TestClient, admin: str) -> None:
+    response = post(client, admin, ndjson(entry_document()) + b"\n{not json\n")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"][:2] == ["line", 3]
+    assert "line 3" in response.json()["detail"]
+    assert counts() == (0, 0, 0, 0)
+
+
+def test_import_streams_the_body(client: TestClient, admin: str) -> None:
+    body = ndjson(*(entry_document(reference=f"S-{n}") for n in range(30)))
+
+    def chunks() -> Iterator[bytes]:
+        # Chunk boundaries fall inside lines.
+        for start in range(0, len(body), 1000):
+            yield body[start : start + 1000]
+
+    response = post(client, admin, chunks())
+    assert response.json() == {"created": 30, "updated": 0}
+
+
+def test_import_is_scoped_and_needs_a_key(client: TestClient, session: Session) -> None:
+    editor = make_key(session, Role.EDITOR, ["hertfordshire"])
+    body = ndjson(entry_document(), entry_document(force="kent"))
+    refused = post(client, editor, body)
+    assert refused.status_code == 403
+    assert "line 2" in refused.json()["detail"]
+    assert counts()[0] == 0
+    assert client.post("/v1/import", content=body).status_code == 401
+    assert post(client, editor, ndjson(entry_document())).json()["created"] == 1
+
+
+def test_the_service_reports_progress_and_is_audited(session: Session) -> None:
+    lines = [orjson.dumps(entry_document(reference=f"P-{n}")) for n in range(250)]
+    lines.insert(10, b"   ")
+    seen: list[int] = []
+    result = import_entries(session, iter(lines), actor=SYSTEM, on_progress=seen.append)
+    assert (result.created, result.updated) == (250, 0)
+    assert seen == [100, 200, 250]
+    event = session.exec(select(AuditEvent).where(col(AuditEvent.action) == "import")).one()
+    assert event.key_name == "test"
+    assert event.after == {"created": 250, "updated": 0}
+
+
+def test_service_errors_are_typed(session: Session) -> None:
+    editor = Actor(key_id=None, name="e", role=Role.EDITOR, forces=frozenset({"kent"}))
+    with pytest.raises(Forbidden):
+        import_entries(session, [orjson.dumps(entry_document())], actor=editor)
+    with pytest.raises(InvalidInput):
+        import_entries(session, [b"[]"], actor=SYSTEM)
+    with pytest.raises(RuleViolation):
+        import_entries(session, [orjson.dumps(entry_document(force="x"))], actor=SYSTEM)
+
+
+def test_lines_are_split_across_chunks_with_a_length_cap() -> None:
+    assert list(lines_of([b"ab", b"c\nd", b"e\n\nf"])) == [b"abc", b"de", b"", b"f"]
+    with pytest.raises(PayloadTooLarge):
+        list(lines_of([b"x" * 10, b"y" * 10], max_line=15))
