@@ -69,7 +69,9 @@ def _import(lines_total: int | None, lines: object, label: str) -> None:
 
 @cli.command()
 def demo(
-    count: Annotated[int, typer.Option(min=0, help="generated entries besides the two seeds")] = 300,
+    count: Annotated[
+        int, typer.Option(min=0, help="generated entries besides the two seeds")
+    ] = 300,
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="do nothing when the log has entries")
     ] = False,
