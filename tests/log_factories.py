@@ -75,9 +75,10 @@ def publish(session: Session, spec: Spec | None = None, **changes: object) -> Di
         requester_category="journalist",
     )
     request.questions = [
-        FoiQuestion(position=i, number=str(i + 1), text=q) for i, q in enumerate(spec.questions)
+        FoiQuestion(position=i, number=str(i + 1), text=q)  # type: ignore[call-arg]
+        for i, q in enumerate(spec.questions)
     ]
-    response = FoiResponse(
+    response = FoiResponse(  # type: ignore[call-arg]
         kind="initial",
         responded_on=spec.received_on + timedelta(days=20),
         outcome=spec.outcome,
@@ -85,10 +86,13 @@ def publish(session: Session, spec: Spec | None = None, **changes: object) -> Di
         signatory_name="Information Rights",
     )
     response.answers = [
-        FoiAnswer(position=i, questions=[str(i + 1)], text=a) for i, a in enumerate(spec.answers)
+        FoiAnswer(position=i, questions=[str(i + 1)], text=a)  # type: ignore[call-arg]
+        for i, a in enumerate(spec.answers)
     ]
     response.citations = [
-        FoiCitation(position=i, exemption_id=c.exemption, provision=c.provision, ncnd=c.ncnd)
+        FoiCitation(  # type: ignore[call-arg]
+            position=i, exemption_id=c.exemption, provision=c.provision, ncnd=c.ncnd
+        )
         for i, c in enumerate(spec.citations)
     ]
     request.responses = [response]

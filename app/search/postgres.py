@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import (
     ColumnClause,
     ColumnElement,
+    Double,
     Subquery,
     bindparam,
+    cast,
     func,
     literal_column,
     select,
@@ -68,7 +70,9 @@ class TsvectorSearch:
         return (
             select(
                 col(DisclosureEntry.id).label("entry_id"),
-                (-func.ts_rank(_VECTOR, tsquery, 1)).label("score"),
+                # float8: a real comes back rounded to its text form, and a cursor holding the
+                # rounded score would no longer equal the score it stands for.
+                (-cast(func.ts_rank(_VECTOR, tsquery, 1), Double)).label("score"),
             )
             .where(searchable, _VECTOR.op("@@")(tsquery))
             .subquery("search_hits")

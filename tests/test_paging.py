@@ -1,0 +1,146 @@
+"""Keyset paging: walking every page yields each entry exactly once, in order, for every sort."""
+
+import base64
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from log_factories import publish
+from sqlmodel import Session
+
+from app.models import DisclosureEntry
+from app.pagination import encode_cursor
+
+LOG = "/v1/disclosure-log"
+PROBLEM = "application/problem+json"
+WORDS = ["custody", "custody custody", "custody custody custody"]
+
+
+@pytest.fixture
+def sixty(session: Session) -> list[DisclosureEntry]:
+    """60 entries whose sort keys tie in groups: 6 publication times, 4 receipt dates, and
+    three texts, so relevance ties too."""
+    start = datetime(2024, 1, 1, 9, tzinfo=UTC)
+    return [
+        publish(
+            session,
+            title=f"Custody records {i}",
+            text=WORDS[i % 3],
+            published_at=start + timedelta(days=i % 6),
+            received_on=date(2023, 12, 1) + timedelta(days=i % 4),
+        )
+        for i in range(60)
+    ]
+
+
+def walk(client: TestClient, params: dict[str, Any]) -> list[int]:
+    seen: list[int] = []
+    response = client.get(LOG, params={**params, "limit": 7})
+    pages = 0
+    while True:
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert len(body["items"]) <= 7
+        seen += [item["id"] for item in body["items"]]
+        pages += 1
+        if body["next_cursor"] is None:
+            assert "link" not in response.headers
+            break
+        link = response.headers["link"]
+        assert link.endswith('>; rel="next"')
+        assert body["next_cursor"] in link
+        response = client.get(link[1 : link.index(">")])
+    assert pages == 9
+    return seen
+
+
+def key(entry: DisclosureEntry, sort: str) -> tuple[Any, int]:
+    field = sort.lstrip("-")
+    return getattr(entry, field), entry.id or 0
+
+
+@pytest.mark.parametrize("sort", ["-published_at", "published_at", "-received_on", "received_on"])
+def test_every_sort_walks_each_entry_exactly_once_in_order(
+    client: TestClient, sixty: list[DisclosureEntry], sort: str
+) -> None:
+    expected = sorted(sixty, key=lambda e: key(e, sort), reverse=sort.startswith("-"))
+    assert walk(client, {"sort": sort}) == [e.id for e in expected]
+
+
+@pytest.mark.parametrize("sort", ["relevance", "-published_at", "received_on"])
+def test_search_pages_walk_each_hit_exactly_once(
+    client: TestClient, sixty: list[DisclosureEntry], sort: str
+) -> None:
+    seen = walk(client, {"q": "custody", "sort": sort})
+    assert len(seen) == len(sixty)
+    assert set(seen) == {e.id for e in sixty}
+    whole = client.get(LOG, params={"q": "custody", "sort": sort, "limit": 100}).json()
+    assert seen == [item["id"] for item in whole["items"]]
+
+
+def test_relevance_puts_the_densest_texts_first(
+    client: TestClient, sixty: list[DisclosureEntry]
+) -> None:
+    first = client.get(LOG, params={"q": "custody", "limit": 20}).json()["items"]
+    assert {item["request"]["text"] for item in first} == {WORDS[2]}
+
+
+def test_filters_ride_along_in_the_link(client: TestClient, sixty: list[DisclosureEntry]) -> None:
+    response = client.get(LOG, params={"received_from": "2023-12-03"})
+    body = response.json()
+    assert len(body["items"]) == 20
+    assert "received_from=2023-12-03" in response.headers["link"]
+    rest = client.get(response.headers["link"][1 : response.headers["link"].index(">")]).json()
+    assert all(item["received_on"] >= "2023-12-03" for item in rest["items"])
+    assert len(body["items"]) + len(rest["items"]) == 30
+
+
+def test_new_entries_do_not_shift_a_walk(
+    client: TestClient, session: Session, sixty: list[DisclosureEntry]
+) -> None:
+    first = client.get(LOG, params={"limit": 7}).json()
+    publish(session, title="Arrived meanwhile")
+    second = client.get(LOG, params={"limit": 7, "cursor": first["next_cursor"]}).json()
+    ids = [item["id"] for item in first["items"] + second["items"]]
+    assert len(set(ids)) == 14
+
+
+def token(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("sort", "cursor"),
+    [
+        ("-published_at", encode_cursor("published_at", ["2024-01-01T09:00:00+00:00", 1])),
+        ("-published_at", token('["-published_at","2024-01-01T09:00:00",1]')),
+        ("-published_at", token('["-published_at","yesterday",1]')),
+        ("-published_at", token('["-published_at",null,1]')),
+        ("-published_at", token('["-published_at","2024-01-01T09:00:00+00:00","1"]')),
+        ("-published_at", token('["-published_at","2024-01-01T09:00:00+00:00",1e30]')),
+        (
+            "-published_at",
+            token('["-published_at","2024-01-01T09:00:00+00:00",99999999999999999999]'),
+        ),
+        ("-published_at", token('["-published_at","2024-01-01T09:00:00+00:00",true]')),
+        ("-published_at", token('["-published_at","0001-01-01T00:00:00+14:00",1]')),
+        ("received_on", token('["received_on","2023-02-30",1]')),
+        ("received_on", token('["received_on",20231201,1]')),
+        ("-published_at", token('["-published_at","x",1,2]')),
+        ("-published_at", token('{"a": 1}')),
+        ("relevance", token('["relevance",1e999,1]')),
+        ("relevance", token('["relevance","1",1]')),
+        ("relevance", token('["relevance",null,1]')),
+        ("relevance", token('["relevance",true,1]')),
+        ("-published_at", "%%%"),
+        ("-published_at", "W10"),
+        ("-published_at", "bm90IGpzb24"),
+    ],
+)
+def test_foreign_or_tampered_cursors_are_400(
+    client: TestClient, sixty: list[DisclosureEntry], sort: str, cursor: str
+) -> None:
+    response = client.get(LOG, params={"sort": sort, "cursor": cursor, "q": "custody"})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == PROBLEM
