@@ -238,3 +238,23 @@ def test_lines_are_split_across_chunks_with_a_length_cap() -> None:
     assert list(lines_of([b"ab", b"c\nd", b"e\n\nf"])) == [b"abc", b"de", b"", b"f"]
     with pytest.raises(PayloadTooLarge):
         list(lines_of([b"x" * 10, b"y" * 10], max_line=15))
+
+
+def test_import_keeps_withdrawals_and_the_requester_private(client: TestClient, admin: str) -> None:
+    from factories import add_response, create_request, publish
+
+    request = create_request(client, admin)
+    add_response(client, admin, request["id"])
+    named = entry_document(request={"text": "Sent by Jane Marlow", "questions": []}, responses=[])
+    refused = post(client, admin, ndjson(named))
+    assert refused.status_code == 422
+    assert refused.json()["rule"] == "privacy-requester-named"
+    assert refused.json()["errors"][0]["loc"] == ["line", 1, "request", "text"]
+    entry = publish(client, admin, request["id"])
+    client.post(
+        f"/v1/disclosure-log/{entry['id']}/withdraw", json={"reason": "x"}, headers=auth(admin)
+    )
+    again = post(client, admin, ndjson(entry_document()))
+    assert again.status_code == 422
+    assert again.json()["rule"] == "entry-withdrawn"
+    assert again.json()["errors"][0]["loc"] == ["line", 1, "reference"]

@@ -241,3 +241,29 @@ def test_withdrawing_a_scheduled_entry_announces_nothing(
     )
     assert response.status_code == 200
     assert change_feed() == []
+
+
+def test_only_public_changes_to_a_request_update_its_entry(
+    client: TestClient, session: Session, admin: str
+) -> None:
+    request = create_request(client, admin)
+    add_response(client, admin, request["id"])
+    entry = publish(client, admin, request["id"])
+    url = f"/v1/requests/{request['id']}"
+    closed = client.patch(url, json={"status": "closed", "requester": None}, headers=auth(admin))
+    assert closed.status_code == 200
+    assert stored_entry(entry["id"]).version == 1
+    assert change_feed() == [(entry["id"], "published")]
+
+
+def test_a_request_title_the_entry_follows_is_privacy_checked(
+    client: TestClient, session: Session, admin: str
+) -> None:
+    request = create_request(client, admin)
+    add_response(client, admin, request["id"])
+    entry = publish(client, admin, request["id"])
+    url = f"/v1/requests/{request['id']}"
+    refused = client.patch(url, json={"title": "Jane Marlow asks"}, headers=auth(admin))
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["loc"] == ["title"]
+    assert stored_document(entry["id"])["title"] == entry["title"]

@@ -42,6 +42,16 @@ from app.topics import service as topics_service
 
 UK = ZoneInfo("Europe/London")
 BODY: ErrorLoc = ("body",)
+# The request fields an entry document shows (the due date derives from the last two).
+PUBLISHED_FIELDS = {
+    "title",
+    "text",
+    "aliases",
+    "topics",
+    "questions",
+    "clarification_received_on",
+    "extended_due_on",
+}
 # The statutory clock does not run against these.
 PAUSED = (RequestStatus.AWAITING_CLARIFICATION, RequestStatus.WITHDRAWN, RequestStatus.CLOSED)
 
@@ -292,15 +302,10 @@ def get_request(session: Session, request_id: int, *, actor: Actor) -> FoiReques
     return request
 
 
-def published_entry(
-    session: Session, request: FoiRequest, *, acknowledged: bool
-) -> tuple[DisclosureEntry | None, list[list[str | int]]]:
-    """The live entry a change to the request will update, once the change passes the privacy
-    check; and what the caller acknowledged, for the audit log."""
-    entry = entry_of(session, request.id)
-    if entry is None or entry.withdrawn_at is not None:
-        return None, []
-    return entry, privacy.guard(request, entry.title, acknowledged=acknowledged)
+def live_entry(session: Session, request_id: int | None) -> DisclosureEntry | None:
+    """The entry a change to the request must update: published (or scheduled), not withdrawn."""
+    entry = entry_of(session, request_id)
+    return entry if entry is not None and entry.withdrawn_at is None else None
 
 
 def update_request(
@@ -317,7 +322,7 @@ def update_request(
     before = internal(session, request)
     given = changes.model_fields_set
     law = law_of(session, request.force_id)
-    old_title, old_topics = request.title, [t.slug for t in request.topics]
+    old_title, old_topics = request.title, sorted(t.slug for t in request.topics)
     for name in ("status", "title", "text", "aliases"):
         value = getattr(changes, name)
         if name in given and value is not None:
@@ -344,10 +349,16 @@ def update_request(
         set_topics(session, request, changes.topics, loc=(*BODY, "topics"))
     touch(request)
     session.add(request)
-    entry, acknowledged = published_entry(
-        session, request, acknowledged=acknowledge_privacy_warning
-    )
-    after = internal(session, request)
+    # Status and requester are not in the entry document: changing them announces nothing.
+    entry = live_entry(session, request.id) if given & PUBLISHED_FIELDS else None
+    acknowledged: list[list[str | int]] = []
+    if entry is not None:
+        # An entry titled or tagged like its request follows the request's changes.
+        if entry.title == old_title:
+            entry.title = request.title
+        if sorted(t.slug for t in entry.topics) == old_topics:
+            entry.topics = sorted(request.topics, key=lambda topic: topic.slug)
+        acknowledged = privacy.guard(request, entry.title, acknowledged=acknowledge_privacy_warning)
     audit.record(
         session,
         actor,
@@ -355,15 +366,10 @@ def update_request(
         "request",
         request.id,
         before,
-        after,
+        internal(session, request),
         acknowledged=acknowledged,
     )
     if entry is not None:
-        # An entry titled or tagged like its request follows the request's changes.
-        if entry.title == old_title:
-            entry.title = request.title
-        if [t.slug for t in entry.topics] == old_topics:
-            entry.topics = list(request.topics)
         entries.refresh(session, entry)
     session.commit()
     return request

@@ -24,6 +24,7 @@ from app.models import (
     Outcome,
     RequestStatus,
 )
+from app.publishing import privacy
 
 BODY: ErrorLoc = ("body",)
 NEEDS_CITATION = (Outcome.REFUSED, Outcome.PARTIALLY_DISCLOSED)
@@ -164,7 +165,10 @@ def _save(
     requests.touch(request)
     session.add_all([response, request])
     session.flush()
-    entry, acknowledged = requests.published_entry(session, request, acknowledged=acknowledge)
+    entry = requests.live_entry(session, request.id)
+    acknowledged = []
+    if entry is not None:
+        acknowledged = privacy.guard(request, entry.title, acknowledged=acknowledge)
     after = requests.response_internal(response)
     audit.record(
         session, actor, action, "response", response.id, before, after, acknowledged=acknowledged

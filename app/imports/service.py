@@ -15,6 +15,7 @@ from app.foi_responses import service as responses
 from app.imports.schemas import ImportDocument, ImportResult
 from app.keys.schemas import Actor
 from app.models import FoiRequest, FoiResponse, Force, RequestStatus, Topic
+from app.publishing import privacy
 from app.topics import service as topics_service
 
 # Rows are flushed and the session emptied every BATCH lines, so memory stays flat however
@@ -141,6 +142,14 @@ class _Importer:
         session.add(request)
         session.flush()
         entry = None if created else requests.entry_of(session, request.id)
+        if entry is not None and entry.withdrawn_at is not None:
+            raise RuleViolation(
+                "entry-withdrawn",
+                f"{document.reference} was withdrawn from this log; import does not restore it",
+                loc=(*loc, "reference"),
+            )
+        # A request first recorded through the API may have a requester its text names.
+        privacy.guard(request, document.title, acknowledged=False, loc=loc)
         if entry is None:
             entries.create(
                 session,

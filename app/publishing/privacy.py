@@ -48,17 +48,20 @@ def mentions(request: FoiRequest, title: str) -> list[list[str | int]]:
     ]
 
 
-def guard(request: FoiRequest, title: str, *, acknowledged: bool) -> list[list[str | int]]:
+def guard(
+    request: FoiRequest, title: str, *, acknowledged: bool, loc: ErrorLoc = ()
+) -> list[list[str | int]]:
     """Refuse to publish text naming the requester unless the caller acknowledged it; returns
-    what was acknowledged, for the audit log."""
+    what was acknowledged, for the audit log. `loc` prefixes the places named in the error."""
     found = mentions(request, title)
     if found and not acknowledged:
-        fields = ", ".join(".".join(str(part) for part in loc) for loc in found)
+        fields = ", ".join(".".join(str(part) for part in where) for where in found)
         detail = (
             f"the text to be published names the requester ({fields}); remove it, or send "
             '"acknowledge_privacy_warning": true to publish anyway'
         )
-        violation = RuleViolation(RULE, detail, loc=found[0])
-        violation.errors = [{"loc": loc, "msg": detail, "rule": RULE} for loc in found]
+        places = [[*loc, *where] for where in found]
+        violation = RuleViolation(RULE, detail, loc=places[0])
+        violation.errors = [{"loc": where, "msg": detail, "rule": RULE} for where in places]
         raise violation
     return found
