@@ -43,7 +43,7 @@ def record(
             key_name=actor.name,
             action=action,
             entity_type=entity_type,
-            entity_id=str(entity_id),
+            entity_id="" if entity_id is None else str(entity_id),
             before=_json(before),
             after=after_json,
         )

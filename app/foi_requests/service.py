@@ -15,6 +15,7 @@ from app.audit import service as audit
 from app.caching import check_if_match, version_etag
 from app.db import utcnow
 from app.entries import service as entries
+from app.entries.schemas import Question
 from app.errors import BadRequest, Conflict, ErrorLoc, Forbidden, NotFound, RuleViolation
 from app.foi_requests.schemas import (
     RequestCreate,
@@ -107,7 +108,7 @@ def check_question_refs(numbers: Sequence[str], known: set[str], *, loc: ErrorLo
             )
 
 
-def set_questions(session: Session, request: FoiRequest, questions: Sequence[Any]) -> None:
+def set_questions(session: Session, request: FoiRequest, questions: Sequence[Question]) -> None:
     if request.questions:
         # Old rows go first: the new ones may reuse their (request, number) pairs.
         request.questions.clear()
@@ -116,12 +117,6 @@ def set_questions(session: Session, request: FoiRequest, questions: Sequence[Any
         FoiQuestion(position=i, number=q.number, text=q.text)  # type: ignore[call-arg]
         for i, q in enumerate(questions)
     ]
-
-
-def set_topics(
-    session: Session, request: FoiRequest, slugs: Sequence[str], *, loc: ErrorLoc
-) -> None:
-    request.topics = load_topics(session, slugs, loc=loc)
 
 
 def load_topics(session: Session, slugs: Sequence[str], *, loc: ErrorLoc) -> list[Topic]:
@@ -276,7 +271,7 @@ def create_request(session: Session, body: RequestCreate, *, actor: Actor) -> Fo
         requester_category=requester.category,
     )
     set_questions(session, request, body.questions)
-    set_topics(session, request, body.topics, loc=(*BODY, "topics"))
+    request.topics = load_topics(session, body.topics, loc=(*BODY, "topics"))
     session.add(request)
     try:
         session.flush()
@@ -346,7 +341,7 @@ def update_request(
             check_question_refs(refs, numbers, loc=(*BODY, "questions", "responses", r))
         set_questions(session, request, changes.questions)
     if changes.topics is not None:
-        set_topics(session, request, changes.topics, loc=(*BODY, "topics"))
+        request.topics = load_topics(session, changes.topics, loc=(*BODY, "topics"))
     touch(request)
     session.add(request)
     # Status and requester are not in the entry document: changing them announces nothing.

@@ -108,6 +108,17 @@ class _Importer:
                 f"line {number} is not a valid entry ({where})", errors=errors
             ) from None
         law = self._check(document, loc)
+        request, created = self._request(document, law, loc)
+        self._entry(request, document, law, loc, created=created)
+        if created:
+            self.result.created += 1
+        else:
+            self.result.updated += 1
+
+    def _request(
+        self, document: ImportDocument, law: str, loc: ErrorLoc
+    ) -> tuple[FoiRequest, bool]:
+        """The request with the line's content, new or replacing what it had; no requester."""
         session = self.session
         request = requests.find(session, document.force, document.reference)
         created = request is None
@@ -121,9 +132,11 @@ class _Importer:
                 title=document.title,
                 status=RequestStatus.RESPONDED if document.responses else RequestStatus.RECEIVED,
             )
-        elif request.responses:
-            request.responses.clear()
-            session.flush()
+        else:
+            requests.touch(request)
+            if request.responses:
+                request.responses.clear()
+                session.flush()
         request.reference = document.reference
         request.aliases = document.aliases
         request.received_on = document.received_on
@@ -131,17 +144,25 @@ class _Importer:
         request.text = document.request.text
         requests.schedule(request, law, loc=loc)
         requests.set_questions(session, request, document.request.questions)
-        topics = self._topics(document.topics, (*loc, "topics"))
-        request.topics = topics
+        request.topics = self._topics(document.topics, (*loc, "topics"))
         for body in document.responses:
             response = FoiResponse()  # type: ignore[call-arg]
             responses.fill(response, body)
             request.responses.append(response)
-        if not created:
-            requests.touch(request)
         session.add(request)
         session.flush()
-        entry = None if created else requests.entry_of(session, request.id)
+        return request, created
+
+    def _entry(
+        self,
+        request: FoiRequest,
+        document: ImportDocument,
+        law: str,
+        loc: ErrorLoc,
+        *,
+        created: bool,
+    ) -> None:
+        entry = None if created else requests.entry_of(self.session, request.id)
         if entry is not None and entry.withdrawn_at is not None:
             raise RuleViolation(
                 "entry-withdrawn",
@@ -150,25 +171,22 @@ class _Importer:
             )
         # A request first recorded through the API may have a requester its text names.
         privacy.guard(request, document.title, acknowledged=False, loc=loc)
+        topics = list(request.topics)
         if entry is None:
             entries.create(
-                session,
+                self.session,
                 request,
                 law=law,
                 title=document.title,
                 topics=topics,
                 published_at=document.published_at or utcnow(),
             )
-        else:
-            entry.title = document.title
-            entry.topics = topics
-            if document.published_at is not None:
-                entry.published_at = document.published_at
-            entries.refresh(session, entry)
-        if created:
-            self.result.created += 1
-        else:
-            self.result.updated += 1
+            return
+        entry.title = document.title
+        entry.topics = topics
+        if document.published_at is not None:
+            entry.published_at = document.published_at
+        entries.refresh(self.session, entry)
 
 
 def import_entries(
@@ -198,6 +216,6 @@ def import_entries(
     except BaseException:
         session.rollback()
         raise
-    if on_progress is not None:
+    if on_progress is not None and done % PROGRESS_EVERY:
         on_progress(done)
     return result
