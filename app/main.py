@@ -4,6 +4,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from app import problems
 from app.audit.router import router as audit_router
+from app.changes.router import router as changes_router
 from app.disclosure_log.router import references_router
 from app.disclosure_log.router import router as disclosure_log_router
 from app.exemptions.router import router as exemptions_router
@@ -42,6 +43,7 @@ def create_app() -> FastAPI:
     for router in (requests_router, responses_router, publishing_router, import_router):
         app.include_router(router)
     app.include_router(audit_router)
+    app.include_router(changes_router)
     return app
 
 

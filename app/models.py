@@ -229,7 +229,7 @@ class DisclosureEntry(SQLModel, table=True):
     # Visible to the public once published_at has passed, unless withdrawn.
     published_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     # Set when the change feed has announced the publication (scheduled entries wait).
-    announced_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    announced_at: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
     withdrawn_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     withdrawal_reason: str | None = Field(default=None, sa_type=Text)
     updated_at: datetime = _created()

@@ -1,10 +1,24 @@
 from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from app.db import utcnow
-from app.models import ChangeCounter, ChangeKind, EntryChange
+from app.models import ChangeCounter, ChangeKind, DisclosureEntry, EntryChange
+
+
+class ChangeRow(NamedTuple):
+    seq: int
+    kind: str
+    at: datetime
+    id: int
+    document: str
+    force_id: str
+    reference: str
+    withdrawn_at: datetime | None
+    withdrawal_reason: str | None
 
 
 def record(session: Session, entry_ids: Sequence[int], kind: ChangeKind) -> None:
@@ -33,3 +47,55 @@ def record(session: Session, entry_ids: Sequence[int], kind: ChangeKind) -> None
             for offset, entry_id in enumerate(entry_ids)
         ],
     )
+
+
+def due_announcements(session: Session) -> list[int]:
+    """Scheduled entries whose time has come but that the feed has not announced yet."""
+    entry = DisclosureEntry.__table__.c  # type: ignore[attr-defined]
+    query = (
+        select(entry.id)
+        .where(entry.announced_at.is_(None), entry.published_at <= utcnow())
+        .where(entry.withdrawn_at.is_(None))
+        .order_by(entry.published_at, entry.id)
+    )
+    return list(session.execute(query).scalars())
+
+
+def announce(session: Session, entry_ids: list[int]) -> int:
+    """Announce these entries as published. Processes may race here: the conditional UPDATE
+    lets exactly one of them claim each entry."""
+    entry = DisclosureEntry.__table__.c  # type: ignore[attr-defined]
+    claimed = session.execute(
+        update(DisclosureEntry)
+        .where(entry.id.in_(entry_ids), entry.announced_at.is_(None))
+        .values(announced_at=utcnow())
+        .returning(entry.id)
+    ).scalars()
+    ids = sorted(claimed)
+    record(session, ids, ChangeKind.PUBLISHED)
+    session.commit()
+    return len(ids)
+
+
+def since(session: Session, after: int, limit: int) -> list[ChangeRow]:
+    """Changes after `after`, in order, each with its entry's current state."""
+    change = EntryChange.__table__.c  # type: ignore[attr-defined]
+    entry = DisclosureEntry.__table__.c  # type: ignore[attr-defined]
+    rows = session.execute(
+        select(
+            change.seq,
+            change.kind,
+            change.at,
+            change.entry_id,
+            entry.document,
+            entry.force_id,
+            entry.reference,
+            entry.withdrawn_at,
+            entry.withdrawal_reason,
+        )
+        .join_from(EntryChange, DisclosureEntry, change.entry_id == entry.id)
+        .where(change.seq > after)
+        .order_by(change.seq)
+        .limit(limit)
+    ).all()
+    return [ChangeRow(*row) for row in rows]

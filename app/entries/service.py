@@ -3,7 +3,7 @@ request. Every write that touches a published request ends in `refresh`, so no p
 the public copy stale."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import delete, insert
@@ -64,7 +64,7 @@ def cited_exemptions(request: FoiRequest) -> list[str]:
     return sorted({c.exemption_id for r in request.responses for c in r.citations})
 
 
-def _timestamp(value: datetime) -> str:
+def timestamp(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
@@ -85,8 +85,8 @@ def document(entry: DisclosureEntry, request: FoiRequest, topics: list[Topic]) -
         "responded_within_deadline": entry.responded_within_deadline,
         "outcome": entry.outcome,
         "exemptions": cited_exemptions(request),
-        "published_at": _timestamp(entry.published_at),
-        "updated_at": _timestamp(entry.updated_at),
+        "published_at": timestamp(entry.published_at),
+        "updated_at": timestamp(entry.updated_at),
         "status": "published" if entry.published_at <= now else "scheduled",
         "request": {
             "text": request.text,
@@ -198,7 +198,22 @@ def refresh(session: Session, entry: DisclosureEntry) -> None:
         changes.record(session, [entry.id], ChangeKind.UPDATED)  # type: ignore[list-item]
 
 
-def tombstone(entry: DisclosureEntry) -> Tombstone:
+class Withdrawn(Protocol):
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def force_id(self) -> str: ...
+    @property
+    def reference(self) -> str: ...
+    @property
+    def withdrawn_at(self) -> datetime | None: ...
+    @property
+    def withdrawal_reason(self) -> str | None: ...
+
+
+def tombstone(entry: Withdrawn) -> Tombstone:
+    """All the public may know of a withdrawn entry."""
+    assert entry.id is not None
     assert entry.withdrawn_at is not None
     return Tombstone(
         id=entry.id,

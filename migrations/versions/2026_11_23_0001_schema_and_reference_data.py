@@ -138,6 +138,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('request_id', name=op.f('uq_disclosure_entry_request_id'))
     )
     with op.batch_alter_table('disclosure_entry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_disclosure_entry_announced_at'), ['announced_at'], unique=False)
         batch_op.create_index('ix_disclosure_entry_force_published', ['force_id', 'published_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_disclosure_entry_outcome'), ['outcome'], unique=False)
         batch_op.create_index('ix_disclosure_entry_published', ['published_at', 'id'], unique=False)

@@ -1,0 +1,219 @@
+import multiprocessing
+import random
+import time
+from datetime import timedelta
+from typing import Any
+
+import factories
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+from log_factories import Spec, publish, withdraw
+from sqlmodel import Session
+
+from app.changes import service as changes
+from app.db import new_session, utcnow
+from app.entries import service as entries
+from app.models import DisclosureEntry
+from app.pagination import encode_cursor
+
+
+def poll(client: TestClient, since: str | None = None, limit: int = 100) -> dict[str, Any]:
+    params: dict[str, Any] = {"limit": limit}
+    if since is not None:
+        params["since"] = since
+    response = client.get("/v1/changes", params=params)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_publish_update_withdraw_arrive_in_order(client: TestClient, session: Session) -> None:
+    key = factories.make_key(session)
+    created = factories.create_request(client, key)
+    factories.add_response(client, key, created["id"])
+    entry = factories.publish(client, key, created["id"])
+    review = factories.hertfordshire_response_body(
+        kind="internal_review", responded_on="2018-07-20"
+    )
+    factories.add_response(client, key, created["id"], **review)
+
+    page = poll(client)
+    assert [(i["change"], i["id"]) for i in page["items"]] == [
+        ("published", entry["id"]),
+        ("updated", entry["id"]),
+    ]
+    assert page["items"][1]["entry"]["responses"][-1]["kind"] == "internal_review"
+    assert [i["seq"] for i in page["items"]] == [1, 2]
+
+    withdrawn = client.post(
+        f"/v1/disclosure-log/{entry['id']}/withdraw",
+        json={"reason": "published in error"},
+        headers=factories.auth(key),
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    later = poll(client, page["next_cursor"])
+    assert [(i["change"], i["id"]) for i in later["items"]] == [("withdrawn", entry["id"])]
+    assert later["items"][0]["entry"]["reason"] == "published in error"
+
+
+def test_withdrawn_content_never_comes_back_through_old_changes(
+    client: TestClient, session: Session
+) -> None:
+    entry = publish(session, Spec(title="Secret squirrel fleet", text="squirrel text"))
+    withdraw(session, entry)
+    body = client.get("/v1/changes").content
+    assert b"squirrel" not in body.lower()
+    items = orjson.loads(body)["items"]
+    assert items[0]["entry"]["status"] == "withdrawn"
+    assert set(items[0]["entry"]) == {
+        "id",
+        "status",
+        "force",
+        "reference",
+        "withdrawn_at",
+        "reason",
+    }
+
+
+def test_cursor_is_always_returned_and_stays_put_when_nothing_is_new(
+    client: TestClient, session: Session
+) -> None:
+    empty = poll(client)
+    assert empty["items"] == []
+    assert empty["next_cursor"]
+    assert poll(client, empty["next_cursor"])["next_cursor"] == empty["next_cursor"]
+    publish(session)
+    first = poll(client, empty["next_cursor"])
+    assert len(first["items"]) == 1
+    again = poll(client, first["next_cursor"])
+    assert again["items"] == []
+    assert again["next_cursor"] == first["next_cursor"]
+
+
+def test_paging_through_the_feed_sees_each_change_once(
+    client: TestClient, session: Session
+) -> None:
+    for _ in range(7):
+        publish(session)
+    seen: list[int] = []
+    cursor = None
+    for _ in range(10):
+        page = poll(client, cursor, limit=3)
+        seen += [i["seq"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if not page["items"]:
+            break
+    assert seen == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_a_scheduled_entry_is_announced_once_when_due(client: TestClient, session: Session) -> None:
+    entry = publish(session, published_at=utcnow() + timedelta(days=3), title="Future fleet")
+    assert poll(client)["items"] == []
+    entry.published_at = utcnow() - timedelta(seconds=1)
+    session.add(entry)
+    session.commit()
+    first = poll(client)
+    assert [(i["change"], i["id"]) for i in first["items"]] == [("published", entry.id)]
+    assert first["items"][0]["entry"]["title"] == "Future fleet"
+    assert poll(client)["items"] == first["items"]
+
+
+def test_a_scheduled_entry_withdrawn_before_its_time_is_never_announced(
+    client: TestClient, session: Session
+) -> None:
+    entry = publish(session, published_at=utcnow() + timedelta(days=3))
+    withdraw(session, entry)
+    entry.published_at = utcnow() - timedelta(seconds=1)
+    session.add(entry)
+    session.commit()
+    assert poll(client)["items"] == []
+
+
+@pytest.mark.parametrize(
+    "since",
+    [
+        "garbage",
+        "eyJ4Ijox",
+        encode_cursor("-published_at", ["2020-01-01", 1]),
+        "WyJjaGFuZ2VzIiwtMV0",
+    ],
+)
+def test_bad_cursors_are_400(client: TestClient, since: str) -> None:
+    response = client.get("/v1/changes", params={"since": since})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "x"])
+def test_bad_limits_are_422(client: TestClient, limit: str) -> None:
+    assert client.get("/v1/changes", params={"limit": limit}).status_code == 422
+
+
+def test_the_feed_is_cacheable(client: TestClient, session: Session) -> None:
+    publish(session)
+    first = client.get("/v1/changes")
+    assert first.headers["cache-control"].startswith("public")
+    assert (
+        client.get("/v1/changes", headers={"If-None-Match": first.headers["etag"]}).status_code
+        == 304
+    )
+
+
+WRITERS = 3
+ENTRIES_PER_WRITER = 12
+
+
+def _writer(database_url: str, number: int) -> None:
+    """Publishes and updates entries, lingering between taking sequence numbers and
+    committing: the window in which a plain sequence would let a later number commit first."""
+    import os
+
+    os.environ["FOILOG_DATABASE_URL"] = database_url
+    from app.config import get_settings
+    from app.db import get_engine
+
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    record = changes.record
+    rng = random.Random(number)
+
+    def slow_record(*args: Any, **kwargs: Any) -> None:
+        record(*args, **kwargs)
+        time.sleep(rng.uniform(0, 0.01))
+
+    changes.record = slow_record  # type: ignore[assignment]
+    for index in range(ENTRIES_PER_WRITER):
+        with new_session(write=True) as session:
+            entry = publish(session, reference=f"W{number}-{index}")
+            if index % 3 == 0:
+                entry = session.get_one(DisclosureEntry, entry.id)
+                entry.title = f"Updated {number}-{index}"
+                entries.refresh(session, entry)
+                session.commit()
+    get_engine().dispose()
+
+
+def test_concurrent_writers_in_several_processes_never_make_a_reader_skip(
+    client: TestClient, database_url: str
+) -> None:
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_writer, args=(database_url, n)) for n in range(WRITERS)]
+    for writer in writers:
+        writer.start()
+    expected = WRITERS * (ENTRIES_PER_WRITER + len(range(0, ENTRIES_PER_WRITER, 3)))
+    seen: list[int] = []
+    cursor = None
+    deadline = time.monotonic() + 120
+    while len(seen) < expected and time.monotonic() < deadline:
+        page = poll(client, cursor, limit=5)
+        seqs = [item["seq"] for item in page["items"]]
+        # Every page continues exactly where the last one stopped: no gap, ever.
+        assert seqs == list(range(len(seen) + 1, len(seen) + 1 + len(seqs)))
+        seen += seqs
+        cursor = page["next_cursor"]
+    for writer in writers:
+        writer.join(timeout=60)
+        assert writer.exitcode == 0
+    seen += [item["seq"] for item in poll(client, cursor)["items"]]
+    assert seen == list(range(1, expected + 1))
