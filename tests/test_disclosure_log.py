@@ -204,7 +204,9 @@ def test_one_entry_in_full(client: TestClient, log: dict[str, DisclosureEntry]) 
     assert body["request"]["questions"][0]["number"] == "1"
 
 
-@pytest.mark.parametrize("entry_id", ["999999", "0", "-1", "abc", str(2**70)])
+@pytest.mark.parametrize(
+    "entry_id", ["999999", "0", "-1", "abc", str(2**31), str(2**63 - 1), str(2**70)]
+)
 def test_unknown_entry_is_4xx(client: TestClient, entry_id: str) -> None:
     response = client.get(f"{LOG}/{entry_id}")
     assert response.status_code in (404, 422)

@@ -124,6 +124,7 @@ def token(raw: str) -> str:
             token('["-published_at","2024-01-01T09:00:00+00:00",99999999999999999999]'),
         ),
         ("-published_at", token('["-published_at","2024-01-01T09:00:00+00:00",true]')),
+        ("-published_at", token('["-published_at","2024-01-01T09:00:00+00:00",2147483648]')),
         ("-published_at", token('["-published_at","0001-01-01T00:00:00+14:00",1]')),
         ("received_on", token('["received_on","2023-02-30",1]')),
         ("received_on", token('["received_on",20231201,1]')),

@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -8,7 +7,7 @@ from starlette.responses import Response
 from app.caching import public_response
 from app.db import ReadSession
 from app.disclosure_log import service
-from app.disclosure_log.schemas import EntryHit, LogFilters, Sort
+from app.disclosure_log.schemas import EntryHit, IsoDate, LogFilters, Sort
 from app.entries.schemas import EntryDocument
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, next_link, page_body
 from app.problems import PROBLEMS
@@ -40,10 +39,10 @@ def log_filters(
     reference: Annotated[
         list[Value] | None, _values("reference or alias; case and white space ignored")
     ] = None,
-    received_from: Annotated[date | None, Query(description="received on or after")] = None,
-    received_to: Annotated[date | None, Query(description="received on or before")] = None,
-    published_from: Annotated[date | None, Query(description="published on or after")] = None,
-    published_to: Annotated[date | None, Query(description="published on or before")] = None,
+    received_from: Annotated[IsoDate | None, Query(description="received on or after")] = None,
+    received_to: Annotated[IsoDate | None, Query(description="received on or before")] = None,
+    published_from: Annotated[IsoDate | None, Query(description="published on or after")] = None,
+    published_to: Annotated[IsoDate | None, Query(description="published on or before")] = None,
 ) -> LogFilters:
     return LogFilters(
         q=q,

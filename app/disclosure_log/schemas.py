@@ -1,10 +1,22 @@
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from app.entries.schemas import EntryDocument
+
+
+def _iso_date(value: Any) -> Any:
+    # pydantic also reads `0` or `1700000000` as a date; the API takes YYYY-MM-DD only.
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a date is YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 class Sort(StrEnum):

@@ -33,7 +33,8 @@ from app.search import SearchEngine, SearchQuery, engine_for, parse
 from app.topics.service import normalise as normalise_topic
 from app.visibility import public_entries
 
-MAX_ID = 2**63 - 1
+# disclosure_entry.id is an INTEGER: PostgreSQL refuses to compare it with anything larger.
+MAX_ID = 2**31 - 1
 Entry = DisclosureEntry
 
 
