@@ -1,18 +1,38 @@
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func
 from sqlmodel import select
+from typer.core import TyperGroup
 
 from app import migrate
 from app.db import new_session
 from app.errors import FoilogError
 from app.models import DisclosureEntry, Role
 
-cli = typer.Typer(help="foilog: UK police FOI disclosure logs as a REST API.", no_args_is_help=True)
+
+class _Group(TyperGroup):
+    """Domain errors end the command with their message, not a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FoilogError as exc:
+            typer.echo(f"error: {exc.detail}", err=True)
+            for error in exc.errors or []:
+                where = ".".join(str(part) for part in error["loc"])
+                typer.echo(f"  {where}: {error['msg']}", err=True)
+            raise typer.Exit(1) from None
+
+
+cli = typer.Typer(
+    cls=_Group,
+    help="foilog: UK police FOI disclosure logs as a REST API.",
+    no_args_is_help=True,
+)
 db_cli = typer.Typer(help="Database chores.", no_args_is_help=True)
 keys_cli = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
@@ -137,14 +157,7 @@ def keys_revoke(name_or_id: Annotated[str, typer.Argument(help="the key's name o
 
 
 def main() -> None:
-    try:
-        cli(standalone_mode=True)
-    except FoilogError as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
-        for error in exc.errors or []:
-            where = ".".join(str(part) for part in error["loc"])
-            typer.echo(f"  {where}: {error['msg']}", err=True)
-        raise SystemExit(1) from None
+    cli()
 
 
 if __name__ == "__main__":

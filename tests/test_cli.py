@@ -1,0 +1,69 @@
+import json
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.demo import demo_entries
+
+runner = CliRunner()
+
+
+def test_keys_create_prints_the_key_last_and_list_never_shows_it(
+    client: TestClient, database_url: str
+) -> None:
+    created = runner.invoke(
+        cli,
+        ["keys", "create", "--role", "editor", "--force", "hertfordshire", "--name", "herts-cms"],
+    )
+    assert created.exit_code == 0, created.output
+    secret = created.output.strip().splitlines()[-1]
+    assert (
+        client.get("/v1/requests", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    )
+
+    listed = runner.invoke(cli, ["keys", "list"])
+    assert listed.exit_code == 0
+    assert "herts-cms" in listed.output
+    assert "hertfordshire" in listed.output
+    assert secret not in listed.output
+
+    revoked = runner.invoke(cli, ["keys", "revoke", "herts-cms"])
+    assert revoked.exit_code == 0
+    assert (
+        client.get("/v1/requests", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    )
+
+
+def test_revoking_an_unknown_key_fails_cleanly(database_url: str) -> None:
+    result = runner.invoke(cli, ["keys", "revoke", "nobody"])
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+
+
+def test_demo_loads_once_with_if_empty(client: TestClient, database_url: str) -> None:
+    first = runner.invoke(cli, ["demo", "--count", "20", "--if-empty"])
+    assert first.exit_code == 0, first.output
+    assert "22 created" in first.output
+    again = runner.invoke(cli, ["demo", "--count", "20", "--if-empty"])
+    assert "already has entries" in again.output
+    herts = client.get("/v1/forces/hertfordshire/references/FOI2018%2F02892")
+    assert herts.status_code == 200
+    assert herts.json()["due_on"] == "2018-06-26"
+
+
+def test_import_a_file_and_report_a_bad_line(tmp_path: Path, database_url: str) -> None:
+    good = tmp_path / "good.ndjson"
+    good.write_text("".join(json.dumps(d) + "\n" for d in demo_entries(5)))
+    result = runner.invoke(cli, ["import", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "7 created" in result.output
+
+    bad = tmp_path / "bad.ndjson"
+    lines = [json.dumps(d) for d in demo_entries(2)]
+    lines[1] = lines[1].replace('"received_on": "', '"received_on": "x')
+    bad.write_text("\n".join(lines) + "\n")
+    failed = runner.invoke(cli, ["import", str(bad)])
+    assert failed.exit_code == 1
+    assert "line" in failed.output.lower()
