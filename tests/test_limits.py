@@ -130,3 +130,29 @@ def test_text_and_list_limits_are_422(client: TestClient, admin: str) -> None:
         response = client.post("/v1/requests", json=body, headers=auth(admin))
         assert response.status_code == 422
         assert response.headers["content-type"] == PROBLEM
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("get", "/v1/requests/99999999999999999999", None),
+        ("patch", "/v1/requests/4294967296", {}),
+        ("post", "/v1/requests/0/responses", {}),
+        ("patch", "/v1/disclosure-log/-1", {}),
+        ("post", "/v1/disclosure-log", {"request_id": 2**63}),
+    ],
+)
+def test_ids_out_of_range_are_422(
+    client: TestClient, admin: str, method: str, url: str, body: dict[str, Any] | None
+) -> None:
+    response = client.request(method, url, json=body, headers=auth(admin))
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+
+
+def test_dates_outside_the_calendar_are_422(client: TestClient, admin: str) -> None:
+    for received_on in ("9999-12-20", "0001-01-01", "1999-12-31"):
+        body = hertfordshire_request_body(received_on=received_on)
+        response = client.post("/v1/requests", json=body, headers=auth(admin))
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"] == ["body", "received_on"]

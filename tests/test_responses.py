@@ -95,6 +95,7 @@ def cite(exemption: str, provision: str, ncnd: bool = False) -> dict[str, Any]:
         ),
         ({"outcome": "disclosed_in_full"}, "outcome-citations", ["body", "citations"]),
         ({"responded_on": "2018-05-28"}, "response-date", ["body", "responded_on"]),
+        ({"responded_on": "2099-01-01"}, "response-date", ["body", "responded_on"]),
         (
             {"answers": [{"questions": ["11", "99"], "text": "x"}]},
             "question-unknown",

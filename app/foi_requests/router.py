@@ -1,12 +1,18 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from sqlmodel import Session
 
 from app.db import ReadSession, WriteSession
 from app.foi_requests import service
-from app.foi_requests.schemas import RequestCreate, RequestInternal, RequestSummary, RequestUpdate
+from app.foi_requests.schemas import (
+    MAX_ID,
+    RequestCreate,
+    RequestInternal,
+    RequestSummary,
+    RequestUpdate,
+)
 from app.keys.auth import CurrentActor
 from app.models import FoiRequest
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, next_link
@@ -14,6 +20,7 @@ from app.problems import PROBLEMS
 
 router = APIRouter(prefix="/v1/requests", tags=["requests (key needed)"])
 
+ResourceId = Annotated[int, Path(ge=1, le=MAX_ID)]
 IfMatch = Annotated[str | None, Header(description="the ETag last read; 412 when stale")]
 Acknowledge = Annotated[
     bool,
@@ -75,7 +82,7 @@ def list_requests(
 
 @router.get("/{request_id}", response_model=RequestInternal, responses=PROBLEMS(401, 404))
 def get_request(
-    request_id: int, session: ReadSession, actor: CurrentActor, response: Response
+    request_id: ResourceId, session: ReadSession, actor: CurrentActor, response: Response
 ) -> RequestInternal:
     """One request with its responses. Another force's request answers 404, as if unknown."""
     return send(session, service.get_request(session, request_id, actor=actor), response)
@@ -87,7 +94,7 @@ def get_request(
     responses=PROBLEMS(401, 404, 412, 413),
 )
 def update_request(
-    request_id: int,
+    request_id: ResourceId,
     body: RequestUpdate,
     session: WriteSession,
     actor: CurrentActor,

@@ -17,6 +17,10 @@ from app.entries.schemas import (
 from app.foi_responses.schemas import ResponseInternal
 from app.models import RequestStatus
 
+# The Acts came into force in 2005; the bounds keep deadline arithmetic within the calendar.
+StatutoryDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))]
+# Ids are INTEGER columns: a larger number can name nothing, and would overflow the driver.
+MAX_ID = 2**31 - 1
 ForceId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 MAX_ALIASES = 20
 MAX_TOPICS = 50
@@ -35,7 +39,7 @@ class RequestCreate(Strict):
     force: ForceId
     reference: Reference
     aliases: list[Reference] = Field(default_factory=list, max_length=MAX_ALIASES)
-    received_on: date
+    received_on: StatutoryDate
     title: Title
     text: Text = ""
     topics: list[TopicSlug] = Field(default_factory=list, max_length=MAX_TOPICS)
@@ -47,8 +51,8 @@ class RequestUpdate(Strict):
     """The fields given change; `null` clears the clarification date, extension or requester."""
 
     status: RequestStatus | None = None
-    clarification_received_on: date | None = None
-    extended_due_on: date | None = None
+    clarification_received_on: StatutoryDate | None = None
+    extended_due_on: StatutoryDate | None = None
     title: Title | None = None
     text: Text | None = None
     aliases: list[Reference] | None = Field(default=None, max_length=MAX_ALIASES)

@@ -2,7 +2,7 @@ from fastapi import APIRouter, Response
 
 from app.db import WriteSession
 from app.foi_requests import service as requests
-from app.foi_requests.router import PRIVATE, Acknowledge, IfMatch
+from app.foi_requests.router import PRIVATE, Acknowledge, IfMatch, ResourceId
 from app.foi_responses import service
 from app.foi_responses.schemas import ResponseCreate, ResponseInternal, ResponseUpdate
 from app.keys.auth import CurrentActor
@@ -24,7 +24,7 @@ def send(response: FoiResponse, http_response: Response) -> ResponseInternal:
     responses=PROBLEMS(401, 404, 413),
 )
 def add_response(
-    request_id: int,
+    request_id: ResourceId,
     body: ResponseCreate,
     session: WriteSession,
     actor: CurrentActor,
@@ -49,7 +49,7 @@ def add_response(
     responses=PROBLEMS(401, 404, 412, 413),
 )
 def correct_response(
-    response_id: int,
+    response_id: ResourceId,
     body: ResponseUpdate,
     session: WriteSession,
     actor: CurrentActor,

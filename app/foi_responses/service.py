@@ -79,6 +79,12 @@ def check(
             f"a response ({body.responded_on}) cannot precede the request ({received_on})",
             loc=(*loc, "responded_on"),
         )
+    if body.responded_on > requests.today():
+        raise RuleViolation(
+            "response-date",
+            f"a response cannot be dated in the future ({body.responded_on})",
+            loc=(*loc, "responded_on"),
+        )
     for i, answer in enumerate(body.answers):
         requests.check_question_refs(
             answer.questions, questions, loc=(*loc, "answers", i, "questions")

@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field
@@ -12,7 +11,7 @@ from app.entries.schemas import (
     Title,
     TopicSlug,
 )
-from app.foi_requests.schemas import MAX_ALIASES, MAX_TOPICS, ForceId
+from app.foi_requests.schemas import MAX_ALIASES, MAX_TOPICS, ForceId, StatutoryDate
 from app.models import Law
 
 
@@ -25,7 +24,7 @@ class ImportDocument(Strict):
     aliases: list[Reference] = Field(default_factory=list, max_length=MAX_ALIASES)
     title: Title
     topics: list[TopicSlug] = Field(default_factory=list, max_length=MAX_TOPICS)
-    received_on: date
+    received_on: StatutoryDate
     published_at: AwareDatetime | None = None
     request: RequestPart = Field(default_factory=RequestPart)
     responses: list[ResponseBody] = Field(default_factory=list, max_length=MAX_ITEMS)

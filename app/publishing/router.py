@@ -5,7 +5,7 @@ from fastapi import APIRouter, Response
 from app.db import WriteSession
 from app.entries.schemas import EntryDocument, Tombstone
 from app.entries.service import tombstone
-from app.foi_requests.router import IfMatch
+from app.foi_requests.router import IfMatch, ResourceId
 from app.keys.auth import CurrentActor
 from app.models import DisclosureEntry
 from app.problems import PROBLEMS
@@ -41,7 +41,7 @@ def publish(body: Publish, session: WriteSession, actor: CurrentActor) -> Respon
     responses=PROBLEMS(401, 404, 410, 412, 413),
 )
 def update_entry(
-    entry_id: int,
+    entry_id: ResourceId,
     body: EntryUpdate,
     session: WriteSession,
     actor: CurrentActor,
@@ -57,7 +57,7 @@ def update_entry(
     responses=PROBLEMS(401, 404, 410, 412, 413),
 )
 def withdraw_entry(
-    entry_id: int,
+    entry_id: ResourceId,
     body: Withdraw,
     session: WriteSession,
     actor: CurrentActor,

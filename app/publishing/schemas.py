@@ -3,11 +3,11 @@ from typing import Annotated
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from app.entries.schemas import Strict, Title, TopicSlug
-from app.foi_requests.schemas import MAX_TOPICS
+from app.foi_requests.schemas import MAX_ID, MAX_TOPICS
 
 
 class Publish(Strict):
-    request_id: int
+    request_id: int = Field(ge=1, le=MAX_ID)
     title: Title | None = Field(default=None, description="defaults to the request's title")
     topics: list[TopicSlug] | None = Field(
         default=None, max_length=MAX_TOPICS, description="default to the request's topics"
