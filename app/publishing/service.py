@@ -6,7 +6,7 @@ import orjson
 from sqlmodel import Session
 
 from app.audit import service as audit
-from app.caching import check_if_match, version_etag
+from app.caching import check_if_match, etag_for
 from app.changes import service as changes
 from app.db import utcnow
 from app.entries import service as entries
@@ -21,7 +21,9 @@ BODY = ("body",)
 
 
 def etag(entry: DisclosureEntry) -> str:
-    return version_etag("entry", entry.id, entry.version)
+    """The tag the public GET sends for the same document, so a client can read the entry
+    there and write it here with that tag in If-Match."""
+    return etag_for(entry.document.encode())
 
 
 def snapshot(entry: DisclosureEntry) -> dict[str, Any]:
