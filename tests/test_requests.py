@@ -297,3 +297,30 @@ def test_an_editor_sees_and_writes_only_its_forces(
     assert client.get(f"/v1/requests/{herts['id']}", headers=auth(editor)).status_code == 200
     everything = client.get("/v1/requests", headers=auth(admin)).json()["items"]
     assert len(everything) == 2
+
+
+def test_a_reference_taken_by_a_concurrent_writer_is_409(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pre-check can miss a request another process commits an instant later; the unique
+    index on (force, reference_key) still holds, and the answer is the same 409."""
+    from app.errors import Conflict
+    from app.foi_requests import service
+    from app.foi_requests.schemas import RequestCreate
+    from app.keys.schemas import Actor
+
+    actor = Actor.system("test")
+    body = RequestCreate.model_validate(hertfordshire_request_body())
+    first = service.create_request(session, body, actor=actor)
+    real_find = service.find
+    calls: list[str] = []
+
+    def find_misses_once(*args: Any) -> Any:
+        calls.append("find")
+        return None if len(calls) == 1 else real_find(*args)
+
+    monkeypatch.setattr(service, "find", find_misses_once)
+    with pytest.raises(Conflict) as caught:
+        service.create_request(session, body, actor=actor)
+    assert caught.value.extra["existing"] == f"/v1/requests/{first.id}"
+    assert calls == ["find", "find"]
