@@ -1,3 +1,5 @@
+import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,8 +11,9 @@ from sqlmodel import select
 from typer.core import TyperGroup
 
 from app import migrate
-from app.db import new_session
+from app.db import new_session, utcnow
 from app.errors import FoilogError
+from app.exports.service import Format as ExportFormat
 from app.models import DisclosureEntry, Role
 
 
@@ -117,6 +120,28 @@ def import_file(
         total = sum(1 for _ in count_handle)
     with file.open("rb") as handle:
         _import(total, handle, file.name)
+
+
+@cli.command()
+def export(
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help="ndjson: entry documents; csv: flat rows")
+    ] = ExportFormat.NDJSON,
+    output: Annotated[
+        Path | None, typer.Option(dir_okay=False, help="file to write; standard output if none")
+    ] = None,
+) -> None:
+    """Export every published entry, streamed; the same bytes as GET /v1/disclosure-log.<format>."""
+    from app.disclosure_log.schemas import LogFilters
+    from app.exports import service
+
+    target = output.open("wb") if output else nullcontext(sys.stdout.buffer)
+    with new_session() as session, target as handle:
+        where = service.selection(session, LogFilters(), utcnow())
+        for chunk in service.stream(session, where, fmt):
+            handle.write(chunk)
+    if output is not None:
+        typer.echo(f"exported the log as {fmt} to {output}", err=True)
 
 
 @keys_cli.command("create")

@@ -225,6 +225,9 @@ class DisclosureEntry(SQLModel, table=True):
     due_on: date
     responded_on: date | None = None
     responded_within_deadline: bool | None = None
+    # Working days from receipt to the first initial response, as the deadline counts them:
+    # stored because the count needs the holiday calendar, and stats take its median in SQL.
+    working_days_to_respond: int | None = None
     outcome: str | None = Field(default=None, max_length=32)
     # Visible to the public once published_at has passed, unless withdrawn.
     published_at: datetime = Field(sa_type=UtcDateTime, nullable=False)

@@ -119,6 +119,11 @@ def fill(entry: DisclosureEntry, request: FoiRequest, topics: list[Topic], law: 
     entry.responded_within_deadline = deadlines.responded_within_deadline(
         entry.responded_on, request.due_on, request.extended_due_on
     )
+    entry.working_days_to_respond = (
+        None
+        if entry.responded_on is None
+        else deadlines.working_days_between(request.received_on, entry.responded_on, law)
+    )
     entry.outcome = latest.outcome if latest else None
     entry.search_text = search_text(entry, request, topics)
     entry.document = orjson.dumps(document(entry, request, topics)).decode()

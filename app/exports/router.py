@@ -1,0 +1,50 @@
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.responses import StreamingResponse
+
+from app.config import get_settings
+from app.db import ReadSession, utcnow
+from app.disclosure_log.router import Filters
+from app.exports import service
+from app.exports.service import MEDIA_TYPES, Format
+from app.problems import PROBLEMS
+
+router = APIRouter(prefix="/v1", tags=["mirroring"])
+
+
+def _documented(fmt: Format, description: str) -> dict[int | str, dict[str, Any]]:
+    media_type = MEDIA_TYPES[fmt].split(";")[0]
+    ok = {"description": description, "content": {media_type: {"schema": {"type": "string"}}}}
+    return {200: ok, **PROBLEMS(400)}
+
+
+def _export(session: ReadSession, filters: Filters, fmt: Format) -> StreamingResponse:
+    # The filters are checked (400 for an unknown value) before the first byte is sent. The
+    # session stays open until the stream ends: FastAPI closes it after the response.
+    where = service.selection(session, filters, utcnow())
+    return StreamingResponse(
+        service.stream(session, where, fmt),
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Cache-Control": f"public, max-age={get_settings().cache_max_age}"},
+    )
+
+
+@router.get(
+    "/disclosure-log.ndjson",
+    response_class=StreamingResponse,
+    responses=_documented(Format.NDJSON, "one entry document (SPEC §7) a line"),
+)
+def export_ndjson(session: ReadSession, filters: Filters) -> StreamingResponse:
+    """Every matching entry as NDJSON, streamed; `POST /v1/import` takes it unchanged."""
+    return _export(session, filters, Format.NDJSON)
+
+
+@router.get(
+    "/disclosure-log.csv",
+    response_class=StreamingResponse,
+    responses=_documented(Format.CSV, "a header, then one row an entry; lists joined with ;"),
+)
+def export_csv(session: ReadSession, filters: Filters) -> StreamingResponse:
+    """Every matching entry as CSV, one row an entry, streamed."""
+    return _export(session, filters, Format.CSV)
