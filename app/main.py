@@ -16,6 +16,7 @@ from app.health.router import router as health_router
 from app.imports.router import router as import_router
 from app.limits import BodyLimitMiddleware
 from app.publishing.router import router as publishing_router
+from app.stats.router import router as stats_router
 from app.topics.router import router as topics_router
 
 DESCRIPTION = """The Freedom of Information disclosure logs of UK police forces.
@@ -46,6 +47,7 @@ def create_app() -> FastAPI:
     app.include_router(audit_router)
     app.include_router(changes_router)
     app.include_router(exports_router)
+    app.include_router(stats_router)
     return app
 
 

@@ -1,0 +1,17 @@
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from app.caching import public_model
+from app.db import ReadSession
+from app.disclosure_log.router import Filters
+from app.problems import PROBLEMS
+from app.stats import service
+from app.stats.schemas import Stats
+
+router = APIRouter(prefix="/v1/stats", tags=["disclosure log"])
+
+
+@router.get("", response_model=Stats, responses=PROBLEMS(400))
+def get_stats(request: Request, session: ReadSession, filters: Filters) -> Response:
+    """Counts over the published entries the log's filters select, and answering times."""
+    return public_model(request, service.stats(session, filters))
