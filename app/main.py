@@ -9,6 +9,7 @@ from app.disclosure_log.router import references_router
 from app.disclosure_log.router import router as disclosure_log_router
 from app.exemptions.router import router as exemptions_router
 from app.exports.router import router as exports_router
+from app.feeds.router import router as feeds_router
 from app.foi_requests.router import router as requests_router
 from app.foi_responses.router import router as responses_router
 from app.forces.router import router as forces_router
@@ -46,6 +47,7 @@ def create_app() -> FastAPI:
         app.include_router(router)
     app.include_router(audit_router)
     app.include_router(changes_router)
+    app.include_router(feeds_router)
     app.include_router(exports_router)
     app.include_router(stats_router)
     return app

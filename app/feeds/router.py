@@ -1,0 +1,33 @@
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from app.caching import public_response
+from app.config import get_settings
+from app.db import ReadSession
+from app.disclosure_log.router import Filters
+from app.feeds import service
+from app.problems import PROBLEMS
+
+router = APIRouter(prefix="/v1", tags=["disclosure log"])
+
+ATOM_TYPE = "application/atom+xml"
+
+
+@router.get(
+    "/disclosure-log.atom",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "an Atom 1.0 feed; each entry links to its JSON document",
+            "content": {ATOM_TYPE: {"schema": {"type": "string"}}},
+        },
+        **PROBLEMS(400),
+    },
+)
+def atom_feed(request: Request, session: ReadSession, filters: Filters) -> Response:
+    """Atom 1.0 feed of the newest 50 entries the log's filters select, newest first."""
+    base_url = get_settings().base_url.rstrip("/")
+    query = request.url.query
+    feed_url = f"{base_url}{request.url.path}" + (f"?{query}" if query else "")
+    body = service.atom(session, filters, feed_url=feed_url, base_url=base_url)
+    return public_response(request, body, media_type=ATOM_TYPE)
