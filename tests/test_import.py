@@ -258,3 +258,20 @@ def test_import_keeps_withdrawals_and_the_requester_private(client: TestClient, 
     assert again.status_code == 422
     assert again.json()["rule"] == "entry-withdrawn"
     assert again.json()["errors"][0]["loc"] == ["line", 1, "reference"]
+
+
+def test_a_reference_repeated_in_one_file_is_updated_in_order(session: Session) -> None:
+    first = entry_document(title="First version", topics=["cctv"])
+    fresh = [entry_document(reference=f"N-{n}", topics=[f"new-topic-{n}"]) for n in range(3)]
+    second = entry_document(reference="FOI 2018/02892", title="Second version")
+    lines = [orjson.dumps(d) for d in (first, *fresh, second)]
+    result = import_entries(session, lines, actor=SYSTEM)
+    assert (result.created, result.updated) == (4, 1)
+    assert stored_document(1)["title"] == "Second version"
+    assert stored_document(1)["reference"] == "FOI 2018/02892"
+    assert [doc_id for doc_id, _ in change_feed()] == [1, 2, 3, 4, 1]
+    assert [stored_document(n)["topics"] for n in (2, 3, 4)] == [
+        ["new-topic-0"],
+        ["new-topic-1"],
+        ["new-topic-2"],
+    ]

@@ -21,6 +21,7 @@ from app.topics import service as topics_service
 # Rows are flushed and the session emptied every BATCH lines, so memory stays flat however
 # long the file; the transaction stays one.
 BATCH = 500
+WRITE_BATCH = 100
 PROGRESS_EVERY = 100
 MAX_LINE_BYTES = 32 * 1024 * 1024
 
@@ -51,16 +52,32 @@ class _Importer:
         self.laws = {f.id: f.law for f in session.exec(select(Force))}
         self.catalogue = exemptions.catalogue(session)
         self.topics: dict[str, Topic] = {}
+        # New requests wait here to be inserted together, then published one by one.
+        self.pending: list[tuple[FoiRequest, ImportDocument, str]] = []
+        self.pending_keys: set[tuple[str, str]] = set()
         self.result = ImportResult()
 
     def forget(self) -> None:
+        self.write_pending()
         self.session.flush()
         self.session.expunge_all()
         self.topics.clear()
 
+    def write_pending(self) -> None:
+        if not self.pending:
+            return
+        self.session.flush()
+        for request, document, law in self.pending:
+            self._publish(request, document, law)
+        self.result.created += len(self.pending)
+        self.pending.clear()
+        self.pending_keys.clear()
+
     def _topics(self, slugs: list[str], loc: ErrorLoc) -> list[Topic]:
         wanted = [topics_service.normalise(s) for s in slugs]
         if any(slug not in self.topics for slug in wanted):
+            # A topic seen for the first time is created and read back, so what waits goes first.
+            self.write_pending()
             self.topics.update(
                 (t.slug, t) for t in requests.load_topics(self.session, slugs, loc=loc)
             )
@@ -108,62 +125,54 @@ class _Importer:
                 f"line {number} is not a valid entry ({where})", errors=errors
             ) from None
         law = self._check(document, loc)
-        request, created = self._request(document, law, loc)
-        self._entry(request, document, law, loc, created=created)
-        if created:
-            self.result.created += 1
-        else:
-            self.result.updated += 1
-
-    def _request(
-        self, document: ImportDocument, law: str, loc: ErrorLoc
-    ) -> tuple[FoiRequest, bool]:
-        """The request with the line's content, new or replacing what it had; no requester."""
-        session = self.session
-        request = requests.find(session, document.force, document.reference)
-        created = request is None
+        key = (document.force, entries.reference_key(document.reference))
+        if key in self.pending_keys:
+            self.write_pending()
+        with self.session.no_autoflush:
+            request = requests.find(self.session, document.force, document.reference)
         if request is None:
-            request = FoiRequest(
-                force_id=document.force,
-                reference=document.reference,
-                reference_key=entries.reference_key(document.reference),
-                received_on=document.received_on,
-                due_on=document.received_on,
-                title=document.title,
-                status=RequestStatus.RESPONDED if document.responses else RequestStatus.RECEIVED,
-            )
-        else:
-            requests.touch(request)
-            if request.responses:
-                request.responses.clear()
-                session.flush()
-        request.reference = document.reference
-        request.aliases = document.aliases
-        request.received_on = document.received_on
-        request.title = document.title
-        request.text = document.request.text
-        requests.schedule(request, law, loc=loc)
-        requests.set_questions(session, request, document.request.questions)
-        request.topics = self._topics(document.topics, (*loc, "topics"))
-        for body in document.responses:
-            response = FoiResponse()  # type: ignore[call-arg]
-            responses.fill(response, body)
-            request.responses.append(response)
-        session.add(request)
-        session.flush()
-        return request, created
+            self.pending.append((self._new_request(document, law, loc), document, law))
+            self.pending_keys.add(key)
+            if len(self.pending) >= WRITE_BATCH:
+                self.write_pending()
+            return
+        self.write_pending()
+        self._replace(request, document, law, loc)
+        self.result.updated += 1
 
-    def _entry(
-        self,
-        request: FoiRequest,
-        document: ImportDocument,
-        law: str,
-        loc: ErrorLoc,
-        *,
-        created: bool,
+    def _new_request(self, document: ImportDocument, law: str, loc: ErrorLoc) -> FoiRequest:
+        topics = self._topics(document.topics, (*loc, "topics"))
+        request = FoiRequest(
+            force_id=document.force,
+            reference=document.reference,
+            reference_key=entries.reference_key(document.reference),
+            received_on=document.received_on,
+            due_on=document.received_on,
+            title=document.title,
+            status=RequestStatus.RESPONDED if document.responses else RequestStatus.RECEIVED,
+        )
+        self._fill(request, document, law, loc, topics)
+        self.session.add(request)
+        return request
+
+    def _replace(
+        self, request: FoiRequest, document: ImportDocument, law: str, loc: ErrorLoc
     ) -> None:
-        entry = None if created else requests.entry_of(self.session, request.id)
-        if entry is not None and entry.withdrawn_at is not None:
+        """Give an existing request the line's content, responses and all, and refresh its
+        entry (or publish it, if it never was)."""
+        topics = self._topics(document.topics, (*loc, "topics"))
+        requests.touch(request)
+        if request.responses:
+            request.responses.clear()
+            self.session.flush()
+        self._fill(request, document, law, loc, topics)
+        self.session.add(request)
+        self.session.flush()
+        entry = requests.entry_of(self.session, request.id)
+        if entry is None:
+            self._publish(request, document, law, loc=loc)
+            return
+        if entry.withdrawn_at is not None:
             raise RuleViolation(
                 "entry-withdrawn",
                 f"{document.reference} was withdrawn from this log; import does not restore it",
@@ -171,22 +180,45 @@ class _Importer:
             )
         # A request first recorded through the API may have a requester its text names.
         privacy.guard(request, document.title, acknowledged=False, loc=loc)
-        topics = list(request.topics)
-        if entry is None:
-            entries.create(
-                self.session,
-                request,
-                law=law,
-                title=document.title,
-                topics=topics,
-                published_at=document.published_at or utcnow(),
-            )
-            return
         entry.title = document.title
         entry.topics = topics
         if document.published_at is not None:
             entry.published_at = document.published_at
         entries.refresh(self.session, entry)
+
+    def _fill(
+        self,
+        request: FoiRequest,
+        document: ImportDocument,
+        law: str,
+        loc: ErrorLoc,
+        topics: list[Topic],
+    ) -> None:
+        request.reference = document.reference
+        request.aliases = document.aliases
+        request.received_on = document.received_on
+        request.title = document.title
+        request.text = document.request.text
+        requests.schedule(request, law, loc=loc)
+        requests.set_questions(self.session, request, document.request.questions)
+        request.topics = topics
+        for body in document.responses:
+            response = FoiResponse()  # type: ignore[call-arg]
+            responses.fill(response, body)
+            request.responses.append(response)
+
+    def _publish(
+        self, request: FoiRequest, document: ImportDocument, law: str, *, loc: ErrorLoc = ()
+    ) -> None:
+        privacy.guard(request, document.title, acknowledged=False, loc=loc)
+        entries.create(
+            self.session,
+            request,
+            law=law,
+            title=document.title,
+            topics=list(request.topics),
+            published_at=document.published_at or utcnow(),
+        )
 
 
 def import_entries(
@@ -210,6 +242,7 @@ def import_entries(
                 importer.forget()
             if on_progress is not None and done % PROGRESS_EVERY == 0:
                 on_progress(done)
+        importer.write_pending()
         result = importer.result
         audit.record(session, actor, "import", "import", None, None, result)
         session.commit()
