@@ -248,6 +248,20 @@ def find(session: Session, force_id: str, reference: str) -> FoiRequest | None:
     ).first()
 
 
+def new_request(
+    *, force_id: str, reference: str, received_on: date, law: str, **fields: Any
+) -> FoiRequest:
+    """A request with its lookup key and statutory due date set."""
+    return FoiRequest(
+        force_id=force_id,
+        reference=reference,
+        reference_key=entries.reference_key(reference),
+        received_on=received_on,
+        due_on=deadlines.due_on(received_on, law),
+        **fields,
+    )
+
+
 def create_request(session: Session, body: RequestCreate, *, actor: Actor) -> FoiRequest:
     law = law_of(session, body.force)
     check_scope(actor, body.force)
@@ -256,14 +270,13 @@ def create_request(session: Session, body: RequestCreate, *, actor: Actor) -> Fo
     if existing is not None:
         raise _conflict(existing.id, body.force, body.reference)
     requester = body.requester or Requester()
-    request = FoiRequest(
+    request = new_request(
         force_id=body.force,
         reference=body.reference,
-        reference_key=entries.reference_key(body.reference),
-        aliases=body.aliases,
         received_on=body.received_on,
-        due_on=deadlines.due_on(body.received_on, law),
+        law=law,
         title=body.title,
+        aliases=body.aliases,
         text=body.text,
         requester_name=requester.name,
         requester_email=requester.email,

@@ -142,12 +142,11 @@ class _Importer:
 
     def _new_request(self, document: ImportDocument, law: str, loc: ErrorLoc) -> FoiRequest:
         topics = self._topics(document.topics, (*loc, "topics"))
-        request = FoiRequest(
+        request = requests.new_request(
             force_id=document.force,
             reference=document.reference,
-            reference_key=entries.reference_key(document.reference),
             received_on=document.received_on,
-            due_on=document.received_on,
+            law=law,
             title=document.title,
             status=RequestStatus.RESPONDED if document.responses else RequestStatus.RECEIVED,
         )
