@@ -182,7 +182,7 @@ def _writer(database_url: str, number: int) -> None:
         record(*args, **kwargs)
         time.sleep(rng.uniform(0, 0.01))
 
-    changes.record = slow_record  # type: ignore[assignment]
+    changes.record = slow_record
     for index in range(ENTRIES_PER_WRITER):
         with new_session(write=True) as session:
             entry = publish(session, reference=f"W{number}-{index}")
