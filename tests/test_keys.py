@@ -5,6 +5,7 @@ from factories import auth, make_key
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.db import new_session
 from app.errors import Conflict, NotFound, RuleViolation, Unauthorized
 from app.keys import service as keys
 from app.keys.schemas import Actor
@@ -23,7 +24,7 @@ def test_a_key_is_random_shown_once_and_stored_as_a_hash(session: Session) -> No
     assert stored.key_hash == hashlib.sha256(secret.encode()).hexdigest()
     assert secret not in stored.model_dump_json()
     assert stored.key_prefix == secret[:12]
-    assert keys.authenticate(session, secret) == Actor(
+    assert Actor.of(keys.authenticate(session, secret)) == Actor(
         key_id=key.id, name="herts-foi", role=Role.EDITOR, forces=frozenset({"hertfordshire"})
     )
     assert [k.name for k in keys.list_keys(session)] == ["herts-foi", "met-foi"]
@@ -84,3 +85,18 @@ def test_key_changes_are_audited_without_the_secret(session: Session) -> None:
     for event in events:
         assert secret not in str(event.after)
         assert key.key_hash not in str(event.after)
+
+
+def test_use_is_recorded_at_most_hourly(client: TestClient, session: Session) -> None:
+    secret = make_key(session)
+
+    def last_used() -> object:
+        with new_session() as reader:
+            return reader.exec(select(ApiKey.last_used_at)).one()
+
+    assert last_used() is None
+    client.get("/v1/requests", headers=auth(secret))
+    first = last_used()
+    assert first is not None
+    client.get("/v1/requests", headers=auth(secret))
+    assert last_used() == first

@@ -18,9 +18,13 @@ def current_actor(
 ) -> Actor:
     if credentials is None:
         raise Unauthorized("an API key is needed: send `Authorization: Bearer <key>`")
-    # A session of its own, closed at once: the route's session may be a write transaction.
+    # Sessions of its own, closed at once: the route's session may be a write transaction.
     with new_session() as session:
-        return service.authenticate(session, credentials.credentials)
+        key = service.authenticate(session, credentials.credentials)
+    if service.is_stale(key):
+        with new_session(write=True) as session:
+            service.mark_used(session, key.id)
+    return Actor.of(key)
 
 
 def require_admin(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:

@@ -3,7 +3,9 @@
 import hashlib
 import secrets
 from collections.abc import Sequence
+from datetime import timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
@@ -15,6 +17,7 @@ from app.keys.schemas import KeyPublic
 from app.models import ApiKey, Role
 
 KEY_PREFIX = "foilog_"
+LAST_USED_PRECISION = timedelta(hours=1)
 # Shown in listings so an operator can tell keys apart without the secret.
 SHOWN_PREFIX_LENGTH = 12
 
@@ -90,10 +93,21 @@ def revoke(session: Session, name_or_id: str, *, actor: Actor | None = None) -> 
     return key
 
 
-def authenticate(session: Session, secret: str) -> Actor:
+def authenticate(session: Session, secret: str) -> ApiKey:
     key = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(secret))).first()
     if key is None:
         raise Unauthorized("the key is not valid")
     if key.revoked_at is not None:
         raise Unauthorized("the key has been revoked")
-    return Actor.of(key)
+    return key
+
+
+def is_stale(key: ApiKey) -> bool:
+    """Whether `last_used_at` is worth a write: at most one per key per interval, so
+    authentication stays a read."""
+    return key.last_used_at is None or utcnow() - key.last_used_at > LAST_USED_PRECISION
+
+
+def mark_used(session: Session, key_id: int | None) -> None:
+    session.execute(update(ApiKey).where(col(ApiKey.id) == key_id).values(last_used_at=utcnow()))
+    session.commit()
