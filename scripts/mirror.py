@@ -1,0 +1,124 @@
+"""Mirror one foilog instance into another through their public APIs only.
+
+    python scripts/mirror.py --source http://127.0.0.1:8101 --target http://127.0.0.1:8102 \\
+        --key <an admin key of the target> [--state mirror.cursor] [--once] [--interval 10]
+
+It polls the source's GET /v1/changes and applies each change to the target, in order:
+- published / updated: the entry document is upserted through the target's POST /v1/import,
+  which matches it by (force, reference) and keeps the source's published_at;
+- withdrawn: the target's copy is found by force and reference (the tombstone carries both)
+  and withdrawn there with the source's reason.
+The cursor is saved in the state file each time the target has caught up, so a restart resumes
+there (changes applied again are harmless: an upsert is an upsert).
+"""
+
+import argparse
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+PAGE = 100
+
+
+@dataclass
+class Applied:
+    upserted: int = 0
+    withdrawn: int = 0
+
+
+def changes(source: httpx.Client, since: str | None) -> tuple[list[dict[str, Any]], str]:
+    """One page of the source's changes after `since`, and the cursor to poll with next."""
+    params: dict[str, Any] = {"limit": PAGE}
+    if since is not None:
+        params["since"] = since
+    response = source.get("/v1/changes", params=params)
+    response.raise_for_status()
+    body = response.json()
+    return body["items"], body["next_cursor"]
+
+
+def upsert(target: httpx.Client, key: str, documents: list[dict[str, Any]]) -> int:
+    """Import entry documents into the target, all in one request (all or nothing)."""
+    if not documents:
+        return 0
+    body = "".join(json.dumps(document) + "\n" for document in documents).encode()
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/x-ndjson"}
+    response = target.post("/v1/import", content=body, headers=headers)
+    response.raise_for_status()
+    return len(documents)
+
+
+def withdraw(target: httpx.Client, key: str, tombstone: dict[str, Any]) -> bool:
+    """Withdraw the target's copy of a withdrawn entry; False when it has none to withdraw."""
+    force, reference = quote(tombstone["force"], safe=""), quote(tombstone["reference"], safe="/")
+    found = target.get(f"/v1/forces/{force}/references/{reference}")
+    if found.status_code in (404, 410):  # never mirrored, or withdrawn already
+        return False
+    found.raise_for_status()
+    response = target.post(
+        f"/v1/disclosure-log/{found.json()['id']}/withdraw",
+        json={"reason": tombstone["reason"]},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    response.raise_for_status()
+    return True
+
+
+def apply(target: httpx.Client, key: str, items: list[dict[str, Any]]) -> Applied:
+    """Apply one page of changes in order. A change carries its entry as it is now, so an entry
+    changed twice in a page is imported once, and a withdrawn one only as its tombstone."""
+    applied = Applied()
+    pending: dict[int, dict[str, Any]] = {}
+    for item in items:
+        entry = item["entry"]
+        if entry["status"] == "withdrawn":
+            applied.upserted += upsert(target, key, list(pending.values()))
+            pending.clear()
+            applied.withdrawn += withdraw(target, key, entry)
+        else:
+            pending[item["id"]] = entry
+    applied.upserted += upsert(target, key, list(pending.values()))
+    return applied
+
+
+def sync(source: httpx.Client, target: httpx.Client, key: str, since: str | None) -> str:
+    """Apply every change after `since` until caught up; returns the cursor to poll with next."""
+    while True:
+        items, cursor = changes(source, since)
+        applied = apply(target, key, items)
+        if items:
+            print(
+                f"{len(items)} changes: {applied.upserted} upserted, {applied.withdrawn} withdrawn",
+                flush=True,
+            )
+        since = cursor
+        if len(items) < PAGE:
+            return cursor
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--source", required=True, help="the instance to copy from")
+    parser.add_argument("--target", required=True, help="the instance to copy into")
+    parser.add_argument("--key", required=True, help="an admin key of the target")
+    parser.add_argument("--state", type=Path, default=Path("mirror.cursor"), help="cursor file")
+    parser.add_argument("--once", action="store_true", help="stop once caught up")
+    parser.add_argument("--interval", type=float, default=10.0, help="seconds between polls")
+    args = parser.parse_args()
+    since = args.state.read_text().strip() or None if args.state.exists() else None
+    with httpx.Client(base_url=args.source) as source, httpx.Client(base_url=args.target) as target:
+        while True:
+            since = sync(source, target, args.key, since)
+            args.state.write_text(since)
+            if args.once:
+                return
+            time.sleep(args.interval)
+
+
+if __name__ == "__main__":
+    main()

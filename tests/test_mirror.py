@@ -1,0 +1,120 @@
+"""scripts/mirror.py keeps a second instance (its own database, its own process) in step with
+this one through GET /v1/changes and POST /v1/import only."""
+
+import importlib.util
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import factories
+import httpx
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+from instances import ROOT, Instance, serve
+from log_factories import Spec, publish
+from sqlmodel import Session
+
+
+def _load_mirror() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("mirror", ROOT / "scripts" / "mirror.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+mirror = _load_mirror()
+
+
+@pytest.fixture
+def target(tmp_path: Path) -> Iterator[tuple[Instance, httpx.Client]]:
+    with serve(tmp_path) as instance, instance.client() as client:
+        yield instance, client
+
+
+def by_reference(body: bytes) -> dict[tuple[str, str], dict[str, Any]]:
+    documents = (orjson.loads(line) for line in body.splitlines())
+    return {
+        (d["force"], d["reference"]): {k: v for k, v in d.items() if k not in ("id", "updated_at")}
+        for d in documents
+    }
+
+
+def same_log(source: TestClient, copy: httpx.Client) -> bool:
+    ours = source.get("/v1/disclosure-log.ndjson").content
+    theirs = copy.get("/v1/disclosure-log.ndjson").content
+    return by_reference(ours) == by_reference(theirs)
+
+
+def test_the_mirror_follows_publishes_updates_and_withdrawals(
+    client: TestClient,
+    session: Session,
+    target: tuple[Instance, httpx.Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    instance, copy = target
+    monkeypatch.setattr(mirror, "PAGE", 2)  # several pages per catch-up
+    key = factories.make_key(session)
+    herts = factories.create_request(client, key)
+    factories.add_response(client, key, herts["id"])
+    entry = factories.publish(client, key, herts["id"])
+    for n in range(3):
+        publish(session, Spec(force="metropolitan", reference=f"01.FOI.22.0{n}", title=f"T{n}"))
+
+    cursor = mirror.sync(client, copy, instance.key, None)
+    assert same_log(client, copy)
+    assert len(by_reference(copy.get("/v1/disclosure-log.ndjson").content)) == 4
+
+    review = factories.hertfordshire_response_body(
+        kind="internal_review", responded_on="2018-07-20", outcome="partially_disclosed"
+    )
+    factories.add_response(client, key, herts["id"], **review)
+    withdrawn = client.post(
+        f"/v1/disclosure-log/{entry['id']}/withdraw",
+        json={"reason": "published in error"},
+        headers=factories.auth(key),
+    )
+    assert withdrawn.status_code == 200
+    publish(session, Spec(force="metropolitan", reference="01.FOI.22.09", title="Late"))
+    assert not same_log(client, copy)
+
+    cursor = mirror.sync(client, copy, instance.key, cursor)
+    assert same_log(client, copy)
+    gone = copy.get("/v1/forces/hertfordshire/references/FOI2018/02892")
+    assert gone.status_code == 410
+    assert gone.json()["reason"] == "published in error"
+    feed = copy.get("/v1/changes", params={"limit": 100}).json()["items"]
+    # The update and the withdrawal both carry the tombstone: the copy is withdrawn once.
+    assert [item["change"] for item in feed[-2:]] == ["withdrawn", "published"]
+    assert [item["change"] for item in feed].count("withdrawn") == 1
+
+    # Caught up: the same cursor comes back and nothing is applied again.
+    assert mirror.sync(client, copy, instance.key, cursor) == cursor
+    assert len(copy.get("/v1/changes", params={"limit": 100}).json()["items"]) == len(feed)
+
+
+def test_a_withdrawal_of_an_entry_never_mirrored_is_skipped(
+    client: TestClient, session: Session, target: tuple[Instance, httpx.Client]
+) -> None:
+    instance, copy = target
+    applied = mirror.apply(
+        copy,
+        instance.key,
+        [
+            {
+                "change": "withdrawn",
+                "id": 7,
+                "entry": {
+                    "id": 7,
+                    "status": "withdrawn",
+                    "force": "metropolitan",
+                    "reference": "01.FOI.22.022487",
+                    "reason": "published in error",
+                },
+            }
+        ],
+    )
+    assert (applied.upserted, applied.withdrawn) == (0, 0)
