@@ -180,3 +180,20 @@ def test_an_ndjson_export_imports_into_another_instance_field_by_field(
     herts = copied[("hertfordshire", "FOI2018/02892")]
     assert [r["kind"] for r in herts["responses"]] == ["initial", "internal_review"]
     assert herts["responses"][0]["citations"][0]["public_interest"]["for"]
+
+
+@pytest.mark.parametrize("path", ["/v1/disclosure-log.ndjson", "/v1/disclosure-log.csv"])
+def test_an_unchanged_export_answers_304(client: TestClient, session: Session, path: str) -> None:
+    entry = publish(session)
+    first = client.get(path)
+    tag = {"If-None-Match": first.headers["etag"]}
+    again = client.get(path, headers=tag)
+    assert again.status_code == 304
+    assert again.content == b""
+    assert client.get(path, headers=tag, params={"force": "hertfordshire"}).status_code == 200
+    key = factories.make_key(session)
+    withdrawn = client.post(
+        f"/v1/disclosure-log/{entry.id}/withdraw", json={"reason": "x"}, headers=factories.auth(key)
+    )
+    assert withdrawn.status_code == 200
+    assert client.get(path, headers=tag).status_code == 200

@@ -1,8 +1,9 @@
 from typing import Any
 
-from fastapi import APIRouter
-from starlette.responses import StreamingResponse
+from fastapi import APIRouter, Request
+from starlette.responses import Response, StreamingResponse
 
+from app.caching import matches
 from app.config import get_settings
 from app.db import ReadSession, utcnow
 from app.disclosure_log.router import Filters
@@ -19,14 +20,21 @@ def _documented(fmt: Format, description: str) -> dict[int | str, dict[str, Any]
     return {200: ok, **PROBLEMS(400)}
 
 
-def _export(session: ReadSession, filters: Filters, fmt: Format) -> StreamingResponse:
+def _export(request: Request, session: ReadSession, filters: Filters, fmt: Format) -> Response:
     # The filters are checked (400 for an unknown value) before the first byte is sent. The
     # session stays open until the stream ends: FastAPI closes it after the response.
     where = service.selection(session, filters, utcnow())
+    # A streamed body has no hash to tag it by: the tag is the data's version instead.
+    etag = f'"{fmt}-{service.version(session, where)}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={get_settings().cache_max_age}",
+        "Vary": "Accept-Encoding",
+    }
+    if matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
     return StreamingResponse(
-        service.stream(session, where, fmt),
-        media_type=MEDIA_TYPES[fmt],
-        headers={"Cache-Control": f"public, max-age={get_settings().cache_max_age}"},
+        service.stream(session, where, fmt), media_type=MEDIA_TYPES[fmt], headers=headers
     )
 
 
@@ -35,9 +43,9 @@ def _export(session: ReadSession, filters: Filters, fmt: Format) -> StreamingRes
     response_class=StreamingResponse,
     responses=_documented(Format.NDJSON, "one entry document (SPEC §7) a line"),
 )
-def export_ndjson(session: ReadSession, filters: Filters) -> StreamingResponse:
+def export_ndjson(request: Request, session: ReadSession, filters: Filters) -> Response:
     """Every matching entry as NDJSON, streamed; `POST /v1/import` takes it unchanged."""
-    return _export(session, filters, Format.NDJSON)
+    return _export(request, session, filters, Format.NDJSON)
 
 
 @router.get(
@@ -45,6 +53,6 @@ def export_ndjson(session: ReadSession, filters: Filters) -> StreamingResponse:
     response_class=StreamingResponse,
     responses=_documented(Format.CSV, "a header, then one row an entry; lists joined with ;"),
 )
-def export_csv(session: ReadSession, filters: Filters) -> StreamingResponse:
+def export_csv(request: Request, session: ReadSession, filters: Filters) -> Response:
     """Every matching entry as CSV, one row an entry, streamed."""
-    return _export(session, filters, Format.CSV)
+    return _export(request, session, filters, Format.CSV)
