@@ -186,8 +186,8 @@ def test_removing_a_question_a_response_answers_is_refused(client: TestClient, a
     request = create_request(client, admin)
     add_response(client, admin, request["id"])
     response = patch(client, admin, request["id"], {"questions": [{"number": "1", "text": "x"}]})
-    rule, _ = rule_of(response)
-    assert rule == "question-unknown"
+    assert rule_of(response) == ("question-unknown", ["body", "questions"])
+    assert "11" in response.json()["detail"]
 
 
 def received(days_ago: int) -> str:

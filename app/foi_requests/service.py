@@ -348,10 +348,16 @@ def update_request(
     if changes.questions is not None:
         check_questions([q.number for q in changes.questions])
         numbers = {q.number for q in changes.questions}
-        for r, response in enumerate(request.responses):
-            refs = [*(n for a in response.answers for n in a.questions)]
-            refs += [n for c in response.citations for n in c.questions]
-            check_question_refs(refs, numbers, loc=(*BODY, "questions", "responses", r))
+        for response in request.responses:
+            refs = {n for a in response.answers for n in a.questions}
+            refs |= {n for c in response.citations for n in c.questions}
+            if refs - numbers:
+                raise RuleViolation(
+                    "question-unknown",
+                    f"response {response.id} refers to questions "
+                    f"{', '.join(sorted(refs - numbers))}, which the new questions drop",
+                    loc=(*BODY, "questions"),
+                )
         set_questions(session, request, changes.questions)
     if changes.topics is not None:
         request.topics = load_topics(session, changes.topics, loc=(*BODY, "topics"))
