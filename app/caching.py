@@ -1,8 +1,9 @@
 import hashlib
+from collections.abc import Iterator
 
 from fastapi import Request
 from pydantic import BaseModel
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from app.config import get_settings
 from app.errors import PreconditionFailed
@@ -31,15 +32,30 @@ def public_response(
 ) -> Response:
     """A cacheable public answer: ETag from the body, 304 when the client has it already."""
     etag = etag_for(content)
-    cache_headers = {
+    cache_headers = _cache_headers(etag, headers)
+    if matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=cache_headers)
+    return Response(content, media_type=media_type, headers=cache_headers)
+
+
+def public_stream(
+    request: Request, etag: str, chunks: Iterator[bytes], *, media_type: str
+) -> Response:
+    """A cacheable public answer streamed: a streamed body has no hash to tag it by, so the
+    caller gives a tag that changes with the data; 304 when the client has it already."""
+    cache_headers = _cache_headers(etag)
+    if matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=cache_headers)
+    return StreamingResponse(chunks, media_type=media_type, headers=cache_headers)
+
+
+def _cache_headers(etag: str, headers: dict[str, str] | None = None) -> dict[str, str]:
+    return {
         "ETag": etag,
         "Cache-Control": f"public, max-age={get_settings().cache_max_age}",
         "Vary": "Accept-Encoding",
         **(headers or {}),
     }
-    if matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=cache_headers)
-    return Response(content, media_type=media_type, headers=cache_headers)
 
 
 def public_model(request: Request, model: BaseModel) -> Response:

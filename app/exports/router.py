@@ -3,8 +3,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
-from app.caching import matches
-from app.config import get_settings
+from app.caching import public_stream
 from app.db import ReadSession, utcnow
 from app.disclosure_log.router import Filters
 from app.exports import service
@@ -24,18 +23,9 @@ def _export(request: Request, session: ReadSession, filters: Filters, fmt: Forma
     # The filters are checked (400 for an unknown value) before the first byte is sent. The
     # session stays open until the stream ends: FastAPI closes it after the response.
     where = service.selection(session, filters, utcnow())
-    # A streamed body has no hash to tag it by: the tag is the data's version instead.
     etag = f'"{fmt}-{service.version(session, where)}"'
-    headers = {
-        "ETag": etag,
-        "Cache-Control": f"public, max-age={get_settings().cache_max_age}",
-        "Vary": "Accept-Encoding",
-    }
-    if matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    return StreamingResponse(
-        service.stream(session, where, fmt), media_type=MEDIA_TYPES[fmt], headers=headers
-    )
+    chunks = service.stream(session, where, fmt)
+    return public_stream(request, etag, chunks, media_type=MEDIA_TYPES[fmt])
 
 
 @router.get(
