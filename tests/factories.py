@@ -143,6 +143,13 @@ def add_response(client: TestClient, key: str, request_id: int, **changes: Any) 
     return result
 
 
+def published(client: TestClient, key: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The Hertfordshire request, answered and published: (request, entry document)."""
+    request = create_request(client, key)
+    add_response(client, key, request["id"])
+    return request, publish(client, key, request["id"])
+
+
 def publish(client: TestClient, key: str, request_id: int, **changes: Any) -> dict[str, Any]:
     response = client.post(
         "/v1/disclosure-log", json={"request_id": request_id, **changes}, headers=auth(key)

@@ -11,6 +11,7 @@ from factories import (
     hertfordshire_response_body,
     make_key,
     publish,
+    published,
     stored_document,
     stored_entry,
     visible_entry_ids,
@@ -128,9 +129,7 @@ def test_publishing_is_scoped(client: TestClient, session: Session, admin: str) 
 def test_an_internal_review_updates_the_entry(
     client: TestClient, session: Session, admin: str
 ) -> None:
-    request = create_request(client, admin)
-    add_response(client, admin, request["id"])
-    entry = publish(client, admin, request["id"])
+    request, entry = published(client, admin)
     review = hertfordshire_response_body(
         kind="internal_review",
         responded_on="2018-08-01",
@@ -176,9 +175,7 @@ def test_corrections_to_the_request_or_response_reach_the_entry(
 
 
 def test_patching_an_entry(client: TestClient, session: Session, admin: str) -> None:
-    request = create_request(client, admin)
-    add_response(client, admin, request["id"])
-    entry = publish(client, admin, request["id"])
+    request, entry = published(client, admin)
     url = f"/v1/disclosure-log/{entry['id']}"
     tag = client.get(url).headers["etag"]
     changed = client.patch(
@@ -200,9 +197,7 @@ def test_patching_an_entry(client: TestClient, session: Session, admin: str) -> 
 
 
 def test_withdrawing_an_entry(client: TestClient, session: Session, admin: str) -> None:
-    request = create_request(client, admin)
-    add_response(client, admin, request["id"])
-    entry = publish(client, admin, request["id"])
+    request, entry = published(client, admin)
     url = f"/v1/disclosure-log/{entry['id']}"
     assert (
         client.post(f"{url}/withdraw", json={"reason": ""}, headers=auth(admin)).status_code == 422
@@ -250,9 +245,7 @@ def test_withdrawing_a_scheduled_entry_announces_nothing(
 def test_only_public_changes_to_a_request_update_its_entry(
     client: TestClient, session: Session, admin: str
 ) -> None:
-    request = create_request(client, admin)
-    add_response(client, admin, request["id"])
-    entry = publish(client, admin, request["id"])
+    request, entry = published(client, admin)
     url = f"/v1/requests/{request['id']}"
     closed = client.patch(url, json={"status": "closed", "requester": None}, headers=auth(admin))
     assert closed.status_code == 200
@@ -263,9 +256,7 @@ def test_only_public_changes_to_a_request_update_its_entry(
 def test_a_request_title_the_entry_follows_is_privacy_checked(
     client: TestClient, session: Session, admin: str
 ) -> None:
-    request = create_request(client, admin)
-    add_response(client, admin, request["id"])
-    entry = publish(client, admin, request["id"])
+    request, entry = published(client, admin)
     url = f"/v1/requests/{request['id']}"
     refused = client.patch(url, json={"title": "Jane Marlow asks"}, headers=auth(admin))
     assert refused.status_code == 422
