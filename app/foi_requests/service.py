@@ -230,12 +230,19 @@ def internal(session: Session, request: FoiRequest) -> RequestInternal:
     return RequestInternal.model_validate(fields)
 
 
-def _conflict(existing_id: int | None, force_id: str, reference: str) -> Conflict:
-    url = f"/v1/requests/{existing_id}"
+def conflict_at(url: str, detail: str) -> Conflict:
+    """A 409 that points at what already exists, in the body and in the headers."""
     return Conflict(
-        f"the force {force_id!r} already has a request with the reference {reference!r}",
+        detail,
         extra={"existing": url},
         headers={"Link": f'<{url}>; rel="existing"', "Location": url},
+    )
+
+
+def _conflict(existing_id: int | None, force_id: str, reference: str) -> Conflict:
+    return conflict_at(
+        f"/v1/requests/{existing_id}",
+        f"the force {force_id!r} already has a request with the reference {reference!r}",
     )
 
 

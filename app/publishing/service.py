@@ -10,7 +10,7 @@ from app.caching import check_if_match, etag_for
 from app.changes import service as changes
 from app.db import utcnow
 from app.entries import service as entries
-from app.errors import Conflict, Gone, NotFound, RuleViolation
+from app.errors import Gone, NotFound, RuleViolation
 from app.foi_requests import service as requests
 from app.keys.schemas import Actor
 from app.models import ChangeKind, DisclosureEntry
@@ -36,13 +36,11 @@ def snapshot(entry: DisclosureEntry) -> dict[str, Any]:
 
 def publish(session: Session, body: Publish, *, actor: Actor) -> DisclosureEntry:
     request = requests.get_request(session, body.request_id, actor=actor)
-    existing = requests.entry_of(session, request.id)
-    if existing is not None:
-        url = f"/v1/disclosure-log/{existing.id}"
-        raise Conflict(
-            f"request {request.id} is published already as entry {existing.id}",
-            extra={"existing": url},
-            headers={"Link": f'<{url}>; rel="existing"', "Location": url},
+    published = requests.entry_of(session, request.id)
+    if published is not None:
+        raise requests.conflict_at(
+            f"/v1/disclosure-log/{published.id}",
+            f"request {request.id} is published already as entry {published.id}",
         )
     if not request.responses:
         raise RuleViolation(
