@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from log_factories import publish
 from sqlmodel import Session
 
+from app.disclosure_log import service
 from app.models import DisclosureEntry
 from app.pagination import encode_cursor
 
@@ -26,7 +27,7 @@ def sixty(session: Session) -> list[DisclosureEntry]:
         publish(
             session,
             title=f"Custody records {i}",
-            text=WORDS[i % 3],
+            text=WORDS[i % 3] + (" escort" if i % 10 == 0 else ""),
             published_at=start + timedelta(days=i % 6),
             received_on=date(2023, 12, 1) + timedelta(days=i % 4),
         )
@@ -79,11 +80,41 @@ def test_search_pages_walk_each_hit_exactly_once(
     assert seen == [item["id"] for item in whole["items"]]
 
 
+@pytest.mark.parametrize("q", ["custody", "escort"])
+def test_probing_the_date_index_walks_each_hit_exactly_once(
+    client: TestClient,
+    sixty: list[DisclosureEntry],
+    monkeypatch: pytest.MonkeyPatch,
+    q: str,
+) -> None:
+    # Small probe rounds, always probing: each page probes, then falls back to the search index.
+    monkeypatch.setattr(service, "PROBE_CHUNK", 3)
+    monkeypatch.setattr(service, "PROBE_LIMIT", 6)
+    monkeypatch.setattr(service, "_probing_pays", lambda *_: True)
+    expected = [
+        e.id
+        for e in sorted(sixty, key=lambda e: key(e, "-published_at"), reverse=True)
+        if q in e.request.text
+    ]
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"q": q, "sort": "-published_at", "limit": 7, "cursor": cursor}
+        body = client.get(LOG, params={k: v for k, v in params.items() if v}).json()
+        seen += [item["id"] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == expected
+
+
 def test_relevance_puts_the_densest_texts_first(
     client: TestClient, sixty: list[DisclosureEntry]
 ) -> None:
-    first = client.get(LOG, params={"q": "custody", "limit": 20}).json()["items"]
-    assert {item["request"]["text"] for item in first} == {WORDS[2]}
+    ranked = client.get(LOG, params={"q": "custody", "limit": 60}).json()["items"]
+    density = [item["request"]["text"].count("custody") for item in ranked]
+    assert density[:10] == [3] * 10
+    assert density[-10:] == [1] * 10
 
 
 def test_filters_ride_along_in_the_link(client: TestClient, sixty: list[DisclosureEntry]) -> None:

@@ -13,7 +13,7 @@ from app.disclosure_log.schemas import LogFilters, Sort
 from app.entries import service as entries
 from app.errors import BadRequest
 from app.models import DisclosureEntry
-from app.search import SearchQuery, parse
+from app.search import SearchQuery, engine_for, parse
 
 LOG = "/v1/disclosure-log"
 PROBLEM = "application/problem+json"
@@ -142,6 +142,18 @@ def test_search_follows_updates(session: Session, client: TestClient) -> None:
     session.commit()
     assert hits(client, "horse") == set()
     assert hits(client, "mounted") == {entry.id}
+
+
+def test_engine_counts_and_probes_matches(
+    session: Session, corpus: dict[str, DisclosureEntry]
+) -> None:
+    search = engine_for(session.get_bind())
+    query = parse("taser")
+    estimate = search.estimate(session, query)
+    assert estimate in (None, 2)
+    every = [entry.id or 0 for entry in corpus.values()]
+    assert search.matching(session, query, every) == {corpus["tasers"].id, corpus["taser_once"].id}
+    assert search.matching(session, query, [corpus["herts"].id or 0]) == set()
 
 
 def test_count_with_search(client: TestClient, corpus: dict[str, DisclosureEntry]) -> None:

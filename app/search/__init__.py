@@ -21,6 +21,15 @@ class SearchEngine(Protocol):
         """The matching entries as (entry_id, score) rows; a lower score is a better match."""
         ...
 
+    def estimate(self, session: Session, query: SearchQuery) -> int | None:
+        """How many entries match, when the engine can tell cheaply and its database cannot
+        plan for it; None where the planner knows the query's selectivity itself."""
+        ...
+
+    def matching(self, session: Session, query: SearchQuery, ids: list[int]) -> set[int]:
+        """Which of these entries match."""
+        ...
+
     def highlights(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, str]:
         """A short HTML-escaped excerpt of each entry with its matches in <mark>."""
         ...

@@ -52,6 +52,16 @@ class Fts5Search:
             .subquery("search_hits")
         )
 
+    def estimate(self, session: Session, query: SearchQuery) -> int | None:
+        # SQLite cannot see how common a word is: it always drives from the FTS match, which
+        # for a word in half a million entries means that many row lookups before the first
+        # page. Counting in the FTS index alone is cheap (25 ms for 500,000 matches).
+        return session.scalar(select(func.count()).select_from(_fts).where(_matching(query)))
+
+    def matching(self, session: Session, query: SearchQuery, ids: list[int]) -> set[int]:
+        found = select(_fts.c.rowid).where(_matching(query), _fts.c.rowid.in_(ids))
+        return set(session.scalars(found))
+
     def highlights(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, str]:
         snippet = func.snippet(_FTS, 0, MARK_START, MARK_END, "…", SNIPPET_TOKENS)
         rows = session.execute(
