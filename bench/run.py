@@ -214,6 +214,9 @@ def parse_wrk(output: str) -> Load:
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     ):
         errors += sum(int(n) for n in sockets.groups())
+    if int(total[1]) == 0:
+        # Every request outlasted the load: wrk prints zeros, which are no latency at all.
+        return Load(0.0, math.nan, math.nan, 0, errors)
     return Load(float(rps[1]), _ms(p50[1]), _ms(p99[1]), int(total[1]), errors)
 
 
@@ -558,6 +561,7 @@ def _versions(postgres_url: str) -> dict[str, str]:
     )
     memory = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
     return {
+        "load at start": " ".join(f"{n:.1f}" for n in os.getloadavg()),
         "machine": f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, {platform.platform()}",
         "foilog": f"{commit}{' with uncommitted changes in app/ or migrations/' if dirty else ''}",
         "Python": platform.python_version(),
@@ -583,6 +587,8 @@ def _cell(outcome: Outcome | None, connections: int, what: str) -> str:
     load = outcome.loads.get(connections)
     if load is None:
         return outcome.note or "—"
+    if load.requests == 0:
+        return "none finished" if what == "rps" else "—"
     value = {"rps": load.rps, "p50": load.p50_ms, "p99": load.p99_ms}[what]
     text = _fmt(value)
     return f"{text} ({load.errors} errors)" if load.errors and what == "rps" else text
@@ -624,6 +630,8 @@ def _at_least(target: str, value: float | None, goal: float, unit: str = "x") ->
 def _at_most(target: str, value: float | None, goal: float, unit: str) -> Verdict:
     if value is None:
         return Verdict(target, "—", None)
+    if math.isnan(value):
+        return Verdict(target, "no request finished within the load", False)
     met = value <= goal
     over = "" if met else f", {value / goal - 1:.0%} over"
     return Verdict(target, f"{value:,.1f} {unit}{over}", met)
@@ -698,7 +706,9 @@ def report(
         "",
         f"**{args.size:,} entries**, {args.duration} s per load, connections "
         f"{' and '.join(map(str, CONNECTIONS))}; run {started:%Y-%m-%d %H:%M} UTC, "
-        f"{(datetime.now(UTC) - started).total_seconds() / 60:.0f} minutes.",
+        f"{(datetime.now(UTC) - started).total_seconds() / 60:.0f} minutes. Load average at "
+        f"the start {versions.pop('load at start')}, at the end "
+        f"{' '.join(f'{n:.1f}' for n in os.getloadavg())}.",
         "",
         f"Command: `{shlex.join(['bench/run.py', *sys.argv[1:]])}`",
         "",
@@ -719,7 +729,8 @@ def report(
         "Datasette's table view has no relevance order: with `_search` it answers in primary-key "
         "order, so foilog's relevance rows are compared with that, and also with Datasette's SQL "
         "interface ordering by FTS5 `rank` (rows marked *rank*). (f) and (g) have no Datasette "
-        "equivalent.",
+        "equivalent. wrk keeps every connection busy: *none finished* means no answer came back "
+        f"within the {args.duration} s of a load.",
         "",
     ]
     header = "| query | " + " | ".join(
@@ -853,6 +864,8 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
     started = datetime.now(UTC)
+    for stale in OUT.glob("profile-*.folded"):
+        stale.unlink()
     ensure_peer_venv()
     versions = _versions(args.postgres_url)
 
