@@ -160,6 +160,8 @@ def _documents(
             select(col(Entry.id), col(Entry.document)).where(col(Entry.id).in_(ids))
         ).all()
     )
+    # An entry deleted in between (PostgreSQL reads each statement afresh) is left out.
+    ids = [entry_id for entry_id in ids if entry_id in found]
     if query is None:
         return [found[entry_id] for entry_id in ids]
     excerpts = search.highlights(session, query, ids)
