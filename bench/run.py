@@ -386,6 +386,7 @@ class Database:
     imported: Measured | None = None
     entries: int = 0
     results: dict[str, Outcome] = field(default_factory=dict)
+    revision: str = "?"
     exports: "dict[str, Export]" = field(default_factory=dict)
     export_note: str = ""
 
@@ -406,11 +407,23 @@ def prepare_postgres(size: int, base_url: str) -> str:
     return base_url.rsplit("/", 1)[0] + "/" + name
 
 
+def upgrade(database: Database) -> None:
+    """Migrate to the newest revision on disk (again before serving: /readyz answers 503 while
+    the database is behind, and a migration may land while a long import runs)."""
+    done = subprocess.run(
+        [str(APP_BIN / "foilog"), "db", "upgrade"],
+        cwd=ROOT,
+        env={**os.environ, "FOILOG_DATABASE_URL": database.url},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    database.revision = done.stdout.strip().rsplit(" ", 1)[-1]
+
+
 def import_corpus(database: Database, corpus: Path, size: int) -> None:
     env = {"FOILOG_DATABASE_URL": database.url}
-    subprocess.run(
-        [str(APP_BIN / "foilog"), "db", "upgrade"], cwd=ROOT, env={**os.environ, **env}, check=True
-    )
+    upgrade(database)
     _log(f"importing {size:,} entries into {database.name}")
     database.imported = run_measured(
         [str(APP_BIN / "foilog"), "import", str(corpus)], env, f"import-{database.name}.log"
@@ -746,7 +759,7 @@ def report(
         f"{what} c={c}" for c in CONNECTIONS for what in ("rps", "p50", "p99")
     )
     for database in databases:
-        lines += [f"### foilog on {database.name}", ""]
+        lines += [f"### foilog on {database.name} (schema revision {database.revision})", ""]
         lines += [header + " | vs Datasette | vs ceiling |"]
         lines += ["| --- " * (2 + 3 * len(CONNECTIONS)) + "| --- |"]
         for key, outcome in database.results.items():
@@ -911,6 +924,7 @@ def main() -> None:
             parser.error(f"unknown database {name!r}")
         databases.append(database)
         import_corpus(database, corpus, args.size)
+        upgrade(database)
         with foilog_server(database.url) as server:
             with httpx.Client(base_url=server.base) as client:
                 queries = foilog_queries(client, inputs)
