@@ -7,7 +7,7 @@ POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run serve test lint test-sqlite test-postgres lock clean
+.PHONY: setup run serve test lint test-sqlite test-postgres bench bench-quick lock clean
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,9 @@ run: setup
 test: setup lint test-sqlite test-postgres
 
 lint: setup
-	$(BIN)/ruff format --check app tests migrations
-	$(BIN)/ruff check app tests migrations
-	$(BIN)/mypy app tests
+	$(BIN)/ruff format --check app tests migrations bench scripts
+	$(BIN)/ruff check app tests migrations bench scripts
+	$(BIN)/mypy app tests bench scripts
 	$(BIN)/hadolint Dockerfile
 
 test-sqlite: setup
@@ -37,6 +37,13 @@ test-sqlite: setup
 
 test-postgres: setup
 	FOILOG_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest -q
+
+## The benchmark of bench/README.md: a million entries (hours), or a quick 20,000
+bench: setup
+	$(BIN)/python bench/run.py --size 1000000 --duration 10
+
+bench-quick: setup
+	$(BIN)/python bench/run.py --size 20000 --duration 5
 
 ## Refresh the lock files after changing pyproject.toml (needs uv: pip install uv)
 lock:
