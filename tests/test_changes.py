@@ -116,6 +116,8 @@ def test_a_scheduled_entry_is_announced_once_when_due(client: TestClient, sessio
     first = poll(client)
     assert [(i["change"], i["id"]) for i in first["items"]] == [("published", entry.id)]
     assert first["items"][0]["entry"]["title"] == "Future fleet"
+    assert first["items"][0]["entry"]["status"] == "published"
+    assert client.get(f"/v1/disclosure-log/{entry.id}").json()["status"] == "published"
     assert poll(client)["items"] == first["items"]
 
 

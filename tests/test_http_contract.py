@@ -16,6 +16,7 @@ def test_wrong_method_is_problem_json(client: TestClient) -> None:
     assert response.status_code == 405
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["status"] == 405
+    assert response.headers["allow"] == "GET"
 
 
 def test_validation_errors_are_reshaped(client: TestClient) -> None:

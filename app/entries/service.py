@@ -70,7 +70,6 @@ def timestamp(value: datetime) -> str:
 
 def document(entry: DisclosureEntry, request: FoiRequest, topics: list[Topic]) -> dict[str, Any]:
     """The entry document (SPEC §7). Built from an allow-list: the requester is never read."""
-    now = utcnow()
     return {
         "id": entry.id,
         "force": entry.force_id,
@@ -87,13 +86,22 @@ def document(entry: DisclosureEntry, request: FoiRequest, topics: list[Topic]) -
         "exemptions": cited_exemptions(request),
         "published_at": timestamp(entry.published_at),
         "updated_at": timestamp(entry.updated_at),
-        "status": "published" if entry.published_at <= now else "scheduled",
+        # The stored document is what the public sees, and the public sees it only once due;
+        # keyed callers are told a scheduled entry's status when it is sent (`keyed_document`).
+        "status": "published",
         "request": {
             "text": request.text,
             "questions": [{"number": q.number, "text": q.text} for q in request.questions],
         },
         "responses": [_response(r) for r in request.responses],
     }
+
+
+def keyed_document(entry: DisclosureEntry) -> str:
+    """The entry as a key holder sees it: the public document, marked scheduled until due."""
+    if entry.published_at <= utcnow():
+        return entry.document
+    return orjson.dumps({**orjson.loads(entry.document), "status": "scheduled"}).decode()
 
 
 def search_text(entry: DisclosureEntry, request: FoiRequest, topics: list[Topic]) -> str:

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response
 
 from app.db import WriteSession
 from app.entries.schemas import EntryDocument, Tombstone
-from app.entries.service import tombstone
+from app.entries.service import keyed_document, tombstone
 from app.foi_requests.router import IfMatch, ResourceId
 from app.keys.auth import CurrentActor
 from app.models import DisclosureEntry
@@ -20,7 +20,10 @@ def send(entry: DisclosureEntry, *, status_code: int = 200) -> Response:
     if status_code == 201:
         headers["Location"] = f"/v1/disclosure-log/{entry.id}"
     return Response(
-        entry.document, status_code=status_code, media_type="application/json", headers=headers
+        keyed_document(entry),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers,
     )
 
 
