@@ -391,20 +391,32 @@ class Database:
     export_note: str = ""
 
 
-def prepare_sqlite(size: int) -> str:
+def imported_stamp(name: str, size: int) -> Path:
+    """Written when an import into that database finished, so `--reuse` can trust it."""
+    return DATA / f"imported-{name.lower()}-{size}"
+
+
+def prepare_sqlite(size: int, *, reuse: bool) -> str:
     path = DATA / f"foilog-{size}.db"
+    if reuse and imported_stamp("SQLite", size).exists():
+        return f"sqlite:///{path}"
+    imported_stamp("SQLite", size).unlink(missing_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     return f"sqlite:///{path}"
 
 
-def prepare_postgres(size: int, base_url: str) -> str:
+def prepare_postgres(size: int, base_url: str, *, reuse: bool) -> str:
     name = f"foilog_bench_{size}"
+    url = base_url.rsplit("/", 1)[0] + "/" + name
+    if reuse and imported_stamp("PostgreSQL", size).exists():
+        return url
+    imported_stamp("PostgreSQL", size).unlink(missing_ok=True)
     admin = base_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
-    return base_url.rsplit("/", 1)[0] + "/" + name
+    return url
 
 
 def upgrade(database: Database) -> None:
@@ -429,6 +441,7 @@ def import_corpus(database: Database, corpus: Path, size: int) -> None:
         [str(APP_BIN / "foilog"), "import", str(corpus)], env, f"import-{database.name}.log"
     )
     database.entries = size
+    imported_stamp(database.name, size).touch()
     _log(
         f"{database.name}: {size / database.imported.seconds:,.0f} entries/s, "
         f"peak {database.imported.max_rss_mb:.0f} MB"
@@ -797,7 +810,12 @@ def report(
         "| --- | --- | --- | --- | --- |",
     ]
     for database in databases:
-        if database.imported:
+        if database.imported is None:
+            lines.append(
+                f"| `foilog import` into {database.name} | not measured: a database an earlier "
+                "import left was served (`--reuse`) | | | |"
+            )
+        else:
             m = database.imported
             lines.append(
                 f"| `foilog import` into {database.name} | {database.entries:,} | "
@@ -882,6 +900,12 @@ def main() -> None:
         "--profile", type=int, default=20, help="seconds of py-spy per slow query (0: none)"
     )
     parser.add_argument("--no-peer", action="store_true", help="skip Datasette")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="serve foilog databases a finished earlier import left, without importing\n"
+        "(the import is then not measured)",
+    )
     parser.add_argument("--output", type=Path, default=BENCH / "RESULTS.md")
     args = parser.parse_args()
     if args.size < 2 * PAGE:
@@ -917,13 +941,18 @@ def main() -> None:
     profiles: list[Profile] = []
     for name in args.databases.split(","):
         if name == "sqlite":
-            database = Database("SQLite", prepare_sqlite(args.size))
+            database = Database("SQLite", prepare_sqlite(args.size, reuse=args.reuse))
         elif name == "postgres":
-            database = Database("PostgreSQL", prepare_postgres(args.size, args.postgres_url))
+            url = prepare_postgres(args.size, args.postgres_url, reuse=args.reuse)
+            database = Database("PostgreSQL", url)
         else:
             parser.error(f"unknown database {name!r}")
         databases.append(database)
-        import_corpus(database, corpus, args.size)
+        if args.reuse and imported_stamp(database.name, args.size).exists():
+            _log(f"{database.name}: reusing the database an earlier import left")
+            database.entries = args.size
+        else:
+            import_corpus(database, corpus, args.size)
         upgrade(database)
         with foilog_server(database.url) as server:
             with httpx.Client(base_url=server.base) as client:
