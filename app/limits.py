@@ -1,5 +1,5 @@
-"""Request body limits, enforced on the bytes that actually arrive (Content-Length may lie or be
-absent with chunked encoding). Past the limit the request ends in 413 problem+json."""
+"""Request limits: no NUL in the URL (400), and body limits enforced on the bytes that actually
+arrive (Content-Length may lie or be absent with chunked encoding): past them, 413."""
 
 from typing import Any
 
@@ -19,6 +19,10 @@ class BodyLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"]:
+            # No database text holds NUL; PostgreSQL refuses it outright.
+            await _reject(send, "the URL holds a NUL character (%00)", status=400)
             return
         settings = get_settings()
         is_import = scope["path"].rstrip("/") == IMPORT_PATH
@@ -73,15 +77,17 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _reject(send: Send, detail: str) -> None:
-    body: dict[str, Any] = problem_body(
-        413, detail, slug=PayloadTooLarge.slug, title=PayloadTooLarge.title
+async def _reject(send: Send, detail: str, *, status: int = PayloadTooLarge.status) -> None:
+    body: dict[str, Any] = (
+        problem_body(status, detail, slug=PayloadTooLarge.slug, title=PayloadTooLarge.title)
+        if status == PayloadTooLarge.status
+        else problem_body(status, detail)
     )
     content = orjson.dumps(body)
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", PROBLEM_JSON.encode()),
                 (b"content-length", str(len(content)).encode()),

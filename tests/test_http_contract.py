@@ -1,4 +1,7 @@
+import pytest
+from factories import auth, hertfordshire_request_body, make_key
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 PROBLEM = "application/problem+json"
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
@@ -63,3 +66,30 @@ def test_openapi_and_docs(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     assert "/v1/forces" in schema["paths"]
     assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/disclosure-log?reference=%00",
+        "/v1/disclosure-log.atom?force=%00",
+        "/v1/disclosure-log.ndjson?topic=a%00b",
+        "/v1/stats?q=%00",
+        "/v1/forces/%00",
+        "/v1/forces/hertfordshire/references/FOI%00",
+    ],
+)
+def test_nul_in_a_url_is_a_400(client: TestClient, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == PROBLEM
+    assert "NUL" in response.json()["detail"]
+
+
+def test_nul_in_a_json_body_is_a_422(client: TestClient, session: Session) -> None:
+    key = make_key(session)
+    session.commit()
+    body = hertfordshire_request_body(title="Facial\u0000recognition")
+    response = client.post("/v1/requests", json=body, headers=auth(key))
+    assert response.status_code == 422
+    assert "NUL" in response.json()["errors"][0]["msg"]

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.models import Law, Outcome, ResponseKind
 
@@ -22,7 +22,19 @@ TopicSlug = Annotated[str, StringConstraints(min_length=1, max_length=80)]
 
 
 class Strict(BaseModel):
+    """Input schemas: no unknown fields, and no NUL characters, which no database text holds."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, value in data.items():
+                values = value if isinstance(value, list) else [value]
+                if any(isinstance(v, str) and "\x00" in v for v in values):
+                    raise ValueError(f"{name} holds a NUL character (\\u0000)")
+        return data
 
 
 class Question(Strict):
