@@ -7,7 +7,7 @@ POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run serve test lint test-sqlite test-postgres bench bench-quick lock clean
+.PHONY: setup run serve test lint test-sqlite test-postgres bench bench-quick wrk lock clean
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -39,11 +39,14 @@ test-postgres: setup
 	FOILOG_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest -q
 
 ## The benchmark of bench/README.md: a million entries (hours), or a quick 20,000
-bench: setup
+bench: setup wrk
 	$(BIN)/python bench/run.py --size 1000000 --duration 10
 
-bench-quick: setup
+bench-quick: setup wrk
 	$(BIN)/python bench/run.py --size 20000 --duration 5
+
+wrk:
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 
 ## Refresh the lock files after changing pyproject.toml (needs uv: pip install uv)
 lock:

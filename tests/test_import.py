@@ -13,7 +13,7 @@ from factories import (
     visible_entry_ids,
 )
 from fastapi.testclient import TestClient
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from app.db import new_session
@@ -275,3 +275,19 @@ def test_a_reference_repeated_in_one_file_is_updated_in_order(session: Session) 
         ["new-topic-1"],
         ["new-topic-2"],
     ]
+
+
+def test_a_large_import_refreshes_the_planners_statistics(
+    session: Session, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.imports import service
+
+    monkeypatch.setattr(service, "ANALYZE_AFTER", 2)
+    lines = [orjson.dumps(entry_document(reference=f"FOI-{n}")) for n in range(2)]
+    result = import_entries(session, lines, actor=Actor.system("test"))
+    assert result.created == 2
+    if database_url.startswith("postgresql"):
+        analysed = session.execute(
+            text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'disclosure_entry'")
+        ).scalar_one()
+        assert analysed is not None

@@ -6,7 +6,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from app.audit import service as audit
-from app.db import utcnow
+from app.db import refresh_statistics, utcnow
 from app.entries import service as entries
 from app.errors import ErrorLoc, Forbidden, InvalidInput, PayloadTooLarge, RuleViolation
 from app.exemptions import service as exemptions
@@ -220,6 +220,10 @@ class _Importer:
         )
 
 
+# Past this many lines an import changes the data enough to refresh the planner's statistics.
+ANALYZE_AFTER = 1000
+
+
 def import_entries(
     session: Session,
     lines: Iterable[bytes],
@@ -250,4 +254,6 @@ def import_entries(
         raise
     if on_progress is not None and done % PROGRESS_EVERY:
         on_progress(done)
+    if done >= ANALYZE_AFTER:
+        refresh_statistics(session)
     return result
