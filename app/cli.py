@@ -1,4 +1,5 @@
 import sys
+from collections.abc import Iterable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
@@ -72,7 +73,7 @@ def _entry_count() -> int:
         return session.exec(select(func.count()).select_from(DisclosureEntry)).one()
 
 
-def _import(lines_total: int | None, lines: object, label: str) -> None:
+def _import(lines_total: int | None, lines: Iterable[bytes], label: str) -> None:
     from app.imports.service import import_entries
     from app.keys.service import Actor
 
@@ -83,7 +84,7 @@ def _import(lines_total: int | None, lines: object, label: str) -> None:
         task = progress.add_task(label, total=lines_total)
         result = import_entries(
             session,
-            lines,  # type: ignore[arg-type]
+            lines,
             actor=Actor.system("cli"),
             on_progress=lambda done: progress.update(task, completed=done),
         )
