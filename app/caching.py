@@ -1,12 +1,20 @@
 import hashlib
 from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
 
 from fastapi import Request
 from pydantic import BaseModel
+from sqlalchemy import bindparam, select
+from sqlmodel import Session
 from starlette.responses import Response, StreamingResponse
 
+from app.changes import service as changes
 from app.config import get_settings
+from app.db import new_session
 from app.errors import PreconditionFailed
+from app.migrate import head_revision
+from app.models import ChangeCounter, DisclosureEntry, EntryChange
 
 
 def etag_for(content: bytes) -> str:
@@ -38,17 +46,6 @@ def public_response(
     return Response(content, media_type=media_type, headers=cache_headers)
 
 
-def public_stream(
-    request: Request, etag: str, chunks: Iterator[bytes], *, media_type: str
-) -> Response:
-    """A cacheable public answer streamed: a streamed body has no hash to tag it by, so the
-    caller gives a tag that changes with the data; 304 when the client has it already."""
-    cache_headers = _cache_headers(etag)
-    if matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=cache_headers)
-    return StreamingResponse(chunks, media_type=media_type, headers=cache_headers)
-
-
 def _cache_headers(etag: str, headers: dict[str, str] | None = None) -> dict[str, str]:
     return {
         "ETag": etag,
@@ -60,6 +57,88 @@ def _cache_headers(etag: str, headers: dict[str, str] | None = None) -> dict[str
 
 def public_model(request: Request, model: BaseModel) -> Response:
     return public_response(request, model.model_dump_json().encode())
+
+
+# ---------------------------------------------------------------------------------------------
+# Tags from the data version, known before the answer is computed
+
+
+def _release() -> bytes:
+    """What, besides the data, decides the bytes of an answer: the code (hashed once per
+    process, the same in every worker of a release), the schema revision (reference data
+    changes only by migration) and the base URL (CSV rows hold absolute links)."""
+    digest = hashlib.blake2b(digest_size=16)
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    digest.update(f"{head_revision()}\0{get_settings().base_url}".encode())
+    return digest.digest()
+
+
+_RELEASE = _release()
+
+_counters = ChangeCounter.__table__  # type: ignore[attr-defined]
+_changes = EntryChange.__table__  # type: ignore[attr-defined]
+_counter, _change = _counters.c, _changes.c
+_entry = DisclosureEntry.__table__.c  # type: ignore[attr-defined]
+# The last change number and when it was made (a database rebuilt from scratch counts from 0
+# again, at other times), and whether a scheduled entry fell due unannounced: an index probe
+# each, in one round trip.
+_DATA_VERSION = (
+    select(
+        _counter.value,
+        _change.at,
+        select(_entry.id)
+        .where(_entry.announced_at.is_(None), _entry.withdrawn_at.is_(None))
+        .where(_entry.published_at <= bindparam("now"))
+        .exists(),
+    )
+    .select_from(_counters.outerjoin(_changes, _change.seq == _counter.value))
+    .where(_counter.id == 1)
+)
+
+
+def data_etag(request: Request, session: Session, now: datetime) -> str:
+    """A tag for a public answer computed from the database as of `now`, known before the
+    answer is: the release, the URL, and the data version.
+
+    The data version is the change feed's last number, which every write a reader can see
+    moves. The one change that needs no write, a scheduled entry falling due, is announced here
+    first (as `/v1/changes` does), which moves it too; so a tag is only ever handed out when
+    every entry visible at `now` has been announced, and each later update or withdrawal of
+    one moves the number. Compute the answer after the tag with the same `now` (or later):
+    it is then at least as new as the tag says, and never older."""
+    value, at, due = session.execute(_DATA_VERSION, {"now": now}).one()
+    if due:
+        announce = changes.due_announcements(session)
+        session.rollback()  # the answer must see the announcements (SQLite reads a snapshot)
+        with new_session(write=True) as write:
+            changes.announce(write, announce)
+        value, at, _ = session.execute(_DATA_VERSION, {"now": now}).one()
+    digest = hashlib.blake2b(_RELEASE, digest_size=16)
+    digest.update(f"{value}\0{at}\0{request.url}".encode())
+    return '"' + digest.hexdigest() + '"'
+
+
+def not_modified(request: Request, etag: str) -> Response | None:
+    """304 when the client already holds the answer tagged `etag`, else None."""
+    if matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=_cache_headers(etag))
+    return None
+
+
+def tagged_response(
+    content: bytes | Iterator[bytes],
+    etag: str,
+    *,
+    media_type: str = "application/json",
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A cacheable public answer under a tag from `data_etag`; bytes, or chunks streamed."""
+    cache_headers = _cache_headers(etag, headers)
+    if isinstance(content, bytes):
+        return Response(content, media_type=media_type, headers=cache_headers)
+    return StreamingResponse(content, media_type=media_type, headers=cache_headers)
 
 
 def version_etag(kind: str, entity_id: int | None, version: int) -> str:

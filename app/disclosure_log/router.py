@@ -4,8 +4,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import StringConstraints
 from starlette.responses import Response
 
-from app.caching import public_response
-from app.db import ReadSession
+from app.caching import data_etag, not_modified, public_response, tagged_response
+from app.db import ReadSession, utcnow
 from app.disclosure_log import service
 from app.disclosure_log.schemas import EntryHit, IsoDate, LogFilters, Sort
 from app.entries.schemas import EntryDocument
@@ -77,11 +77,15 @@ def list_log(
     count: Annotated[bool, Query(description="also count every match into `total`")] = False,
 ) -> Response:
     """Published entries, newest first or by relevance to `q`, filtered and paged by cursor."""
+    now = utcnow()
+    etag = data_etag(request, session, now)
+    if unchanged := not_modified(request, etag):
+        return unchanged
     page = service.list_entries(
-        session, filters, sort=sort, limit=limit, cursor=cursor, count=count
+        session, filters, sort=sort, limit=limit, cursor=cursor, count=count, now=now
     )
     body = page_body(page.items, page.next_cursor, page.total)
-    return public_response(request, body, headers=next_link(request, page.next_cursor))
+    return tagged_response(body, etag, headers=next_link(request, page.next_cursor))
 
 
 @router.get("/{entry_id}", response_model=EntryDocument, responses=PROBLEMS(404, 410))

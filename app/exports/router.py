@@ -3,7 +3,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
-from app.caching import public_stream
+from app.caching import data_etag, not_modified, tagged_response
 from app.db import ReadSession, utcnow
 from app.disclosure_log.router import Filters
 from app.exports import service
@@ -22,10 +22,12 @@ def _documented(fmt: Format, description: str) -> dict[int | str, dict[str, Any]
 def _export(request: Request, session: ReadSession, filters: Filters, fmt: Format) -> Response:
     # The filters are checked (400 for an unknown value) before the first byte is sent. The
     # session stays open until the stream ends: FastAPI closes it after the response.
-    where = service.selection(session, filters, utcnow())
-    etag = f'"{fmt}-{service.version(session, where)}"'
-    chunks = service.stream(session, where, fmt)
-    return public_stream(request, etag, chunks, media_type=MEDIA_TYPES[fmt])
+    now = utcnow()
+    etag = data_etag(request, session, now)
+    if unchanged := not_modified(request, etag):
+        return unchanged
+    chunks = service.stream(session, service.selection(session, filters, now), fmt)
+    return tagged_response(chunks, etag, media_type=MEDIA_TYPES[fmt])
 
 
 @router.get(

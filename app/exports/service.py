@@ -13,13 +13,13 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 from sqlmodel import Session, col
 
 from app.config import get_settings
 from app.disclosure_log.schemas import LogFilters
 from app.disclosure_log.service import conditions, search_query
-from app.models import DisclosureEntry, EntryChange
+from app.models import DisclosureEntry
 from app.search import engine_for
 
 BATCH = 1000
@@ -82,15 +82,6 @@ def batches(
         if len(rows) < size:
             return
         last = rows[-1][0]
-
-
-def version(session: Session, where: list[ColumnElement[bool]]) -> str:
-    """A tag that changes whenever the export would: the change feed's last number moves on
-    every publish, update and withdrawal, and the count of matches when a scheduled entry falls
-    due (it is announced only later)."""
-    last = session.scalar(select(func.max(col(EntryChange.seq))))
-    matches = session.scalar(select(func.count()).select_from(DisclosureEntry).where(*where))
-    return f"{last or 0}-{matches}"
 
 
 def _cell(value: Any) -> str:
