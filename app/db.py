@@ -1,7 +1,7 @@
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends
 from sqlalchemy import DateTime, Engine, create_engine, event, text
@@ -104,6 +104,20 @@ def write_session() -> Iterator[Session]:
 
 ReadSession = Annotated[Session, Depends(read_session)]
 WriteSession = Annotated[Session, Depends(write_session)]
+
+T = TypeVar("T")
+_reference_data: dict[tuple[str, str], Any] = {}
+
+
+def reference_data(session: Session, name: str, load: Callable[[Session], T]) -> T:
+    """Data that only a migration changes (the forces, the exemptions), loaded once per process
+    and database instead of on every request. Keyed by the database's URL, so a process that
+    talks to several (the tests) sees each one's own."""
+    key = (name, session.get_bind().engine.url.render_as_string())
+    if key not in _reference_data:
+        _reference_data[key] = load(session)
+    value: T = _reference_data[key]
+    return value
 
 
 def refresh_statistics(session: Session) -> None:

@@ -4,6 +4,7 @@ Pages carry the stored entry documents as they are (JSON text): at a million ent
 re-encoding each document would cost more than the query."""
 
 import math
+from collections.abc import Set as AbstractSet
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -46,7 +47,7 @@ def _unknown(name: str, values: list[str], hint: str) -> BadRequest:
     )
 
 
-def _check(name: str, given: tuple[str, ...], known: set[str], hint: str) -> None:
+def _check(name: str, given: tuple[str, ...], known: AbstractSet[str], hint: str) -> None:
     unknown = [value for value in given if value not in known]
     if unknown:
         raise _unknown(name, unknown, hint)
@@ -85,7 +86,7 @@ def conditions(session: Session, filters: LogFilters, now: datetime) -> list[Col
         _check("outcome", filters.outcomes, set(Outcome), f"one of {', '.join(Outcome)}")
         where.append(col(Entry.outcome).in_(filters.outcomes))
     if filters.exemptions:
-        known = set(exemptions.catalogue(session))
+        known = exemptions.known_ids(session)
         _check("exemption", filters.exemptions, known, "GET /v1/exemptions lists them")
         cited = select(col(EntryExemption.entry_id)).where(
             col(EntryExemption.exemption_id).in_(filters.exemptions)
@@ -256,15 +257,17 @@ def list_entries(
     limit: int = 20,
     cursor: str | None = None,
     count: bool = False,
+    now: datetime | None = None,
 ) -> LogPage:
     """One page of the public log. Keyset pagination on (sort key, id) in every order, so a page
     costs the same at any depth; `total` is counted only when asked. The page is chosen on the
-    narrow (id, key) columns first and its documents read after, so no sort ever carries them."""
+    narrow (id, key) columns first and its documents read after, so no sort ever carries them.
+    `now` is the moment the page shows the log as of (a caller that tagged it passes the same)."""
     query = search_query(filters.q)
     sort = sort or (Sort.RELEVANCE if query else Sort.NEWEST)
     if sort is Sort.RELEVANCE and query is None:
         raise BadRequest("sort=relevance ranks the matches of a query: give `q` too")
-    where = conditions(session, filters, utcnow())
+    where = conditions(session, filters, now or utcnow())
     search = engine_for(session.get_bind())
     position = _decode(cursor, sort) if cursor else None
     rows: list[tuple[int, Any]]
@@ -312,7 +315,7 @@ def get_document(session: Session, entry_id: int) -> str:
 
 def get_document_by_reference(session: Session, force_id: str, reference: str) -> str:
     """The entry a force published under a reference or alias (case and spaces ignored)."""
-    forces.get(session, force_id)
+    forces.require(session, force_id)
     key = reference_key(reference)
     candidates = list(
         session.scalars(

@@ -1,7 +1,7 @@
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.db import utcnow
+from app.db import reference_data, utcnow
 from app.errors import BadRequest, NotFound
 from app.exemptions.schemas import ExemptionDetail, ExemptionPublic
 from app.models import DisclosureEntry, EntryExemption, Exemption, Law
@@ -45,3 +45,12 @@ def get_exemption(session: Session, exemption_id: str) -> ExemptionDetail:
 
 def catalogue(session: Session) -> dict[str, Exemption]:
     return {e.id: e for e in session.scalars(select(Exemption))}
+
+
+def known_ids(session: Session) -> frozenset[str]:
+    """The catalogue's ids, cached per process (only a migration changes them)."""
+    return reference_data(session, "exemptions", _load_ids)
+
+
+def _load_ids(session: Session) -> frozenset[str]:
+    return frozenset(session.scalars(select(Exemption.id)))

@@ -1,7 +1,7 @@
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.db import utcnow
+from app.db import reference_data, utcnow
 from app.errors import NotFound
 from app.forces.schemas import ForcePublic
 from app.models import DisclosureEntry, Force
@@ -31,16 +31,30 @@ def list_forces(session: Session) -> list[ForcePublic]:
     return [_public(force, counts) for force in forces]
 
 
+def _missing(force_id: str) -> NotFound:
+    return NotFound(f"no force with id {force_id!r}; GET /v1/forces lists them")
+
+
 def get(session: Session, force_id: str) -> Force:
     force = session.get(Force, force_id)
     if force is None:
-        raise NotFound(f"no force with id {force_id!r}; GET /v1/forces lists them")
+        raise _missing(force_id)
     return force
+
+
+def require(session: Session, force_id: str) -> None:
+    """404 for a force that does not exist, from the ids cached per process."""
+    if force_id not in known_ids(session):
+        raise _missing(force_id)
 
 
 def get_force(session: Session, force_id: str) -> ForcePublic:
     return _public(get(session, force_id), _entry_counts(session, force_id))
 
 
-def known_ids(session: Session) -> set[str]:
-    return set(session.execute(select(Force.id)).scalars())
+def known_ids(session: Session) -> frozenset[str]:
+    return reference_data(session, "forces", _load_ids)
+
+
+def _load_ids(session: Session) -> frozenset[str]:
+    return frozenset(session.execute(select(Force.id)).scalars())
