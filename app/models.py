@@ -224,6 +224,19 @@ class DisclosureEntry(SQLModel, table=True):
             "responded_within_deadline",
             "working_days_to_respond",
         ),
+        # The same columns for one force: SQLite chose the (force_id, published_at) index above
+        # for a force filter and read each row's document (metropolitan at 1M: 30 s -> 0.6 s).
+        Index(
+            "ix_disclosure_entry_force_stats",
+            "force_id",
+            "published_at",
+            "withdrawn_at",
+            "outcome",
+            "received_on",
+            "responded_on",
+            "responded_within_deadline",
+            "working_days_to_respond",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
