@@ -21,6 +21,11 @@ class SearchEngine(Protocol):
         """The matching entries as (entry_id, score) rows; a lower score is a better match."""
         ...
 
+    def scores(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, float]:
+        """The score of each of these entries that matches; a lower score is a better match,
+        and every score is <= 0. Scores weigh a term by how rare it is in the whole log."""
+        ...
+
     def estimate(self, session: Session, query: SearchQuery) -> int | None:
         """How many entries match, when the engine can tell cheaply and its database cannot
         plan for it; None where the planner knows the query's selectivity itself."""

@@ -78,6 +78,16 @@ class TsvectorSearch:
             .subquery("search_hits")
         )
 
+    def scores(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, float]:
+        tsquery, searchable = _tsquery(query)
+        # float8: a real comes back rounded to its text form, and a cursor holding the rounded
+        # score would no longer equal the score it stands for.
+        score = -cast(func.ts_rank(_VECTOR, tsquery, 1), Double)
+        scored = select(col(DisclosureEntry.id), score).where(
+            col(DisclosureEntry.id).in_(ids), searchable, _VECTOR.op("@@")(tsquery)
+        )
+        return {entry_id: score for entry_id, score in session.execute(scored)}
+
     def estimate(self, session: Session, query: SearchQuery) -> int | None:
         # The planner knows how common each lexeme is (tsvector statistics) and chooses between
         # the GIN index and walking the date index by itself.

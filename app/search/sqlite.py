@@ -20,6 +20,10 @@ from app.search.query import MARK_END, MARK_START, SearchQuery, mark
 
 _fts = table("search_entry", column("rowid"))
 _FTS: ColumnClause[Any] = literal_column("search_entry")
+# `rowid IN (…)` makes FTS5 run the query again for each id, and bm25() count each term's
+# entries again each time (8 s for 1,100 ids of "police" at 50,000 entries); the unary plus
+# keeps the rowid test out of FTS5, which then reads each posting list once (40 ms).
+_ROWID_TESTED: ColumnClause[Any] = literal_column("+search_entry.rowid")
 SNIPPET_TOKENS = 24
 
 
@@ -52,6 +56,13 @@ class Fts5Search:
             .subquery("search_hits")
         )
 
+    def scores(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, float]:
+        # bm25() is negative; its inverse document frequencies come from the whole index.
+        scored = select(_fts.c.rowid, func.bm25(_FTS)).where(
+            _matching(query), _ROWID_TESTED.in_(ids)
+        )
+        return {entry_id: score for entry_id, score in session.execute(scored)}
+
     def estimate(self, session: Session, query: SearchQuery) -> int | None:
         # SQLite cannot see how common a word is: it always drives from the FTS match, which
         # for a word in half a million entries means that many row lookups before the first
@@ -59,6 +70,7 @@ class Fts5Search:
         return session.scalar(select(func.count()).select_from(_fts).where(_matching(query)))
 
     def matching(self, session: Session, query: SearchQuery, ids: list[int]) -> set[int]:
+        # A probe round is a few hundred ids: seeking each is cheaper than a whole posting list.
         found = select(_fts.c.rowid).where(_matching(query), _fts.c.rowid.in_(ids))
         return set(session.scalars(found))
 
