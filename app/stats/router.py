@@ -1,8 +1,8 @@
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from app.caching import public_model
-from app.db import ReadSession
+from app.caching import data_etag, not_modified, tagged_response
+from app.db import ReadSession, utcnow
 from app.disclosure_log.router import Filters
 from app.problems import PROBLEMS
 from app.stats import service
@@ -14,4 +14,8 @@ router = APIRouter(prefix="/v1/stats", tags=["disclosure log"])
 @router.get("", response_model=Stats, responses=PROBLEMS(400))
 def get_stats(request: Request, session: ReadSession, filters: Filters) -> Response:
     """Counts over the published entries the log's filters select, and answering times."""
-    return public_model(request, service.stats(session, filters))
+    now = utcnow()
+    etag = data_etag(request, session, now)
+    if unchanged := not_modified(request, etag):
+        return unchanged
+    return tagged_response(service.answer(session, filters, etag=etag, now=now), etag)
