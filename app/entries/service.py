@@ -2,7 +2,8 @@
 request. Every write that touches a published request ends in `refresh`, so no path can leave
 the public copy stale."""
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import orjson
@@ -19,10 +20,107 @@ from app.models import (
     EntryExemption,
     EntryReference,
     FoiRequest,
-    FoiResponse,
     ResponseKind,
     Topic,
 )
+
+
+# What the document builders read. The ORM rows fit these, and so do the plain objects a bulk
+# import builds, so one piece of code makes every stored document.
+class AnswerParts(Protocol):
+    @property
+    def questions(self) -> list[str]: ...
+    @property
+    def text(self) -> str: ...
+
+
+class CitationParts(Protocol):
+    @property
+    def exemption_id(self) -> str: ...
+    @property
+    def provision(self) -> str: ...
+    @property
+    def ncnd(self) -> bool: ...
+    @property
+    def questions(self) -> list[str]: ...
+    @property
+    def public_interest(self) -> dict[str, Any] | None: ...
+    @property
+    def harm(self) -> str | None: ...
+
+
+class ResponseParts(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def responded_on(self) -> date: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def signatory_name(self) -> str | None: ...
+    @property
+    def signatory_role(self) -> str | None: ...
+    @property
+    def answers(self) -> Sequence[AnswerParts]: ...
+    @property
+    def citations(self) -> Sequence[CitationParts]: ...
+
+
+class QuestionParts(Protocol):
+    @property
+    def number(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+
+
+class RequestParts(Protocol):
+    @property
+    def force_id(self) -> str: ...
+    @property
+    def reference(self) -> str: ...
+    @property
+    def aliases(self) -> list[str]: ...
+    @property
+    def received_on(self) -> date: ...
+    @property
+    def due_on(self) -> date: ...
+    @property
+    def extended_due_on(self) -> date | None: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def questions(self) -> Sequence[QuestionParts]: ...
+    @property
+    def responses(self) -> Sequence[ResponseParts]: ...
+
+
+class TopicParts(Protocol):
+    @property
+    def slug(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+
+
+class EntryParts(Protocol):
+    """The entry columns `fill` derives, and those the document shows."""
+
+    id: int | None
+    title: str
+    published_at: datetime
+    updated_at: datetime
+    force_id: str
+    law: str
+    reference: str
+    received_on: date
+    due_on: date
+    responded_on: date | None
+    responded_within_deadline: bool | None
+    working_days_to_respond: int | None
+    outcome: str | None
+    search_text: str
+    document: str
 
 
 def reference_key(reference: str) -> str:
@@ -30,7 +128,7 @@ def reference_key(reference: str) -> str:
     return "".join(reference.split()).lower()
 
 
-def _response(response: FoiResponse) -> dict[str, Any]:
+def _response(response: ResponseParts) -> dict[str, Any]:
     signatory = None
     if response.signatory_name or response.signatory_role:
         signatory = {"name": response.signatory_name, "role": response.signatory_role}
@@ -55,12 +153,12 @@ def _response(response: FoiResponse) -> dict[str, Any]:
     }
 
 
-def first_initial_response_on(request: FoiRequest) -> Any:
+def first_initial_response_on(request: RequestParts) -> Any:
     initial = [r.responded_on for r in request.responses if r.kind == ResponseKind.INITIAL]
     return min(initial) if initial else None
 
 
-def cited_exemptions(request: FoiRequest) -> list[str]:
+def cited_exemptions(request: RequestParts) -> list[str]:
     return sorted({c.exemption_id for r in request.responses for c in r.citations})
 
 
@@ -68,7 +166,9 @@ def timestamp(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def document(entry: DisclosureEntry, request: FoiRequest, topics: list[Topic]) -> dict[str, Any]:
+def document(
+    entry: EntryParts, request: RequestParts, topics: Sequence[TopicParts]
+) -> dict[str, Any]:
     """The entry document (SPEC §7). Built from an allow-list: the requester is never read."""
     return {
         "id": entry.id,
@@ -104,7 +204,7 @@ def keyed_document(entry: DisclosureEntry) -> str:
     return orjson.dumps({**orjson.loads(entry.document), "status": "scheduled"}).decode()
 
 
-def search_text(entry: DisclosureEntry, request: FoiRequest, topics: list[Topic]) -> str:
+def search_text(entry: EntryParts, request: RequestParts, topics: Sequence[TopicParts]) -> str:
     """What full-text search indexes: public text only, never the requester."""
     parts = [entry.title, request.reference, *request.aliases, request.text]
     parts += [q.text for q in request.questions]
@@ -115,8 +215,10 @@ def search_text(entry: DisclosureEntry, request: FoiRequest, topics: list[Topic]
     return "\n".join(p for p in parts if p)
 
 
-def fill(entry: DisclosureEntry, request: FoiRequest, topics: list[Topic], law: str) -> None:
-    """Derive every column of the entry from its request (no queries)."""
+def fill(entry: EntryParts, request: RequestParts, topics: Sequence[TopicParts], law: str) -> None:
+    """Derive every column of the entry from its request (no queries). Topics are listed by
+    slug, whatever order a relationship loaded them in (PostgreSQL keeps none)."""
+    topics = sorted(topics, key=lambda topic: topic.slug)
     latest = request.responses[-1] if request.responses else None
     entry.force_id = request.force_id
     entry.law = law
@@ -138,7 +240,7 @@ def fill(entry: DisclosureEntry, request: FoiRequest, topics: list[Topic], law: 
 
 
 def link_rows(
-    entry: DisclosureEntry, request: FoiRequest
+    entry: EntryParts, request: RequestParts
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Rows of the lookup tables that let the public log filter without opening documents.
     (Topics are linked through the `topics` relationship.)"""

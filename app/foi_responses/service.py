@@ -1,6 +1,7 @@
 """Responses and their citations: the consistency rules of SPEC §1."""
 
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session
 
@@ -8,7 +9,7 @@ from app.audit import service as audit
 from app.caching import check_if_match, version_etag
 from app.db import utcnow
 from app.entries import service as entries
-from app.entries.schemas import ResponseBody
+from app.entries.schemas import Citation, ResponseBody
 from app.errors import ErrorLoc, NotFound, RuleViolation
 from app.exemptions import service as exemptions
 from app.foi_requests import service as requests
@@ -116,30 +117,32 @@ def check(
     check_outcome(body, loc=loc)
 
 
+def columns(body: ResponseBody) -> dict[str, Any]:
+    """A response's own columns, as the body gives them."""
+    return {
+        "kind": body.kind,
+        "responded_on": body.responded_on,
+        "outcome": body.outcome,
+        "text": body.text,
+        "signatory_name": body.signatory.name if body.signatory else None,
+        "signatory_role": body.signatory.role if body.signatory else None,
+    }
+
+
+def citation_columns(citation: Citation) -> dict[str, Any]:
+    columns = citation.model_dump(by_alias=True, exclude={"exemption"})
+    return {**columns, "exemption_id": citation.exemption}
+
+
 def fill(response: FoiResponse, body: ResponseBody) -> None:
-    response.kind = body.kind
-    response.responded_on = body.responded_on
-    response.outcome = body.outcome
-    response.text = body.text
-    response.signatory_name = body.signatory.name if body.signatory else None
-    response.signatory_role = body.signatory.role if body.signatory else None
+    for name, value in columns(body).items():
+        setattr(response, name, value)
     response.answers = [
         FoiAnswer(position=i, questions=a.questions, text=a.text)  # type: ignore[call-arg]
         for i, a in enumerate(body.answers)
     ]
     response.citations = [
-        FoiCitation(  # type: ignore[call-arg]
-            position=i,
-            exemption_id=c.exemption,
-            provision=c.provision,
-            ncnd=c.ncnd,
-            questions=c.questions,
-            public_interest=c.public_interest.model_dump(by_alias=True)
-            if c.public_interest
-            else None,
-            harm=c.harm,
-        )
-        for i, c in enumerate(body.citations)
+        FoiCitation(position=i, **citation_columns(c)) for i, c in enumerate(body.citations)
     ]
 
 

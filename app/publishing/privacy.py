@@ -2,16 +2,26 @@
 
 import re
 from collections.abc import Iterator
+from typing import Protocol
 
+from app.entries.service import RequestParts
 from app.errors import ErrorLoc, RuleViolation
-from app.models import FoiRequest
 
 RULE = "privacy-requester-named"
 # Shorter names or emails would match ordinary words; they are not personal data on their own.
 MIN_NEEDLE = 3
 
 
-def _patterns(request: FoiRequest) -> list[re.Pattern[str]]:
+class Requested(RequestParts, Protocol):
+    """A request as the guard reads it: an ORM row, or the plain object a bulk import builds."""
+
+    @property
+    def requester_name(self) -> str | None: ...
+    @property
+    def requester_email(self) -> str | None: ...
+
+
+def _patterns(request: Requested) -> list[re.Pattern[str]]:
     patterns = []
     name = (request.requester_name or "").split()
     if len(" ".join(name)) >= MIN_NEEDLE:
@@ -24,7 +34,7 @@ def _patterns(request: FoiRequest) -> list[re.Pattern[str]]:
     return patterns
 
 
-def _published_text(request: FoiRequest, title: str) -> Iterator[tuple[ErrorLoc, str]]:
+def _published_text(request: Requested, title: str) -> Iterator[tuple[ErrorLoc, str]]:
     """Each piece of text the entry document shows, with its place in the document."""
     yield ("title",), title
     yield ("request", "text"), request.text
@@ -36,7 +46,7 @@ def _published_text(request: FoiRequest, title: str) -> Iterator[tuple[ErrorLoc,
             yield ("responses", i, "answers", j, "text"), answer.text
 
 
-def mentions(request: FoiRequest, title: str) -> list[list[str | int]]:
+def mentions(request: Requested, title: str) -> list[list[str | int]]:
     """Where the requester's name or email stands in the text to be published."""
     patterns = _patterns(request)
     if not patterns:
@@ -49,7 +59,7 @@ def mentions(request: FoiRequest, title: str) -> list[list[str | int]]:
 
 
 def guard(
-    request: FoiRequest, title: str, *, acknowledged: bool, loc: ErrorLoc = ()
+    request: Requested, title: str, *, acknowledged: bool, loc: ErrorLoc = ()
 ) -> list[list[str | int]]:
     """Refuse to publish text naming the requester unless the caller acknowledged it; returns
     what was acknowledged, for the audit log. `loc` prefixes the places named in the error."""

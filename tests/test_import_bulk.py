@@ -1,0 +1,171 @@
+"""The bulk path of import: new references written a batch at a time must end up exactly as the
+one-by-one ORM path would have left them."""
+
+from typing import Any
+
+import orjson
+import pytest
+from factories import change_feed, hertfordshire_response_body, stored_document
+from sqlalchemy import func, text
+from sqlmodel import Session, col, select
+from test_import import SYSTEM, counts, entry_document
+
+from app.db import new_session
+from app.entries import service as entries
+from app.errors import FoilogError, InvalidInput, RuleViolation
+from app.imports import service
+from app.imports.service import import_entries
+from app.models import DisclosureEntry, EntryChange, EntryReference, EntryTopic, Topic
+
+
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Batches of 4 lines, so a handful of lines crosses several of them.
+    monkeypatch.setattr(service, "BATCH", 4)
+
+
+def first_loc(error: FoilogError) -> Any:
+    assert error.errors
+    return error.errors[0]["loc"]
+
+
+def lines(*documents: dict[str, Any]) -> list[bytes]:
+    return [orjson.dumps(document) for document in documents]
+
+
+def varied(n: int) -> dict[str, Any]:
+    """Entries unlike each other: refused with citations, reviewed, unanswered, scheduled."""
+    reference = f"BULK-{n}"
+    if n % 4 == 0:
+        refused = hertfordshire_response_body(
+            outcome="refused",
+            answers=[],
+            citations=[
+                {
+                    "exemption": "foia-s31",
+                    "provision": "31(1)(a)",
+                    "questions": ["1"],
+                    "public_interest": {"for": ["openness"], "against": ["harm"]},
+                    "harm": "it would prejudice law enforcement",
+                }
+            ],
+        )
+        return entry_document(reference=reference, responses=[refused])
+    if n % 4 == 1:
+        # The review is listed first: the document lists responses by date, as stored.
+        review = hertfordshire_response_body(kind="internal_review", responded_on="2018-08-01")
+        return entry_document(
+            reference=reference,
+            aliases=[f"ALIAS {n}", f"alias{n}"],
+            responses=[review, hertfordshire_response_body()],
+        )
+    if n % 4 == 2:
+        return entry_document(reference=reference, responses=[], topics=["Stop and Search"])
+    return entry_document(reference=reference, published_at="2999-01-01T00:00:00Z")
+
+
+def test_bulk_documents_are_what_the_orm_path_builds_from_the_stored_rows(
+    session: Session,
+) -> None:
+    result = import_entries(session, lines(*(varied(n) for n in range(10))), actor=SYSTEM)
+    assert (result.created, result.updated) == (10, 0)
+    with new_session() as reader:
+        stored = list(reader.exec(select(DisclosureEntry).order_by(col(DisclosureEntry.id))))
+        assert len(stored) == 10
+        for entry in stored:
+            document, search_text = entry.document, entry.search_text
+            # The create and refresh paths build an entry so from its request's rows.
+            entries.fill(entry, entry.request, list(entry.topics), entry.law)
+            assert entry.document == document
+            assert entry.search_text == search_text
+        reader.rollback()
+    reviewed = stored_document(2)
+    assert [r["kind"] for r in reviewed["responses"]] == ["initial", "internal_review"]
+    assert reviewed["outcome"] == "neither_confirm_nor_deny"
+    assert stored_document(1)["responses"][0]["citations"][0]["public_interest"] == {
+        "for": ["openness"],
+        "against": ["harm"],
+        "balance": None,
+    }
+    with new_session() as reader:
+        keys = reader.exec(
+            select(EntryReference.reference_key).where(EntryReference.entry_id == 2)
+        ).all()
+        assert sorted(keys) == ["alias1", "bulk-1"]
+
+
+def test_change_numbers_are_one_gap_free_range_in_entry_order(session: Session) -> None:
+    import_entries(session, lines(*(varied(n) for n in range(11))), actor=SYSTEM)
+    changes = session.exec(select(EntryChange).order_by(col(EntryChange.seq))).all()
+    # Entries 4, 8 (the scheduled ones, n % 4 == 3) wait to be announced when due.
+    announced = [n + 1 for n in range(11) if n % 4 != 3]
+    assert [c.seq for c in changes] == list(range(1, len(announced) + 1))
+    assert [c.entry_id for c in changes] == announced
+    assert {c.kind for c in changes} == {"published"}
+    counter = session.execute(text("SELECT value FROM change_counter")).scalar_one()
+    assert counter == len(announced)
+
+
+def test_new_and_existing_references_mixed_in_one_file_keep_file_order(session: Session) -> None:
+    import_entries(session, lines(entry_document(reference="OLD-1", title="Old")), actor=SYSTEM)
+    file = [
+        entry_document(reference="NEW-1"),
+        entry_document(reference="NEW-2"),
+        entry_document(reference="new-1", title="Again"),  # repeated before it is written
+        entry_document(reference="old-1", title="Replaced"),  # existing before the import
+        entry_document(reference="NEW-3"),
+        entry_document(reference="NEW-4"),
+        entry_document(reference="NEW-2", title="Later"),  # repeated in a later batch
+    ]
+    result = import_entries(session, lines(*file), actor=SYSTEM)
+    assert (result.created, result.updated) == (4, 3)
+    assert stored_document(1)["title"] == "Replaced"
+    assert stored_document(2)["title"] == "Again"
+    assert stored_document(3)["title"] == "Later"
+    assert [entry for entry, _ in change_feed()] == [1, 2, 3, 2, 1, 4, 5, 3]
+    assert counts()[:3] == (5, 5, 5)
+
+
+def test_a_bad_line_in_a_later_batch_leaves_nothing_written(session: Session) -> None:
+    good = [varied(n) for n in range(9)]
+    bad = entry_document(reference="BAD", topics=["!!!"])
+    with pytest.raises(RuleViolation) as raised:
+        import_entries(session, lines(*good, bad), actor=SYSTEM)
+    assert first_loc(raised.value) == ["line", 10, "topics", 0]
+    assert counts() == (0, 0, 0, 0)
+    assert change_feed() == []
+    with new_session() as reader:
+        assert reader.execute(text("SELECT value FROM change_counter")).scalar_one() == 0
+
+
+def test_the_first_bad_line_is_reported_even_when_a_later_one_fails_sooner(
+    session: Session,
+) -> None:
+    # Line 2 passes every check but is refused when written (its entry was withdrawn); line 3
+    # is refused as soon as it is read. Line 2 is the one named.
+    import_entries(session, lines(entry_document(reference="GONE")), actor=SYSTEM)
+    session.execute(text("UPDATE disclosure_entry SET withdrawn_at = published_at"))
+    session.commit()
+    file = lines(entry_document(reference="NEW"), entry_document(reference="GONE"))
+    with pytest.raises(RuleViolation) as raised:
+        import_entries(session, [*file, b"{not json"], actor=SYSTEM)
+    assert raised.value.rule == "entry-withdrawn"
+    assert first_loc(raised.value) == ["line", 2, "reference"]
+    with pytest.raises(InvalidInput):
+        import_entries(session, [file[0], b"{not json"], actor=SYSTEM)
+    assert counts()[0] == 1
+
+
+def test_topics_first_seen_mid_file_are_created_once_and_labelled(session: Session) -> None:
+    file = [entry_document(reference=f"T-{n}", topics=["cctv"]) for n in range(5)]
+    file += [entry_document(reference=f"U-{n}", topics=["Drone Use", "cctv"]) for n in range(3)]
+    import_entries(session, lines(*file), actor=SYSTEM)
+    topics = session.exec(select(Topic).order_by(col(Topic.slug))).all()
+    assert [(t.slug, t.label) for t in topics] == [("cctv", "Cctv"), ("drone-use", "Drone use")]
+    assert stored_document(6)["topics"] == ["cctv", "drone-use"]
+    entry = session.get_one(DisclosureEntry, 6)
+    assert entry.search_text.endswith("Cctv\nDrone use")
+    linked = session.exec(
+        select(func.count()).select_from(EntryTopic).where(EntryTopic.topic_slug == "drone-use")
+    ).one()
+    assert linked == 3
