@@ -5,8 +5,9 @@ How one force's stats stay fast (profiled with EXPLAIN QUERY PLAN and sqlite3's 
 1,000,000 entries, 196,400 of them the Metropolitan Police's):
 - the force filter reads ix_disclosure_entry_force_stats, which covers every column read here,
   instead of each entry's row (30 s of row reads before revision 0006);
-- the totals, `by_outcome`, `by_force`, `by_month` and the timeliness counts come from one
-  GROUP BY over (force, outcome, year, month) instead of five scans;
+- the totals, `by_outcome`, `by_force` and the timeliness counts come from one GROUP BY over
+  (force, outcome) instead of four scans; months have their own (grouping by all four at once
+  made PostgreSQL sort 196,400 rows on disk: 960 ms, against 100 + 250 ms for the two);
 - the median is read off a histogram of working days (one GROUP BY) instead of sorting every
   value for ORDER BY ... OFFSET; it is the same middle value (or mean of the two middle ones).
 That still reads every entry the filters select (and their topics and exemptions): about a
@@ -77,34 +78,37 @@ def _working_days(session: Session, where: Where) -> list[tuple[int, int]]:
     return [(d, n) for d, n in session.execute(query)]
 
 
+def _by_month(session: Session, where: Where) -> dict[str, int]:
+    received = col(Entry.received_on)
+    year, month = extract("year", received), extract("month", received)
+    rows = session.execute(
+        select(year, month, func.count()).where(*where).group_by(year, month).order_by(year, month)
+    )
+    return {f"{int(y):04d}-{int(m):02d}": n for y, m, n in rows}
+
+
 def stats(session: Session, filters: LogFilters, *, now: datetime) -> Stats:
     """Counts by outcome, exemption, topic, force and month of receipt, and timeliness, over
     the entries public at `now`."""
     where = selection(session, filters, now)
-    received = col(Entry.received_on)
-    year, month = extract("year", received), extract("month", received)
     force, outcome = col(Entry.force_id), col(Entry.outcome)
     groups = session.execute(
         select(
             force,
             outcome,
-            year,
-            month,
             func.count(),
             func.count(col(Entry.responded_on)),
             func.count().filter(col(Entry.responded_within_deadline).is_(True)),
         )
         .where(*where)
-        .group_by(force, outcome, year, month)
+        .group_by(force, outcome)
     )
     by_outcome: Counter[str | None] = Counter()
     by_force: Counter[str] = Counter()
-    by_month: Counter[tuple[int, int]] = Counter()
     responded = within = 0
-    for force_id, outcome_name, y, m, n, answered, on_time in groups:
+    for force_id, outcome_name, n, answered, on_time in groups:
         by_outcome[outcome_name] += n
         by_force[force_id] += n
-        by_month[int(y), int(m)] += n
         responded += answered
         within += on_time
     return Stats(
@@ -113,7 +117,7 @@ def stats(session: Session, filters: LogFilters, *, now: datetime) -> Stats:
         by_exemption=_linked(session, where, EntryExemption, col(EntryExemption.exemption_id)),
         by_topic=_linked(session, where, EntryTopic, col(EntryTopic.topic_slug)),
         by_force=_most_first(by_force),
-        by_month={f"{y:04d}-{m:02d}": n for (y, m), n in sorted(by_month.items())},
+        by_month=_by_month(session, where),
         timeliness=Timeliness(
             responded=responded,
             within_deadline=within,
