@@ -5,7 +5,7 @@ from pathlib import Path
 
 from fastapi import Request
 from pydantic import BaseModel
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlmodel import Session
 from starlette.responses import Response, StreamingResponse
 
@@ -82,12 +82,15 @@ _changes = EntryChange.__table__  # type: ignore[attr-defined]
 _counter, _change = _counters.c, _changes.c
 _entry = DisclosureEntry.__table__.c  # type: ignore[attr-defined]
 # The last change number and when it was made (a database rebuilt from scratch counts from 0
-# again, at other times), and whether a scheduled entry fell due unannounced: an index probe
-# each, in one round trip.
+# again, at other times); the latest publication time already passed; and whether a scheduled
+# entry fell due unannounced. An index probe each, in one round trip.
 _DATA_VERSION = (
     select(
         _counter.value,
         _change.at,
+        select(func.max(_entry.published_at))
+        .where(_entry.published_at <= bindparam("now"))
+        .scalar_subquery(),
         select(_entry.id)
         .where(_entry.announced_at.is_(None), _entry.withdrawn_at.is_(None))
         .where(_entry.published_at <= bindparam("now"))
@@ -103,20 +106,21 @@ def data_etag(request: Request, session: Session, now: datetime) -> str:
     answer is: the release, the URL, and the data version.
 
     The data version is the change feed's last number, which every write a reader can see
-    moves. The one change that needs no write, a scheduled entry falling due, is announced here
-    first (as `/v1/changes` does), which moves it too; so a tag is only ever handed out when
-    every entry visible at `now` has been announced, and each later update or withdrawal of
-    one moves the number. Compute the answer after the tag with the same `now` (or later):
-    it is then at least as new as the tag says, and never older."""
-    value, at, due = session.execute(_DATA_VERSION, {"now": now}).one()
+    moves, and the latest publication time not after `now`, which moves whenever an entry comes
+    into view with no write at all (a scheduled one falling due, or one an import rescheduled):
+    it is then at least that entry's time, later than any passed before. An entry that fell due
+    unannounced is announced here first (as `/v1/changes` does), so its later updates and
+    withdrawal are changes too. Compute the answer after the tag with the same `now`: it then
+    shows exactly the entries the tag counted, and is never older than the tag says."""
+    value, at, published, due = session.execute(_DATA_VERSION, {"now": now}).one()
     if due:
         announce = changes.due_announcements(session)
         session.rollback()  # the answer must see the announcements (SQLite reads a snapshot)
         with new_session(write=True) as write:
             changes.announce(write, announce)
-        value, at, _ = session.execute(_DATA_VERSION, {"now": now}).one()
+        value, at, published, _ = session.execute(_DATA_VERSION, {"now": now}).one()
     digest = hashlib.blake2b(_RELEASE, digest_size=16)
-    digest.update(f"{value}\0{at}\0{request.url}".encode())
+    digest.update(f"{value}\0{at}\0{published}\0{request.url}".encode())
     return '"' + digest.hexdigest() + '"'
 
 
