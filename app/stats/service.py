@@ -127,51 +127,41 @@ def stats(session: Session, filters: LogFilters, *, now: datetime) -> Stats:
     )
 
 
-# Answers by ETag, most recently used last, each with the moment it stops being true; and a
-# lock per tag being computed, so that concurrent requests for it (wrk's 32 connections, a
-# cache expiring under load) wait for one computation instead of each running the same one.
-_answers: OrderedDict[str, tuple[bytes, datetime | None]] = OrderedDict()
+# Answers by ETag, most recently used last; and a lock per tag being computed, so that
+# concurrent requests for it (wrk's 32 connections, a tag moving under load) wait for one
+# computation instead of each running the same one.
+_answers: OrderedDict[str, bytes] = OrderedDict()
 _computing: dict[str, Lock] = {}
 _answers_lock = Lock()
 KEPT_ANSWERS = 256
 
 
-def _next_publication(session: Session, now: datetime) -> datetime | None:
-    """When the next entry published after `now` becomes public (an index probe)."""
-    published = col(Entry.published_at)
-    return session.scalar(select(func.min(published)).where(published > now))
-
-
-def _kept(etag: str, now: datetime) -> bytes | None:
-    """The answer kept under `etag`, if it is still true at `now`. Hold `_answers_lock`."""
-    kept = _answers.get(etag)
-    if kept is None or (kept[1] is not None and now >= kept[1]):
-        return None
-    _answers.move_to_end(etag)
-    return kept[0]
+def _kept(etag: str) -> bytes | None:
+    """The answer kept under `etag`, if any. Hold `_answers_lock`."""
+    body = _answers.get(etag)
+    if body is not None:
+        _answers.move_to_end(etag)
+    return body
 
 
 def answer(session: Session, filters: LogFilters, *, etag: str, now: datetime) -> bytes:
-    """The stats as JSON, computed once per ETag from `data_etag` (taken with the same `now`).
+    """The stats as JSON, computed once per ETag from `data_etag` taken with the same `now`.
 
-    The tag moves with every write the public can see and when a scheduled entry falls due, so
-    an answer kept under it is never older than the data. It is also kept only until the next
-    publication time passes: an entry whose publication an import moved into the future comes
-    into view then with no write at all."""
+    The tag moves with every write the public can see and whenever an entry comes into view
+    (a scheduled one falling due, one an import rescheduled), so an answer kept under it is
+    never older than the data."""
     with _answers_lock:
-        if (body := _kept(etag, now)) is not None:
+        if (body := _kept(etag)) is not None:
             return body
         computing = _computing.setdefault(etag, Lock())
     with computing:
         try:
             with _answers_lock:
-                if (body := _kept(etag, now)) is not None:
+                if (body := _kept(etag)) is not None:
                     return body
-            until = _next_publication(session, now)
             body = stats(session, filters, now=now).model_dump_json().encode()
             with _answers_lock:
-                _answers[etag] = (body, until)
-                _answers.move_to_end(etag)
+                _answers[etag] = body
                 while len(_answers) > KEPT_ANSWERS:
                     _answers.popitem(last=False)
             return body
