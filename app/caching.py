@@ -1,7 +1,10 @@
 import hashlib
+from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from threading import Lock
+from typing import Generic, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel
@@ -15,6 +18,8 @@ from app.db import new_session
 from app.errors import PreconditionFailed
 from app.migrate import head_revision
 from app.models import ChangeCounter, DisclosureEntry, EntryChange
+
+T = TypeVar("T")
 
 
 def etag_for(content: bytes) -> str:
@@ -122,6 +127,36 @@ def data_etag(request: Request, session: Session, now: datetime) -> str:
     digest = hashlib.blake2b(_RELEASE, digest_size=16)
     digest.update(f"{value}\0{at}\0{published}\0{request.url}".encode())
     return '"' + digest.hexdigest() + '"'
+
+
+class KeptAnswers(Generic[T]):
+    """Answers a process computed, kept under their `data_etag`, least recently used first out
+    past `max_bytes`. A tag names one answer (the release, the URL, the data as of its time),
+    so a kept answer is as true as a 304 for that tag would be."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._kept: OrderedDict[str, tuple[T, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = Lock()
+
+    def get(self, etag: str) -> T | None:
+        with self._lock:
+            kept = self._kept.get(etag)
+            if kept is None:
+                return None
+            self._kept.move_to_end(etag)
+            return kept[0]
+
+    def put(self, etag: str, answer: T, size: int) -> None:
+        with self._lock:
+            if etag in self._kept or size > self.max_bytes:
+                return
+            self._kept[etag] = (answer, size)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, (_, dropped) = self._kept.popitem(last=False)
+                self._bytes -= dropped
 
 
 def not_modified(request: Request, etag: str) -> Response | None:

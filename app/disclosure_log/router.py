@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import StringConstraints
 from starlette.responses import Response
 
-from app.caching import data_etag, not_modified, public_response, tagged_response
+from app.caching import KeptAnswers, data_etag, not_modified, public_response, tagged_response
 from app.db import ReadSession, utcnow
 from app.disclosure_log import service
 from app.disclosure_log.schemas import EntryHit, IsoDate, LogFilters, Sort
@@ -23,7 +23,7 @@ def _values(description: str) -> object:
     return Query(description=f"{description} (repeatable; values are ORed)", max_length=MAX_VALUES)
 
 
-def log_filters(
+async def log_filters(
     q: Annotated[
         str | None,
         Query(
@@ -44,6 +44,7 @@ def log_filters(
     published_from: Annotated[IsoDate | None, Query(description="published on or after")] = None,
     published_to: Annotated[IsoDate | None, Query(description="published on or before")] = None,
 ) -> LogFilters:
+    # Async only so that FastAPI calls it in the event loop, not through the thread pool.
     return LogFilters(
         q=q,
         forces=tuple(force or ()),
@@ -60,6 +61,10 @@ def log_filters(
 
 
 Filters = Annotated[LogFilters, Depends(log_filters)]
+
+# Pages (body and next cursor) this process served, by ETag: the newest page of a force is asked
+# for all day and changes only when the log does.
+_pages: KeptAnswers[tuple[bytes, str | None]] = KeptAnswers(max_bytes=32 * 2**20)
 
 
 @router.get("", response_model=Page[EntryHit], responses=PROBLEMS(400))
@@ -81,11 +86,15 @@ def list_log(
     etag = data_etag(request, session, now)
     if unchanged := not_modified(request, etag):
         return unchanged
-    page = service.list_entries(
-        session, filters, sort=sort, limit=limit, cursor=cursor, count=count, now=now
-    )
-    body = page_body(page.items, page.next_cursor, page.total)
-    return tagged_response(body, etag, headers=next_link(request, page.next_cursor))
+    kept = _pages.get(etag)
+    if kept is None:
+        page = service.list_entries(
+            session, filters, sort=sort, limit=limit, cursor=cursor, count=count, now=now
+        )
+        kept = page_body(page.items, page.next_cursor, page.total), page.next_cursor
+        _pages.put(etag, kept, len(kept[0]))
+    body, next_cursor = kept
+    return tagged_response(body, etag, headers=next_link(request, next_cursor))
 
 
 @router.get("/{entry_id}", response_model=EntryDocument, responses=PROBLEMS(404, 410))
