@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, Row, and_, exists, func, or_, select, true
 from sqlmodel import Session, col
 
 from app.config import get_settings
@@ -297,19 +297,33 @@ def list_entries(
     return page
 
 
-def _public_document(entry: DisclosureEntry | None, missing: str) -> str:
+# What a lookup reads of an entry: its document and enough for a tombstone, not the whole row
+# (search_text is as long again as the document) nor an ORM object.
+_LOOKUP = select(
+    col(Entry.id),
+    col(Entry.force_id),
+    col(Entry.reference),
+    col(Entry.published_at),
+    col(Entry.withdrawn_at),
+    col(Entry.withdrawal_reason),
+    col(Entry.document),
+)
+
+
+def _public_document(entry: Row[Any] | None, missing: str) -> str:
     if entry is None or entry.published_at > utcnow():
         raise NotFound(missing)
     if entry.withdrawn_at is not None:
         stone = dump(tombstone(entry))
         del stone["status"]  # the problem's own `status` is 410
         raise Gone(f"entry {entry.id} was withdrawn; `reason` says why", extra=stone)
-    return entry.document
+    document: str = entry.document
+    return document
 
 
 def get_document(session: Session, entry_id: int) -> str:
     """The document of a published entry; a withdrawn one is Gone with its tombstone."""
-    entry = session.get(DisclosureEntry, entry_id)
+    entry = session.execute(_LOOKUP.where(col(Entry.id) == entry_id)).first()
     return _public_document(entry, f"no published entry with id {entry_id}")
 
 
@@ -318,10 +332,8 @@ def get_document_by_reference(session: Session, force_id: str, reference: str) -
     forces.require(session, force_id)
     key = reference_key(reference)
     candidates = list(
-        session.scalars(
-            select(Entry)
-            .join(EntryReference, col(EntryReference.entry_id) == col(Entry.id))
-            .where(
+        session.execute(
+            _LOOKUP.join(EntryReference, col(EntryReference.entry_id) == col(Entry.id)).where(
                 col(EntryReference.force_id) == force_id,
                 col(EntryReference.reference_key) == key,
                 col(Entry.published_at) <= utcnow(),
@@ -330,7 +342,7 @@ def get_document_by_reference(session: Session, force_id: str, reference: str) -
     )
     # A live entry before a withdrawn one; its own reference before another entry's alias.
     candidates.sort(
-        key=lambda e: (e.withdrawn_at is not None, reference_key(e.reference) != key, -(e.id or 0))
+        key=lambda e: (e.withdrawn_at is not None, reference_key(e.reference) != key, -e.id)
     )
     missing = f"{force_id} has published no entry with reference {reference[:100]!r}"
     return _public_document(candidates[0] if candidates else None, missing)
