@@ -1,6 +1,7 @@
 """Full-text search over `disclosure_entry.search_text`: one interface, one module per dialect.
 The index itself is kept by the database (see the 0002 migration), never by application code."""
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
@@ -9,7 +10,18 @@ from sqlmodel import Session
 
 from app.search.query import SearchQuery, parse
 
-__all__ = ["SearchEngine", "SearchQuery", "engine_for", "parse"]
+__all__ = ["Newest", "SearchEngine", "SearchQuery", "engine_for", "parse"]
+
+
+@dataclass(frozen=True)
+class Newest:
+    """The `size` matches with the highest ids below `before` (None: any) that also meet
+    `where`, conditions on disclosure_entry; unscored ones score 0."""
+
+    where: list[ColumnElement[bool]]
+    size: int
+    before: int | None = None
+    scored: bool = False
 
 
 class SearchEngine(Protocol):
@@ -21,9 +33,9 @@ class SearchEngine(Protocol):
         """The matching entries as (entry_id, score) rows; a lower score is a better match."""
         ...
 
-    def scores(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, float]:
-        """The score of each of these entries that matches; a lower score is a better match,
-        and every score is <= 0. Scores weigh a term by how rare it is in the whole log."""
+    def newest(self, session: Session, query: SearchQuery, ask: Newest) -> list[tuple[int, float]]:
+        """The matches `ask` describes, id descending, as (id, score): a lower score is a better
+        match, every score is <= 0, and a term weighs by how rare it is in the whole log."""
         ...
 
     def estimate(self, session: Session, query: SearchQuery) -> int | None:

@@ -13,12 +13,15 @@ from sqlalchemy import (
     bindparam,
     cast,
     func,
+    literal,
     literal_column,
     select,
+    text,
 )
 from sqlmodel import Session, col
 
 from app.models import DisclosureEntry
+from app.search import Newest
 from app.search.query import MARK_END, MARK_START, SearchQuery, mark
 
 _VECTOR: ColumnClause[Any] = literal_column("disclosure_entry.search_vector")
@@ -78,15 +81,24 @@ class TsvectorSearch:
             .subquery("search_hits")
         )
 
-    def scores(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, float]:
+    def newest(self, session: Session, query: SearchQuery, ask: Newest) -> list[tuple[int, float]]:
         tsquery, searchable = _tsquery(query)
+        entry_id = col(DisclosureEntry.id)
         # float8: a real comes back rounded to its text form, and a cursor holding the rounded
         # score would no longer equal the score it stands for.
-        score = -cast(func.ts_rank(_VECTOR, tsquery, 1), Double)
-        scored = select(col(DisclosureEntry.id), score).where(
-            col(DisclosureEntry.id).in_(ids), searchable, _VECTOR.op("@@")(tsquery)
-        )
-        return {entry_id: score for entry_id, score in session.execute(scored)}
+        score = -cast(func.ts_rank(_VECTOR, tsquery, 1), Double) if ask.scored else literal(0.0)
+        found = select(entry_id, score).where(searchable, _VECTOR.op("@@")(tsquery), *ask.where)
+        if ask.before is not None:
+            found = found.where(entry_id < ask.before)
+        ordered = found.order_by(entry_id.desc()).limit(ask.size)
+        # The planner does not count reading each TOASTed tsvector, so for a word in a few
+        # hundred entries it tests every entry's (a sequential scan, 640 ms at 20,000 entries)
+        # rather than the GIN index's matches (44 ms). A common word still walks the id index.
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        try:
+            return [(entry_id, score) for entry_id, score in session.execute(ordered)]
+        finally:
+            session.execute(text("RESET enable_seqscan"))
 
     def estimate(self, session: Session, query: SearchQuery) -> int | None:
         # The planner knows how common each lexeme is (tsvector statistics) and chooses between
