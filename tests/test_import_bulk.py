@@ -169,3 +169,17 @@ def test_topics_first_seen_mid_file_are_created_once_and_labelled(session: Sessi
         select(func.count()).select_from(EntryTopic).where(EntryTopic.topic_slug == "drone-use")
     ).one()
     assert linked == 3
+
+
+def test_sqlite_gets_its_page_cache_back_whatever_the_outcome(
+    session: Session, database_url: str
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("a setting of SQLite connections")
+    before = session.execute(text("PRAGMA cache_size")).scalar_one()
+    assert before != -service.SQLITE_CACHE_KIB
+    import_entries(session, lines(varied(0)), actor=SYSTEM)
+    assert session.execute(text("PRAGMA cache_size")).scalar_one() == before
+    with pytest.raises(InvalidInput):
+        import_entries(session, [b"{not json"], actor=SYSTEM)
+    assert session.execute(text("PRAGMA cache_size")).scalar_one() == before

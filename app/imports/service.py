@@ -6,6 +6,7 @@ new ones are written together, a few multi-row statements per table, with their 
 from plain objects by the same code as every other entry's."""
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -561,6 +562,26 @@ class _Importer:
 
 # Past this many lines an import changes the data enough to refresh the planner's statistics.
 ANALYZE_AFTER = 1000
+# SQLite's page cache for the import, in KiB. The default 2 MB is outgrown within thousands of
+# entries by the tables' indexes and the search index: 50,000 entries spent 58 s inserting
+# entries with it, 46 s with this.
+SQLITE_CACHE_KIB = 128 * 1024
+
+
+@contextmanager
+def _bulk_settings(session: Session) -> Iterator[None]:
+    """A larger page cache for the import's connection on SQLite (durability is untouched),
+    set back before the transaction ends so the pooled connection does not keep it."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
 
 
 def import_entries(
@@ -575,16 +596,17 @@ def import_entries(
     importer = _Importer(session, actor)
     done = 0
     try:
-        for number, raw in enumerate(lines, 1):
-            if not raw.strip():
-                continue
-            importer.read(number, raw)
-            done += 1
-            if on_progress is not None and done % PROGRESS_EVERY == 0:
-                on_progress(done)
-        importer.settle()
-        result = importer.result
-        audit.record(session, actor, "import", "import", None, None, result)
+        with _bulk_settings(session):
+            for number, raw in enumerate(lines, 1):
+                if not raw.strip():
+                    continue
+                importer.read(number, raw)
+                done += 1
+                if on_progress is not None and done % PROGRESS_EVERY == 0:
+                    on_progress(done)
+            importer.settle()
+            result = importer.result
+            audit.record(session, actor, "import", "import", None, None, result)
         session.commit()
     except BaseException:
         session.rollback()
