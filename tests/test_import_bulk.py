@@ -171,15 +171,14 @@ def test_topics_first_seen_mid_file_are_created_once_and_labelled(session: Sessi
     assert linked == 3
 
 
-def test_sqlite_gets_its_page_cache_back_whatever_the_outcome(
-    session: Session, database_url: str
-) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("a setting of SQLite connections")
-    before = session.execute(text("PRAGMA cache_size")).scalar_one()
-    assert before != -service.SQLITE_CACHE_KIB
+def test_the_imports_settings_do_not_outlive_it(session: Session, database_url: str) -> None:
+    sqlite = database_url.startswith("sqlite")
+    setting = text("PRAGMA cache_size" if sqlite else "SHOW gin_pending_list_limit")
+    bulk = -service.SQLITE_CACHE_KIB if sqlite else service.PG_GIN_PENDING
+    before = session.execute(setting).scalar_one()
+    assert before != bulk
     import_entries(session, lines(varied(0)), actor=SYSTEM)
-    assert session.execute(text("PRAGMA cache_size")).scalar_one() == before
+    assert session.execute(setting).scalar_one() == before
     with pytest.raises(InvalidInput):
         import_entries(session, [b"{not json"], actor=SYSTEM)
-    assert session.execute(text("PRAGMA cache_size")).scalar_one() == before
+    assert session.execute(setting).scalar_one() == before

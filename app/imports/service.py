@@ -566,22 +566,38 @@ ANALYZE_AFTER = 1000
 # entries by the tables' indexes and the search index: 50,000 entries spent 58 s inserting
 # entries with it, 46 s with this.
 SQLITE_CACHE_KIB = 128 * 1024
+# PostgreSQL's search index (GIN) gathers new entries in a pending list and merges it into the
+# index when it passes this size; merged in larger runs, 20,000 entries spent 17 s inserting
+# entries instead of 42 s with the default 4 MB.
+PG_GIN_PENDING = "64MB"
+# What is left pending is merged before commit, so no search has to scan it: every GIN index of
+# the entries that this user may maintain (the owner's, as migrations leave them).
+PG_MERGE_PENDING = """
+SELECT gin_clean_pending_list(i.indexrelid::regclass) FROM pg_index i
+JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+WHERE a.amname = 'gin' AND i.indrelid = 'disclosure_entry'::regclass
+AND pg_has_role(c.relowner, 'USAGE')
+"""
 
 
 @contextmanager
 def _bulk_settings(session: Session) -> Iterator[None]:
-    """A larger page cache for the import's connection on SQLite (durability is untouched),
-    set back before the transaction ends so the pooled connection does not keep it."""
+    """Settings for one large write, none of which touches durability. SQLite: a larger page
+    cache for the import's connection, set back before the transaction ends so the pooled
+    connection does not keep it. PostgreSQL: a larger GIN pending list for this transaction
+    (SET LOCAL), merged into the index once the lines are written."""
     connection = session.connection()
-    if connection.dialect.name != "sqlite":
+    if connection.dialect.name == "sqlite":
+        previous = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+        connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+        try:
+            yield
+        finally:
+            connection.exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
+    else:
+        connection.exec_driver_sql(f"SET LOCAL gin_pending_list_limit = '{PG_GIN_PENDING}'")
         yield
-        return
-    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
+        connection.exec_driver_sql(PG_MERGE_PENDING)
 
 
 def import_entries(
