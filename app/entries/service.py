@@ -216,9 +216,7 @@ def search_text(entry: EntryParts, request: RequestParts, topics: Sequence[Topic
 
 
 def fill(entry: EntryParts, request: RequestParts, topics: Sequence[TopicParts], law: str) -> None:
-    """Derive every column of the entry from its request (no queries). Topics are listed by
-    slug, whatever order a relationship loaded them in (PostgreSQL keeps none)."""
-    topics = sorted(topics, key=lambda topic: topic.slug)
+    """Derive every column of the entry from its request (no queries)."""
     latest = request.responses[-1] if request.responses else None
     entry.force_id = request.force_id
     entry.law = law
