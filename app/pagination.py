@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 import orjson
 from fastapi import Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.errors import BadRequest
 
@@ -19,6 +19,9 @@ class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None
     total: int | None = None
+    ranking: str | None = Field(
+        default=None, description="when a relevance listing ranked only part of the matches"
+    )
 
 
 class ItemList(BaseModel, Generic[T]):
@@ -53,10 +56,14 @@ def next_link(request: Request, next_cursor: str | None) -> dict[str, str]:
     return {"Link": f'<{url}>; rel="next"'}
 
 
-def page_body(items: list[str], next_cursor: str | None, total: int | None = None) -> bytes:
+def page_body(
+    items: list[str], next_cursor: str | None, total: int | None = None, ranking: str | None = None
+) -> bytes:
     """The page envelope around items that are already JSON (pre-serialised documents), so a
     page is assembled without parsing and re-encoding each item."""
     tail = b"" if total is None else b',"total":' + str(total).encode()
+    if ranking is not None:
+        tail += b',"ranking":' + orjson.dumps(ranking)
     return (
         b'{"items":['
         + ",".join(items).encode()

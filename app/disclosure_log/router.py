@@ -73,7 +73,12 @@ def list_log(
     session: ReadSession,
     filters: Filters,
     sort: Annotated[
-        Sort | None, Query(description="-published_at by default; relevance when `q` is given")
+        Sort | None,
+        Query(
+            description="-published_at by default; relevance when `q` is given. Relevance "
+            "ranks the 1000 most recently added matches of `q`; older matches follow, most "
+            "recently added first, and such pages say so in `ranking`"
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[
@@ -91,7 +96,8 @@ def list_log(
         page = service.list_entries(
             session, filters, sort=sort, limit=limit, cursor=cursor, count=count, now=now
         )
-        kept = page_body(page.items, page.next_cursor, page.total), page.next_cursor
+        body = page_body(page.items, page.next_cursor, page.total, page.ranking)
+        kept = body, page.next_cursor
         _pages.put(etag, kept, len(kept[0]))
     body, next_cursor = kept
     return tagged_response(body, etag, headers=next_link(request, next_cursor))

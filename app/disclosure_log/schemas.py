@@ -61,3 +61,5 @@ class LogPage:
     items: list[str] = field(default_factory=list)
     next_cursor: str | None = None
     total: int | None = None
+    # How a relevance listing was bounded, when it was (app/search/pages.py).
+    ranking: str | None = None

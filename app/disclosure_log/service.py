@@ -31,6 +31,7 @@ from app.models import (
 )
 from app.pagination import decode_cursor, encode_cursor
 from app.search import SearchEngine, SearchQuery, engine_for, parse
+from app.search.pages import relevance_page
 from app.topics.service import normalise as normalise_topic
 from app.visibility import public_entries
 
@@ -271,21 +272,15 @@ def list_entries(
     search = engine_for(session.get_bind())
     position = _decode(cursor, sort) if cursor else None
     rows: list[tuple[int, Any]]
+    ranking = None
     if sort is Sort.RELEVANCE and query is not None:
-        # Best first, then newest: ranking has no index, so relevance pages rank every match.
-        hits = search.scored(query)
-        entry_id, score = col(Entry.id), hits.c.score
-        statement = select(entry_id, score).join(hits, hits.c.entry_id == entry_id).where(*where)
-        if position is not None:
-            value, last = position
-            statement = statement.where(or_(score > value, and_(score == value, entry_id < last)))
-        ordered = statement.order_by(score.asc(), entry_id.desc()).limit(limit + 1)
-        rows = list(session.execute(ordered))
+        ranked = relevance_page(session, search, query, where, position, limit + 1)
+        rows, ranking = list(ranked.rows), ranked.note
     elif query is not None:
         rows = _date_matches(session, search, query, _DateOrder(sort), where, position, limit + 1)
     else:
         rows = _DateOrder(sort).page(session, where, position, limit + 1)
-    page = LogPage()
+    page = LogPage(ranking=ranking)
     if len(rows) > limit:
         rows = rows[:limit]
         page.next_cursor = _encode(sort, rows[-1][1], rows[-1][0])

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, Connection, Engine, Subquery
+from sqlalchemy import ColumnElement, Connection, Engine
 from sqlmodel import Session
 
 from app.search.query import SearchQuery, parse
@@ -27,10 +27,6 @@ class Newest:
 class SearchEngine(Protocol):
     def matches(self, query: SearchQuery) -> ColumnElement[bool]:
         """A condition on disclosure_entry: the entry matches the query. It ranks nothing."""
-        ...
-
-    def scored(self, query: SearchQuery) -> Subquery:
-        """The matching entries as (entry_id, score) rows; a lower score is a better match."""
         ...
 
     def newest(self, session: Session, query: SearchQuery, ask: Newest) -> list[tuple[int, float]]:

@@ -9,7 +9,6 @@ from sqlalchemy import (
     ColumnClause,
     ColumnElement,
     Double,
-    Subquery,
     bindparam,
     cast,
     func,
@@ -67,19 +66,6 @@ class TsvectorSearch:
     def matches(self, query: SearchQuery) -> ColumnElement[bool]:
         tsquery, searchable = _tsquery(query)
         return searchable & _VECTOR.op("@@")(tsquery)
-
-    def scored(self, query: SearchQuery) -> Subquery:
-        tsquery, searchable = _tsquery(query)
-        return (
-            select(
-                col(DisclosureEntry.id).label("entry_id"),
-                # float8: a real comes back rounded to its text form, and a cursor holding the
-                # rounded score would no longer equal the score it stands for.
-                (-cast(func.ts_rank(_VECTOR, tsquery, 1), Double)).label("score"),
-            )
-            .where(searchable, _VECTOR.op("@@")(tsquery))
-            .subquery("search_hits")
-        )
 
     def newest(self, session: Session, query: SearchQuery, ask: Newest) -> list[tuple[int, float]]:
         tsquery, searchable = _tsquery(query)

@@ -5,7 +5,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnClause,
     ColumnElement,
-    Subquery,
     bindparam,
     column,
     func,
@@ -46,13 +45,6 @@ def _matching(query: SearchQuery) -> ColumnElement[bool]:
 class Fts5Search:
     def matches(self, query: SearchQuery) -> ColumnElement[bool]:
         return col(DisclosureEntry.id).in_(select(_fts.c.rowid).where(_matching(query)))
-
-    def scored(self, query: SearchQuery) -> Subquery:
-        return (
-            select(_fts.c.rowid.label("entry_id"), func.bm25(_FTS).label("score"))
-            .where(_matching(query))
-            .subquery("search_hits")
-        )
 
     def newest(self, session: Session, query: SearchQuery, ask: Newest) -> list[tuple[int, float]]:
         # FTS5 walks its posting lists by rowid downwards and stops at `size`; only bm25()'s
