@@ -1,6 +1,6 @@
 import hashlib
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from threading import Lock
@@ -131,14 +131,22 @@ def data_etag(request: Request, session: Session, now: datetime) -> str:
 
 class KeptAnswers(Generic[T]):
     """Answers a process computed, kept under their `data_etag`, least recently used first out
-    past `max_bytes`. A tag names one answer (the release, the URL, the data as of its time),
-    so a kept answer is as true as a 304 for that tag would be."""
+    past the byte budget (`FOILOG_KEPT_ANSWERS_MB` unless given). A tag names one answer (the
+    release, the URL, the data as of its time), so a kept answer is as true as a 304 for that
+    tag would be."""
 
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
+    def __init__(self, max_bytes: int | None = None) -> None:
+        self._max_bytes = max_bytes
         self._kept: OrderedDict[str, tuple[T, int]] = OrderedDict()
         self._bytes = 0
         self._lock = Lock()
+        self._computing: dict[str, Lock] = {}
+
+    @property
+    def max_bytes(self) -> int:
+        if self._max_bytes is not None:
+            return self._max_bytes
+        return get_settings().kept_answers_mb * 2**20
 
     def get(self, etag: str) -> T | None:
         with self._lock:
@@ -157,6 +165,24 @@ class KeptAnswers(Generic[T]):
             while self._bytes > self.max_bytes:
                 _, (_, dropped) = self._kept.popitem(last=False)
                 self._bytes -= dropped
+
+    def answer(self, etag: str, compute: Callable[[], tuple[T, int]]) -> T:
+        """The answer kept under `etag`, or `compute`'s (answer, size in bytes). Requests that
+        ask for one tag at once (a tag moving under load) wait for a single computation."""
+        if (kept := self.get(etag)) is not None:
+            return kept
+        with self._lock:
+            computing = self._computing.setdefault(etag, Lock())
+        with computing:
+            try:
+                if (kept := self.get(etag)) is not None:
+                    return kept
+                answer, size = compute()
+                self.put(etag, answer, size)
+                return answer
+            finally:
+                with self._lock:
+                    self._computing.pop(etag, None)
 
 
 def not_modified(request: Request, etag: str) -> Response | None:

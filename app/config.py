@@ -27,6 +27,12 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="public address of the API, used in absolute links (Atom feeds)",
     )
+    kept_answers_mb: int = Field(
+        default=32,
+        ge=0,
+        description="memory per process for public answers kept under their ETag (log pages, "
+        "stats) until the data changes; 0 keeps none",
+    )
     db_pool_size: int = Field(default=5, ge=1, description="PostgreSQL connections per process")
 
 

@@ -64,7 +64,7 @@ Filters = Annotated[LogFilters, Depends(log_filters)]
 
 # Pages (body and next cursor) this process served, by ETag: the newest page of a force is asked
 # for all day and changes only when the log does.
-_pages: KeptAnswers[tuple[bytes, str | None]] = KeptAnswers(max_bytes=32 * 2**20)
+_pages: KeptAnswers[tuple[bytes, str | None]] = KeptAnswers()
 
 
 @router.get("", response_model=Page[EntryHit], responses=PROBLEMS(400))
@@ -91,15 +91,15 @@ def list_log(
     etag = data_etag(request, session, now)
     if unchanged := not_modified(request, etag):
         return unchanged
-    kept = _pages.get(etag)
-    if kept is None:
-        page = service.list_entries(
+
+    def page() -> tuple[tuple[bytes, str | None], int]:
+        found = service.list_entries(
             session, filters, sort=sort, limit=limit, cursor=cursor, count=count, now=now
         )
-        body = page_body(page.items, page.next_cursor, page.total, page.ranking)
-        kept = body, page.next_cursor
-        _pages.put(etag, kept, len(kept[0]))
-    body, next_cursor = kept
+        body = page_body(found.items, found.next_cursor, found.total, found.ranking)
+        return (body, found.next_cursor), len(body)
+
+    body, next_cursor = _pages.answer(etag, page)
     return tagged_response(body, etag, headers=next_link(request, next_cursor))
 
 

@@ -16,14 +16,14 @@ under their ETag (`app.caching.data_etag`: the release, the URL and the data ver
 next request with the same tag is served them without a query; see `answer`.
 """
 
-from collections import Counter, OrderedDict
+from collections import Counter
 from datetime import datetime
-from threading import Lock
 from typing import Any
 
 from sqlalchemy import ColumnElement, extract, func, select
 from sqlmodel import Session, col
 
+from app.caching import KeptAnswers
 from app.disclosure_log.schemas import LogFilters
 from app.exports.service import selection
 from app.models import DisclosureEntry, EntryExemption, EntryTopic
@@ -127,21 +127,8 @@ def stats(session: Session, filters: LogFilters, *, now: datetime) -> Stats:
     )
 
 
-# Answers by ETag, most recently used last; and a lock per tag being computed, so that
-# concurrent requests for it (wrk's 32 connections, a tag moving under load) wait for one
-# computation instead of each running the same one.
-_answers: OrderedDict[str, bytes] = OrderedDict()
-_computing: dict[str, Lock] = {}
-_answers_lock = Lock()
-KEPT_ANSWERS = 256
-
-
-def _kept(etag: str) -> bytes | None:
-    """The answer kept under `etag`, if any. Hold `_answers_lock`."""
-    body = _answers.get(etag)
-    if body is not None:
-        _answers.move_to_end(etag)
-    return body
+# Answers by ETag: the same tag always names the same answer (see caching.KeptAnswers).
+_answers: KeptAnswers[bytes] = KeptAnswers()
 
 
 def answer(session: Session, filters: LogFilters, *, etag: str, now: datetime) -> bytes:
@@ -150,21 +137,9 @@ def answer(session: Session, filters: LogFilters, *, etag: str, now: datetime) -
     The tag moves with every write the public can see and whenever an entry comes into view
     (a scheduled one falling due, one an import rescheduled), so an answer kept under it is
     never older than the data."""
-    with _answers_lock:
-        if (body := _kept(etag)) is not None:
-            return body
-        computing = _computing.setdefault(etag, Lock())
-    with computing:
-        try:
-            with _answers_lock:
-                if (body := _kept(etag)) is not None:
-                    return body
-            body = stats(session, filters, now=now).model_dump_json().encode()
-            with _answers_lock:
-                _answers[etag] = body
-                while len(_answers) > KEPT_ANSWERS:
-                    _answers.popitem(last=False)
-            return body
-        finally:
-            with _answers_lock:
-                _computing.pop(etag, None)
+
+    def compute() -> tuple[bytes, int]:
+        body = stats(session, filters, now=now).model_dump_json().encode()
+        return body, len(body)
+
+    return _answers.answer(etag, compute)
