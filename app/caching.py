@@ -1,6 +1,7 @@
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from threading import Lock
@@ -11,10 +12,11 @@ from pydantic import BaseModel
 from sqlalchemy import bindparam, func, select
 from sqlmodel import Session
 from starlette.responses import Response, StreamingResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.changes import service as changes
 from app.config import get_settings
-from app.db import new_session
+from app.db import new_session, utcnow
 from app.errors import PreconditionFailed
 from app.migrate import head_revision
 from app.models import ChangeCounter, DisclosureEntry, EntryChange
@@ -185,11 +187,85 @@ class KeptAnswers(Generic[T]):
                     self._computing.pop(etag, None)
 
 
+# Tags from `data_etag` this process has answered a route with (200 or 304), so the route's
+# checks passed for their URL; revalidating one needs no route at all (RevalidationMiddleware).
+_answered: KeptAnswers[bool] = KeptAnswers(max_bytes=2**20)
+
+
+def _answered_with(etag: str) -> None:
+    _answered.put(etag, True, len(etag))
+
+
+def _answered_any(if_none_match: str) -> bool:
+    return any(_answered.get(tag.strip().removeprefix("W/")) for tag in if_none_match.split(","))
+
+
 def not_modified(request: Request, etag: str) -> Response | None:
     """304 when the client already holds the answer tagged `etag`, else None."""
     if matches(request.headers.get("if-none-match"), etag):
+        _answered_with(etag)
         return Response(status_code=304, headers=_cache_headers(etag))
     return None
+
+
+@dataclass(frozen=True)
+class _Kept:
+    body: bytes
+    media_type: str
+    headers: dict[str, str]
+
+
+# Whole answers (log pages, stats) by their `data_etag`, and the paths they were asked at.
+_kept: KeptAnswers[_Kept] = KeptAnswers()
+_kept_paths: set[str] = set()
+
+
+def kept_response(
+    request: Request,
+    etag: str,
+    compute: Callable[[], tuple[bytes, dict[str, str]]],
+    *,
+    media_type: str = "application/json",
+) -> Response:
+    """The answer tagged `etag`: kept from an earlier request, or `compute`d (body, headers)
+    and kept. The same tag always names the same answer, so a kept one is never stale."""
+
+    def answer() -> tuple[_Kept, int]:
+        body, headers = compute()
+        return _Kept(body, media_type, headers), len(body)
+
+    kept = _kept.answer(etag, answer)
+    _kept_paths.add(request.url.path)
+    return tagged_response(kept.body, etag, media_type=kept.media_type, headers=kept.headers)
+
+
+class KeptAnswerMiddleware:
+    """Answers before any routing what needs no route: a 304 for a tag a route of this process
+    gave out from `data_etag`, and an answer kept under the current tag. The tag depends on
+    nothing but the URL and the data version, so either is exactly what the route would send,
+    without parsing its parameters or computing anything. Anything else goes on untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            request = Request(scope)
+            given = request.headers.get("if-none-match")
+            if (given and _answered_any(given)) or scope["path"] in _kept_paths:
+                # One short indexed query, run in the event loop: handing it to a thread would
+                # cost more than it does.
+                with new_session() as session:
+                    etag = data_etag(request, session, utcnow())
+                response = not_modified(request, etag)
+                if response is None and (kept := _kept.get(etag)) is not None:
+                    response = tagged_response(
+                        kept.body, etag, media_type=kept.media_type, headers=kept.headers
+                    )
+                if response is not None:
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 def tagged_response(
@@ -201,6 +277,7 @@ def tagged_response(
 ) -> Response:
     """A cacheable public answer under a tag from `data_etag`; bytes, or chunks streamed."""
     cache_headers = _cache_headers(etag, headers)
+    _answered_with(etag)
     if isinstance(content, bytes):
         return Response(content, media_type=media_type, headers=cache_headers)
     return StreamingResponse(content, media_type=media_type, headers=cache_headers)

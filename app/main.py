@@ -4,6 +4,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from app import problems
 from app.audit.router import router as audit_router
+from app.caching import KeptAnswerMiddleware
 from app.changes.router import router as changes_router
 from app.disclosure_log.router import references_router
 from app.disclosure_log.router import router as disclosure_log_router
@@ -29,6 +30,7 @@ Errors are `application/problem+json` (RFC 9457)."""
 def create_app() -> FastAPI:
     app = FastAPI(title="foilog", version="1.0.0", description=DESCRIPTION)
     problems.install(app)
+    app.add_middleware(KeptAnswerMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import StringConstraints
 from starlette.responses import Response
 
-from app.caching import KeptAnswers, data_etag, not_modified, public_response, tagged_response
+from app.caching import data_etag, kept_response, not_modified, public_response
 from app.db import ReadSession, utcnow
 from app.disclosure_log import service
 from app.disclosure_log.schemas import EntryHit, IsoDate, LogFilters, Sort
@@ -62,10 +62,6 @@ async def log_filters(
 
 Filters = Annotated[LogFilters, Depends(log_filters)]
 
-# Pages (body and next cursor) this process served, by ETag: the newest page of a force is asked
-# for all day and changes only when the log does.
-_pages: KeptAnswers[tuple[bytes, str | None]] = KeptAnswers()
-
 
 @router.get("", response_model=Page[EntryHit], responses=PROBLEMS(400))
 def list_log(
@@ -92,15 +88,14 @@ def list_log(
     if unchanged := not_modified(request, etag):
         return unchanged
 
-    def page() -> tuple[tuple[bytes, str | None], int]:
+    def page() -> tuple[bytes, dict[str, str]]:
         found = service.list_entries(
             session, filters, sort=sort, limit=limit, cursor=cursor, count=count, now=now
         )
         body = page_body(found.items, found.next_cursor, found.total, found.ranking)
-        return (body, found.next_cursor), len(body)
+        return body, next_link(request, found.next_cursor)
 
-    body, next_cursor = _pages.answer(etag, page)
-    return tagged_response(body, etag, headers=next_link(request, next_cursor))
+    return kept_response(request, etag, page)
 
 
 @router.get("/{entry_id}", response_model=EntryDocument, responses=PROBLEMS(404, 410))

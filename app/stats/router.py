@@ -1,7 +1,7 @@
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from app.caching import data_etag, not_modified, tagged_response
+from app.caching import data_etag, kept_response, not_modified
 from app.db import ReadSession, utcnow
 from app.disclosure_log.router import Filters
 from app.problems import PROBLEMS
@@ -18,4 +18,8 @@ def get_stats(request: Request, session: ReadSession, filters: Filters) -> Respo
     etag = data_etag(request, session, now)
     if unchanged := not_modified(request, etag):
         return unchanged
-    return tagged_response(service.answer(session, filters, etag=etag, now=now), etag)
+    return kept_response(
+        request,
+        etag,
+        lambda: (service.stats(session, filters, now=now).model_dump_json().encode(), {}),
+    )

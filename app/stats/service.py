@@ -13,7 +13,7 @@ How one force's stats stay fast (profiled with EXPLAIN QUERY PLAN and sqlite3's 
 That still reads every entry the filters select (and their topics and exemptions): about a
 second for that force at a million entries. So each process also keeps the answers it computed,
 under their ETag (`app.caching.data_etag`: the release, the URL and the data version), and the
-next request with the same tag is served them without a query; see `answer`.
+next request with the same tag is served them (`app.caching.kept_response`).
 """
 
 from collections import Counter
@@ -23,7 +23,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, extract, func, select
 from sqlmodel import Session, col
 
-from app.caching import KeptAnswers
 from app.disclosure_log.schemas import LogFilters
 from app.exports.service import selection
 from app.models import DisclosureEntry, EntryExemption, EntryTopic
@@ -125,21 +124,3 @@ def stats(session: Session, filters: LogFilters, *, now: datetime) -> Stats:
             median_working_days=_median(_working_days(session, where)),
         ),
     )
-
-
-# Answers by ETag: the same tag always names the same answer (see caching.KeptAnswers).
-_answers: KeptAnswers[bytes] = KeptAnswers()
-
-
-def answer(session: Session, filters: LogFilters, *, etag: str, now: datetime) -> bytes:
-    """The stats as JSON, computed once per ETag from `data_etag` taken with the same `now`.
-
-    The tag moves with every write the public can see and whenever an entry comes into view
-    (a scheduled one falling due, one an import rescheduled), so an answer kept under it is
-    never older than the data."""
-
-    def compute() -> tuple[bytes, int]:
-        body = stats(session, filters, now=now).model_dump_json().encode()
-        return body, len(body)
-
-    return _answers.answer(etag, compute)
