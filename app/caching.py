@@ -213,37 +213,49 @@ class _Kept:
     body: bytes
     media_type: str
     headers: dict[str, str]
+    etag: str  # what the answer is sent under: its data tag, or its body's hash
 
 
-# Whole answers (log pages, stats) by their `data_etag`, and the paths they were asked at.
+# Whole answers by their `data_etag`, and the paths they were asked at.
 _kept: KeptAnswers[_Kept] = KeptAnswers()
-_kept_paths: set[str] = set()
+_kept_paths: KeptAnswers[bool] = KeptAnswers(max_bytes=2**20)
+
+
+def _send_kept(request: Request, kept: _Kept) -> Response:
+    if unchanged := not_modified(request, kept.etag):
+        return unchanged
+    return tagged_response(kept.body, kept.etag, media_type=kept.media_type, headers=kept.headers)
 
 
 def kept_response(
     request: Request,
-    etag: str,
+    data_tag: str,
     compute: Callable[[], tuple[bytes, dict[str, str]]],
     *,
     media_type: str = "application/json",
+    tag_by_body: bool = False,
 ) -> Response:
-    """The answer tagged `etag`: kept from an earlier request, or `compute`d (body, headers)
-    and kept. The same tag always names the same answer, so a kept one is never stale."""
+    """The answer for `data_tag`: kept from an earlier request, or `compute`d (body, headers)
+    and kept. The same data tag always names the same answer, so a kept one is never stale.
+    It is sent under the data tag, or with `tag_by_body` under its body's hash (an entry's
+    tag, which a write's If-Match compares)."""
 
     def answer() -> tuple[_Kept, int]:
         body, headers = compute()
-        return _Kept(body, media_type, headers), len(body)
+        etag = etag_for(body) if tag_by_body else data_tag
+        return _Kept(body, media_type, headers, etag), len(body)
 
-    kept = _kept.answer(etag, answer)
-    _kept_paths.add(request.url.path)
-    return tagged_response(kept.body, etag, media_type=kept.media_type, headers=kept.headers)
+    kept = _kept.answer(data_tag, answer)
+    _kept_paths.put(request.url.path, True, len(request.url.path))
+    return _send_kept(request, kept)
 
 
 class KeptAnswerMiddleware:
-    """Answers before any routing what needs no route: a 304 for a tag a route of this process
-    gave out from `data_etag`, and an answer kept under the current tag. The tag depends on
-    nothing but the URL and the data version, so either is exactly what the route would send,
-    without parsing its parameters or computing anything. Anything else goes on untouched."""
+    """Answers before any routing what needs no route: an answer kept under the URL's current
+    data tag (or a 304 for it), and a 304 for a data tag a route of this process gave out. The
+    tag depends on nothing but the URL and the data version, so either is exactly what the
+    route would send, without parsing its parameters or computing anything. Anything else goes
+    on untouched."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -252,16 +264,15 @@ class KeptAnswerMiddleware:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             request = Request(scope)
             given = request.headers.get("if-none-match")
-            if (given and _answered_any(given)) or scope["path"] in _kept_paths:
+            if (given and _answered_any(given)) or _kept_paths.get(scope["path"]):
                 # One short indexed query, run in the event loop: handing it to a thread would
                 # cost more than it does.
                 with new_session() as session:
                     etag = data_etag(request, session, utcnow())
-                response = not_modified(request, etag)
-                if response is None and (kept := _kept.get(etag)) is not None:
-                    response = tagged_response(
-                        kept.body, etag, media_type=kept.media_type, headers=kept.headers
-                    )
+                if (kept := _kept.get(etag)) is not None:
+                    response: Response | None = _send_kept(request, kept)
+                else:
+                    response = not_modified(request, etag)
                 if response is not None:
                     await response(scope, receive, send)
                     return

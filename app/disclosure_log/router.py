@@ -1,10 +1,11 @@
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import StringConstraints
 from starlette.responses import Response
 
-from app.caching import data_etag, kept_response, not_modified, public_response
+from app.caching import data_etag, kept_response, not_modified
 from app.db import ReadSession, utcnow
 from app.disclosure_log import service
 from app.disclosure_log.schemas import EntryHit, IsoDate, LogFilters, Sort
@@ -103,7 +104,9 @@ def get_entry(
     entry_id: Annotated[int, Path(ge=1, le=service.MAX_ID)], request: Request, session: ReadSession
 ) -> Response:
     """One published entry in full; a withdrawn one answers 410 with its tombstone."""
-    return public_response(request, service.get_document(session, entry_id).encode())
+    tag = data_etag(request, session, utcnow())
+    document = partial(service.get_document, session, entry_id)
+    return kept_response(request, tag, lambda: (document().encode(), {}), tag_by_body=True)
 
 
 @references_router.get(
@@ -118,5 +121,6 @@ def get_entry_by_reference(
     session: ReadSession,
 ) -> Response:
     """The entry a force published under a reference or alias, ignoring case and spaces."""
-    document = service.get_document_by_reference(session, force_id, reference)
-    return public_response(request, document.encode())
+    tag = data_etag(request, session, utcnow())
+    document = partial(service.get_document_by_reference, session, force_id, reference)
+    return kept_response(request, tag, lambda: (document().encode(), {}), tag_by_body=True)
