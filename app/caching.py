@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.changes import service as changes
 from app.config import get_settings
-from app.db import new_session, utcnow
+from app.db import loop_session, new_session, utcnow
 from app.errors import PreconditionFailed
 from app.migrate import head_revision
 from app.models import ChangeCounter, DisclosureEntry, EntryChange
@@ -119,15 +119,26 @@ def data_etag(request: Request, session: Session, now: datetime) -> str:
     unannounced is announced here first (as `/v1/changes` does), so its later updates and
     withdrawal are changes too. Compute the answer after the tag with the same `now`: it then
     shows exactly the entries the tag counted, and is never older than the tag says."""
+    tag = unannounced_data_etag(request, session, now)
+    if tag is not None:
+        return tag
+    announce = changes.due_announcements(session)
+    session.rollback()  # the answer must see the announcements (SQLite reads a snapshot)
+    with new_session(write=True) as write:
+        changes.announce(write, announce)
+    value, at, published, _ = session.execute(_DATA_VERSION, {"now": now}).one()
+    return _tag(request, value, at, published)
+
+
+def unannounced_data_etag(request: Request, session: Session, now: datetime) -> str | None:
+    """`data_etag` when no entry fell due unannounced, else None: it writes nothing."""
     value, at, published, due = session.execute(_DATA_VERSION, {"now": now}).one()
-    if due:
-        announce = changes.due_announcements(session)
-        session.rollback()  # the answer must see the announcements (SQLite reads a snapshot)
-        with new_session(write=True) as write:
-            changes.announce(write, announce)
-        value, at, published, _ = session.execute(_DATA_VERSION, {"now": now}).one()
+    return None if due else _tag(request, value, at, published)
+
+
+def _tag(request: Request, *version: object) -> str:
     digest = hashlib.blake2b(_RELEASE, digest_size=16)
-    digest.update(f"{value}\0{at}\0{published}\0{request.url}".encode())
+    digest.update("\0".join(map(str, (*version, request.url))).encode())
     return '"' + digest.hexdigest() + '"'
 
 
@@ -173,6 +184,8 @@ class KeptAnswers(Generic[T]):
         ask for one tag at once (a tag moving under load) wait for a single computation."""
         if (kept := self.get(etag)) is not None:
             return kept
+        if self.max_bytes == 0:  # nothing would be kept: waiting for another's answer is useless
+            return compute()[0]
         with self._lock:
             computing = self._computing.setdefault(etag, Lock())
         with computing:
@@ -188,7 +201,7 @@ class KeptAnswers(Generic[T]):
 
 
 # Tags from `data_etag` this process has answered a route with (200 or 304), so the route's
-# checks passed for their URL; revalidating one needs no route at all (RevalidationMiddleware).
+# checks passed for their URL; revalidating one needs no route at all (KeptAnswerMiddleware).
 _answered: KeptAnswers[bool] = KeptAnswers(max_bytes=2**20)
 
 
@@ -246,7 +259,8 @@ def kept_response(
         return _Kept(body, media_type, headers, etag), len(body)
 
     kept = _kept.answer(data_tag, answer)
-    _kept_paths.put(request.url.path, True, len(request.url.path))
+    if _kept.max_bytes:
+        _kept_paths.put(request.url.path, True, len(request.url.path))
     return _send_kept(request, kept)
 
 
@@ -265,18 +279,23 @@ class KeptAnswerMiddleware:
             request = Request(scope)
             given = request.headers.get("if-none-match")
             if (given and _answered_any(given)) or _kept_paths.get(scope["path"]):
-                # One short indexed query, run in the event loop: handing it to a thread would
-                # cost more than it does.
-                with new_session() as session:
-                    etag = data_etag(request, session, utcnow())
-                if (kept := _kept.get(etag)) is not None:
-                    response: Response | None = _send_kept(request, kept)
-                else:
-                    response = not_modified(request, etag)
+                # In the event loop, on its own connection (a thread hand-off would cost more
+                # than the query): waiting there for one of the routes' pooled connections
+                # would stop the loop that returns them. Announcing an entry that fell due
+                # writes, which is left to the route.
+                with loop_session() as session:
+                    etag = unannounced_data_etag(request, session, utcnow())
+                response = None if etag is None else self._answer(request, etag)
                 if response is not None:
                     await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)
+
+    @staticmethod
+    def _answer(request: Request, etag: str) -> Response | None:
+        if (kept := _kept.get(etag)) is not None:
+            return _send_kept(request, kept)
+        return not_modified(request, etag)
 
 
 def tagged_response(

@@ -68,13 +68,19 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, connections: int | None = None) -> Engine:
+    """An engine for `url`; with `connections`, a pool of exactly that many."""
+    fixed: dict[str, Any] = {} if connections is None else {"pool_size": connections}
+    if connections is not None:
+        fixed["max_overflow"] = 0
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        sqlite_args = {"check_same_thread": False, "timeout": 30}
+        engine = create_engine(url, connect_args=sqlite_args, **fixed)
         _configure_sqlite(engine)
         return engine
     size = get_settings().db_pool_size
-    return create_engine(url, pool_size=size, max_overflow=size, pool_pre_ping=True)
+    pool = fixed or {"pool_size": size, "max_overflow": size}
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 @lru_cache
@@ -101,6 +107,19 @@ def _binds(engine: Engine) -> tuple[Engine, Engine]:
 def new_session(*, write: bool = False) -> Session:
     read_bind, write_bind = _binds(get_engine())
     return Session(write_bind if write else read_bind, expire_on_commit=False)
+
+
+@lru_cache
+def _loop_engine(engine: Engine) -> Engine:
+    return make_engine(engine.url.render_as_string(hide_password=False), connections=1)
+
+
+def loop_session() -> Session:
+    """A read session for a short query in the event loop, on a connection of its own. The loop
+    runs one such query at a time, so it never waits for a connection, as it could for one of
+    the pool the routes' threads share."""
+    read_bind, _ = _binds(_loop_engine(get_engine()))
+    return Session(read_bind, expire_on_commit=False)
 
 
 async def read_session() -> AsyncIterator[Session]:

@@ -1,0 +1,57 @@
+"""The app under a real server with more requests at once than the database pool has
+connections: answers kept or not, every request is answered."""
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from log_factories import publish
+from sqlmodel import Session
+
+from app.disclosure_log import service
+from app.main import create_app
+
+CONCURRENT = 48  # more than either database's pool (SQLite 5 + 10, PostgreSQL 5 + 5)
+
+
+@pytest.fixture
+def server(session: Session) -> Iterator[str]:
+    publish(session, title="Custody records", text="custody")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    while not running.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join()
+
+
+def test_more_requests_than_connections_are_all_answered(
+    server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with httpx.Client(base_url=server, timeout=20) as client:
+        assert client.get("/v1/disclosure-log", params={"q": "custody"}).status_code == 200
+        list_entries = service.list_entries
+
+        def slow(*args: Any, **kwargs: Any) -> Any:
+            time.sleep(0.3)  # each page holds its connection a while
+            return list_entries(*args, **kwargs)
+
+        monkeypatch.setattr(service, "list_entries", slow)
+        # The path has a kept answer, so each request is first checked for one; the URLs
+        # differ, so none is found and every one goes on to compute its page.
+        urls = [f"/v1/disclosure-log?q=custody&limit={n}" for n in range(1, CONCURRENT + 1)]
+        with ThreadPoolExecutor(CONCURRENT) as pool:
+            statuses = list(pool.map(lambda url: client.get(url).status_code, urls))
+    assert statuses == [200] * CONCURRENT
