@@ -251,7 +251,10 @@ def kept_response(
     """The answer for `data_tag`: kept from an earlier request, or `compute`d (body, headers)
     and kept. The same data tag always names the same answer, so a kept one is never stale.
     It is sent under the data tag, or with `tag_by_body` under its body's hash (an entry's
-    tag, which a write's If-Match compares)."""
+    tag, which a write's If-Match compares). A client holding the data tag gets its 304
+    before anything is computed."""
+    if not tag_by_body and (unchanged := not_modified(request, data_tag)):
+        return unchanged
 
     def answer() -> tuple[_Kept, int]:
         body, headers = compute()

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import StringConstraints
 from starlette.responses import Response
 
-from app.caching import data_etag, kept_response, not_modified
+from app.caching import data_etag, kept_response
 from app.db import ReadSession, utcnow
 from app.disclosure_log import service
 from app.disclosure_log.schemas import EntryHit, IsoDate, LogFilters, Sort
@@ -86,8 +86,6 @@ def list_log(
     """Published entries, newest first or by relevance to `q`, filtered and paged by cursor."""
     now = utcnow()
     etag = data_etag(request, session, now)
-    if unchanged := not_modified(request, etag):
-        return unchanged
 
     def page() -> tuple[bytes, dict[str, str]]:
         found = service.list_entries(
