@@ -379,7 +379,9 @@ def update_request(
             entry.title = request.title
         if sorted(t.slug for t in entry.topics) == old_topics:
             entry.topics = sorted(request.topics, key=lambda topic: topic.slug)
-        acknowledged = privacy.guard(request, entry.title, acknowledged=acknowledge_privacy_warning)
+        acknowledged = privacy.guard(
+            request, entry.title, topics=entry.topics, acknowledged=acknowledge_privacy_warning
+        )
     audit.record(
         session,
         actor,

@@ -177,7 +177,9 @@ def _save(
     entry = requests.live_entry(session, request.id)
     acknowledged = []
     if entry is not None:
-        acknowledged = privacy.guard(request, entry.title, acknowledged=acknowledge)
+        acknowledged = privacy.guard(
+            request, entry.title, topics=entry.topics, acknowledged=acknowledge
+        )
     after = requests.response_internal(response)
     audit.record(
         session, actor, action, "response", response.id, before, after, acknowledged=acknowledged

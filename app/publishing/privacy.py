@@ -1,15 +1,39 @@
-"""SPEC §6: text about to be published must not name its requester."""
+"""SPEC §6: text about to be published must not name its requester.
+
+Every piece of published text and every needle taken from the requester are brought to one form
+before they are compared: NFKC (full-width letters, ligatures, non-breaking spaces), format
+characters (zero-width spaces and joiners, soft hyphens) both dropped and read as spaces,
+transliterated to ASCII by `anyascii` (accents, and look-alike letters from other scripts: a
+Cyrillic `\u0435` in a name is an `e`), lower case, and every run of anything but letters and digits
+made one space. A name is then a run of whole words, whatever punctuation, case or spacing
+separates them, and the ways of writing it are listed as such runs."""
 
 import re
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
-from app.entries.service import RequestParts
+from anyascii import anyascii
+
+from app.entries.service import RequestParts, TopicParts
 from app.errors import ErrorLoc, RuleViolation
 
 RULE = "privacy-requester-named"
 # Shorter names or emails would match ordinary words; they are not personal data on their own.
 MIN_NEEDLE = 3
+# Words written before a name ("Mr Quartermaine", "Dear Ms Quartermaine"). The surname after
+# one of them is the person, where the surname alone may be an ordinary word ("Baker").
+TITLES = frozenset(
+    "mr mrs ms miss mx master dr doctor prof professor sir dame lord lady rev revd reverend "  # noqa: SIM905
+    "fr father sister brother cllr councillor hon dear madam".split()
+)
+# Words written after a name that say nothing about who it is.
+SUFFIXES = frozenset("esq jr jnr sr snr qc kc mp msp mbe obe cbe phd".split())  # noqa: SIM905
+# Words that open a surname of more than one word ("de la Cruz", "van der Berg").
+PARTICLES = frozenset(
+    "de la le du da di van von der den del della st ter ten bin ibn al".split()  # noqa: SIM905
+)
+UK_POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b", re.IGNORECASE)
 
 
 class Requested(RequestParts, Protocol):
@@ -21,49 +45,197 @@ class Requested(RequestParts, Protocol):
     def requester_email(self) -> str | None: ...
 
 
-def _patterns(request: Requested) -> list[re.Pattern[str]]:
-    patterns = []
-    name = (request.requester_name or "").split()
-    if len(" ".join(name)) >= MIN_NEEDLE:
-        # Whole words, any white space between them: "Jane  Doe" and "jane doe" both match.
-        words = r"\s+".join(re.escape(part) for part in name)
-        patterns.append(re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE))
-    email = (request.requester_email or "").strip()
-    if len(email) >= MIN_NEEDLE:
-        patterns.append(re.compile(re.escape(email), re.IGNORECASE))
-    return patterns
+PublishedText = tuple[ErrorLoc, str]
 
 
-def _published_text(request: Requested, title: str) -> Iterator[tuple[ErrorLoc, str]]:
+def _forms(text: str) -> list[str]:
+    """The text in the compared form, with format characters dropped and read as spaces, so
+    both "Zebedee\u200bQuartermaine" and "Quarter\u200bmaine" are found."""
+    text = unicodedata.normalize("NFKC", text)
+    dropped = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    spaced = "".join(" " if unicodedata.category(c) == "Cf" else c for c in text)
+    return [_words(form) for form in {dropped, spaced}]
+
+
+def _words(text: str) -> str:
+    folded = anyascii(text).lower()
+    return " " + " ".join(re.findall(r"[a-z0-9]+", folded)) + " "
+
+
+def _tokens(text: str) -> list[str]:
+    return _words(unicodedata.normalize("NFKC", text)).split()
+
+
+def _name_phrases(name: str) -> set[str]:
+    """Every way of writing the stored name that is to be found: in full, surname first, with
+    initials, and the surname after a title or salutation."""
+    if "," in name:  # stored "Surname, Given"
+        surname_part, _, given_part = name.partition(",")
+        words = given_part.split() + surname_part.split()
+        surname_words = surname_part.split()
+    else:
+        words = name.split()
+        surname_words = words[-1:]
+        # "Mary de la Cruz": the particles before the last word belong to the surname.
+        for word in reversed(words[:-1]):
+            if word.lower().strip(".") not in PARTICLES:
+                break
+            surname_words.insert(0, word)
+    surname = _tokens(" ".join(surname_words))
+    given = [
+        t
+        for t in _tokens(" ".join(words[: len(words) - len(surname_words)]))
+        if t not in TITLES and t not in SUFFIXES
+    ]
+    while surname and surname[-1] in SUFFIXES:
+        surname.pop()
+    if not surname and given:
+        surname = [given.pop()]
+    phrases: set[str] = set()
+    full = [*given, *surname]
+    if len(" ".join(full)) < MIN_NEEDLE:
+        return phrases
+    phrases.add(" ".join(full))
+    if not given:
+        return phrases
+    firsts = [given[0]]
+    phrases |= {" ".join([*firsts, *surname]), " ".join([*surname, *given])}
+    phrases.add(" ".join([*surname, *firsts]))
+    initials = [g[0] for g in given]
+    phrases |= {
+        " ".join([initials[0], *surname]),
+        " ".join([*initials, *surname]),
+        " ".join(["".join(initials), *surname]),
+        " ".join([*surname, initials[0]]),
+        " ".join([*surname, *initials]),
+    }
+    phrases |= {" ".join([title, *surname]) for title in TITLES}
+    return phrases
+
+
+def _address_phrases(address: str) -> set[str]:
+    """The postcode, and each line that says where someone lives (a house name or the first
+    line, and any line with a number, with and without it). Town and county lines are not
+    needles of their own: they name places of thousands, and a force's own area is in most
+    of its texts."""
+    phrases: set[str] = set()
+    for outward, inward in UK_POSTCODE.findall(address):
+        phrases |= {f"{outward} {inward}".lower(), f"{outward}{inward}".lower()}
+    rest = UK_POSTCODE.sub(" ", address)
+    lines = [line for line in re.split(r"[,\n;]+", rest) if line.strip()]
+    for index, line in enumerate(lines):
+        words = _tokens(line)
+        if not words:
+            continue
+        has_number = any(any(c.isdigit() for c in w) for w in words)
+        if index == 0 or has_number:
+            if len(words) >= 2 and len(" ".join(words)) >= 6:
+                phrases.add(" ".join(words))
+            street = [w for w in words if not any(c.isdigit() for c in w)]
+            if has_number and len(street) >= 2:
+                phrases.add(" ".join(street))
+    return phrases
+
+
+def _email_needles(email: str) -> set[str]:
+    email = "".join(_forms_raw(email))
+    return {email} if len(email) >= MIN_NEEDLE else set()
+
+
+def _forms_raw(text: str) -> Iterator[str]:
+    """Text as emails are compared: folded and lower case, with no white space at all."""
+    text = unicodedata.normalize("NFKC", text)
+    for c in anyascii("".join(c for c in text if unicodedata.category(c) != "Cf")).lower():
+        if not c.isspace():
+            yield c
+
+
+class Needles:
+    """What names the requester, in the compared form."""
+
+    def __init__(self, request: Requested) -> None:
+        self.phrases = _name_phrases(request.requester_name or "")
+        # A bulk import's new requests carry no requester, and so no address either.
+        self.phrases |= _address_phrases(getattr(request, "requester_address", None) or "")
+        self.emails = _email_needles(request.requester_email or "")
+
+    def __bool__(self) -> bool:
+        return bool(self.phrases or self.emails)
+
+    def found_in(self, text: str) -> bool:
+        if not text:
+            return False
+        forms = _forms(text)
+        if any(f" {phrase} " in form for phrase in self.phrases for form in forms):
+            return True
+        if self.emails:
+            squashed = "".join(_forms_raw(text))
+            return any(email in squashed for email in self.emails)
+        return False
+
+
+def published_text(
+    request: Requested, title: str, topics: Sequence[TopicParts] | None = None
+) -> Iterator[PublishedText]:
     """Each piece of text the entry document shows, with its place in the document."""
     yield ("title",), title
+    yield ("reference",), request.reference
+    for i, alias in enumerate(request.aliases or []):
+        yield ("aliases", i), alias
+    if topics is None:
+        topics = getattr(request, "topics", None) or []
+    for i, topic in enumerate(topics):
+        yield ("topics", i), f"{topic.slug}\n{topic.label}"
     yield ("request", "text"), request.text
     for i, question in enumerate(request.questions):
         yield ("request", "questions", i, "text"), question.text
     for i, response in enumerate(request.responses):
-        yield ("responses", i, "text"), response.text
+        where: ErrorLoc = ("responses", i)
+        yield (*where, "text"), response.text
         for j, answer in enumerate(response.answers):
-            yield ("responses", i, "answers", j, "text"), answer.text
+            yield (*where, "answers", j, "text"), answer.text
+        for j, citation in enumerate(response.citations):
+            cited: ErrorLoc = (*where, "citations", j)
+            yield (*cited, "provision"), citation.provision
+            interest = citation.public_interest or {}
+            for side in ("for", "against"):
+                for k, factor in enumerate(interest.get(side) or []):
+                    yield (*cited, "public_interest", side, k), str(factor)
+            yield (*cited, "public_interest", "balance"), str(interest.get("balance") or "")
+            yield (*cited, "harm"), citation.harm or ""
+        yield (*where, "signatory", "name"), response.signatory_name or ""
+        yield (*where, "signatory", "role"), response.signatory_role or ""
 
 
-def mentions(request: Requested, title: str) -> list[list[str | int]]:
-    """Where the requester's name or email stands in the text to be published."""
-    patterns = _patterns(request)
-    if not patterns:
+def mentions(
+    request: Requested,
+    title: str,
+    *,
+    topics: Sequence[TopicParts] | None = None,
+    extra: Iterable[PublishedText] = (),
+) -> list[list[str | int]]:
+    """Where the requester's name, email or address stands in the text to be published.
+    `extra`: further published text with its place (an attachment's text, for one)."""
+    needles = Needles(request)
+    if not needles:
         return []
-    return [
-        list(loc)
-        for loc, text in _published_text(request, title)
-        if any(pattern.search(text) for pattern in patterns)
-    ]
+    texts = [*published_text(request, title, topics), *extra]
+    return [list(loc) for loc, text in texts if needles.found_in(text)]
 
 
 def guard(
-    request: Requested, title: str, *, acknowledged: bool, loc: ErrorLoc = ()
+    request: Requested,
+    title: str,
+    *,
+    acknowledged: bool,
+    loc: ErrorLoc = (),
+    topics: Sequence[TopicParts] | None = None,
+    extra: Iterable[PublishedText] = (),
 ) -> list[list[str | int]]:
     """Refuse to publish text naming the requester unless the caller acknowledged it; returns
-    what was acknowledged, for the audit log. `loc` prefixes the places named in the error."""
-    found = mentions(request, title)
+    what was acknowledged, for the audit log. `loc` prefixes the places named in the error;
+    `topics` are the entry's (the request's when not given)."""
+    found = mentions(request, title, topics=topics, extra=extra)
     if found and not acknowledged:
         fields = ", ".join(".".join(str(part) for part in where) for where in found)
         detail = (

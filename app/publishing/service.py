@@ -49,10 +49,12 @@ def publish(session: Session, body: Publish, *, actor: Actor) -> DisclosureEntry
             loc=(*BODY, "request_id"),
         )
     title = body.title or request.title
-    acknowledged = privacy.guard(request, title, acknowledged=body.acknowledge_privacy_warning)
     topics = sorted(request.topics, key=lambda topic: topic.slug)
     if body.topics is not None:
         topics = requests.load_topics(session, body.topics, loc=(*BODY, "topics"))
+    acknowledged = privacy.guard(
+        request, title, topics=topics, acknowledged=body.acknowledge_privacy_warning
+    )
     entry = entries.create(
         session,
         request,
@@ -113,12 +115,16 @@ def update(
     before = _labels(entry)
     acknowledged: list[list[str | int]] = []
     if changes_.title is not None:
-        acknowledged = privacy.guard(
-            entry.request, changes_.title, acknowledged=changes_.acknowledge_privacy_warning
-        )
         entry.title = changes_.title
     if changes_.topics is not None:
         entry.topics = requests.load_topics(session, changes_.topics, loc=(*BODY, "topics"))
+    if changes_.title is not None or changes_.topics is not None:
+        acknowledged = privacy.guard(
+            entry.request,
+            entry.title,
+            topics=entry.topics,
+            acknowledged=changes_.acknowledge_privacy_warning,
+        )
     # Audited before `refresh`, which records the change last.
     audit.record(
         session,
