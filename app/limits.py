@@ -1,13 +1,15 @@
-"""Request limits: no NUL in the URL (400), and body limits enforced on the bytes that actually
-arrive (Content-Length may lie or be absent with chunked encoding): past them, 413."""
+"""Request limits: no control character in the URL (400), and body limits enforced on the bytes
+that actually arrive (Content-Length may lie or be absent with chunked encoding): past them, 413."""
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import get_settings
 from app.errors import PROBLEM_JSON, PayloadTooLarge, problem_body
+from app.inputs import not_text
 
 IMPORT_PATH = "/v1/import"
 
@@ -20,9 +22,9 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"]:
-            # No database text holds NUL; PostgreSQL refuses it outright.
-            await _reject(send, "the URL holds a NUL character (%00)", status=400)
+        unclean = _unclean_url(scope)
+        if unclean is not None:
+            await _reject(send, unclean, status=400)
             return
         settings = get_settings()
         is_import = scope["path"].rstrip("/") == IMPORT_PATH
@@ -65,6 +67,23 @@ class BodyLimitMiddleware:
         except PayloadTooLarge:
             if not started:
                 await _reject(send, detail)
+
+
+def _unclean_url(scope: Scope) -> str | None:
+    """What is wrong with a path or query string holding what no text field may hold (a NUL
+    no database stores, a control character no feed may carry), naming the parameter."""
+    found = not_text(scope["path"])
+    if found is not None:
+        return f"the URL path holds the character {found}"
+    query = scope.get("query_string", b"").decode("latin-1")
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        found = not_text(value)
+        if found is not None:
+            return f"the query parameter {name[:40]!r} holds the character {found}"
+        found = not_text(name)
+        if found is not None:
+            return f"the name of a query parameter holds the character {found}"
+    return None
 
 
 def _content_length(scope: Scope) -> int | None:

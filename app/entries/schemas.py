@@ -3,8 +3,9 @@
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from app.inputs import clean_text
 from app.models import Law, Outcome, ResponseKind
 
 MAX_TEXT = 200_000
@@ -22,19 +23,15 @@ TopicSlug = Annotated[str, StringConstraints(min_length=1, max_length=80)]
 
 
 class Strict(BaseModel):
-    """Input schemas: no unknown fields, and no NUL characters, which no database text holds."""
+    """Input schemas: no unknown fields, and in every text field no control character (NUL,
+    which no database text holds, and the others, which no XML feed may carry)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    @model_validator(mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for name, value in data.items():
-                values = value if isinstance(value, list) else [value]
-                if any(isinstance(v, str) and "\x00" in v for v in values):
-                    raise ValueError(f"{name} holds a NUL character (\\u0000)")
-        return data
+    def _clean_text(cls, value: Any) -> Any:
+        return clean_text(value)
 
 
 class Question(Strict):

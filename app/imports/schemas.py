@@ -1,6 +1,6 @@
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from app.entries.schemas import (
     MAX_ITEMS,
@@ -12,6 +12,7 @@ from app.entries.schemas import (
     TopicSlug,
 )
 from app.foi_requests.schemas import MAX_ALIASES, MAX_TOPICS, ForceId, StatutoryDate
+from app.inputs import Timestamp
 from app.models import Law
 
 
@@ -25,7 +26,7 @@ class ImportDocument(Strict):
     title: Title
     topics: list[TopicSlug] = Field(default_factory=list, max_length=MAX_TOPICS)
     received_on: StatutoryDate
-    published_at: AwareDatetime | None = None
+    published_at: Timestamp | None = None
     request: RequestPart = Field(default_factory=RequestPart)
     responses: list[ResponseBody] = Field(default_factory=list, max_length=MAX_ITEMS)
     law: Law | None = None

@@ -1,9 +1,10 @@
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from app.entries.schemas import Strict, Title, TopicSlug
 from app.foi_requests.schemas import MAX_ID, MAX_TOPICS
+from app.inputs import Timestamp
 
 
 class Publish(Strict):
@@ -12,7 +13,7 @@ class Publish(Strict):
     topics: list[TopicSlug] | None = Field(
         default=None, max_length=MAX_TOPICS, description="default to the request's topics"
     )
-    publish_at: AwareDatetime | None = Field(
+    publish_at: Timestamp | None = Field(
         default=None, description="a future time keeps the entry hidden until then"
     )
     acknowledge_privacy_warning: bool = False
