@@ -43,13 +43,43 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(keys_cli, name="keys")
 
 
+def _check_database() -> None:
+    """Refuse to serve a database that is out of reach or not migrated to the newest revision:
+    every request would fail, and a client would see 5xx answers instead of the cause."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.db import get_engine
+
+    try:
+        revision = migrate.current_revision(get_engine())
+    except SQLAlchemyError as exc:
+        typer.echo(f"error: the database cannot be reached: {type(exc).__name__}", err=True)
+        raise typer.Exit(1) from None
+    head = migrate.head_revision()
+    if revision != head:
+        typer.echo(
+            f"error: the database is at revision {revision or 'none (empty)'}, not {head}; "
+            "run `foilog db upgrade` first",
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
+    limit_concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, help="connections per worker at once; past it uvicorn answers 503"),
+    ] = None,
+    timeout_keep_alive: Annotated[
+        int, typer.Option(min=1, help="seconds an idle keep-alive connection stays open")
+    ] = 5,
 ) -> None:
-    """Serve the API with uvicorn."""
+    """Serve the API with uvicorn, once the database is reachable and migrated."""
+    _check_database()
     uvicorn.run(
         "app.main:app",
         host=host,
@@ -58,6 +88,8 @@ def serve(
         proxy_headers=True,
         server_header=False,
         access_log=False,
+        limit_concurrency=limit_concurrency,
+        timeout_keep_alive=timeout_keep_alive,
     )
 
 

@@ -1,5 +1,4 @@
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from app import problems
@@ -28,13 +27,15 @@ Errors are `application/problem+json` (RFC 9457)."""
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="foilog", version="1.0.0", description=DESCRIPTION)
+    app = FastAPI(
+        title="foilog", version="1.0.0", description=DESCRIPTION, responses=problems.EVERY_ROUTE
+    )
     problems.install(app)
     app.add_middleware(KeptAnswerMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(
-        CORSMiddleware,
+        problems.ProblemCORSMiddleware,
         allow_origins=["*"],
         allow_methods=["GET", "HEAD"],
         allow_headers=["If-None-Match", "Accept", "Accept-Encoding"],

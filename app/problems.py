@@ -2,10 +2,14 @@ import logging
 from typing import Any
 
 import orjson
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
 from app.errors import PROBLEM_JSON, PROBLEM_STATUS_TITLES, FoilogError, problem_body
@@ -22,6 +26,21 @@ class Problem(BaseModel):
     detail: str
     errors: list[dict[str, Any]] | None = None
     rule: str | None = None
+
+
+# Seconds a client is asked to wait when the database cannot be reached: long enough for a
+# PostgreSQL restart or a fail-over, short enough that nobody gives up.
+RETRY_AFTER_S = 5
+# Exceptions that mean the database is out of reach, not that the request is wrong: the server
+# is down or restarting, the connection was cut mid-request, no pooled connection came free in
+# time, or (SQLite) the file cannot be opened or stays locked.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeout,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
 
 
 def PROBLEMS(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -73,13 +92,66 @@ async def on_http_error(_: Request, exc: Exception) -> Response:
     return problem_response(problem_body(exc.status_code, detail), dict(exc.headers or {}))
 
 
+def is_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, UNAVAILABLE)
+
+
+def unavailable_response(request: Request, exc: BaseException) -> Response:
+    log.warning(
+        "database unavailable on %s: %s", request.url.path, type(exc).__name__, exc_info=exc
+    )
+    body = problem_body(
+        503,
+        f"the database cannot be reached just now ({type(exc).__name__}); nothing was "
+        f"written; try again in {RETRY_AFTER_S} s",
+        slug="unavailable",
+    )
+    return problem_response(body, {"Retry-After": str(RETRY_AFTER_S)})
+
+
+async def on_unavailable(request: Request, exc: Exception) -> Response:
+    return unavailable_response(request, exc)
+
+
 async def on_unexpected_error(request: Request, exc: Exception) -> Response:
+    # Also what a middleware raises, outside the handlers above: the database may be why.
+    if is_unavailable(exc):
+        return unavailable_response(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(problem_body(500, "an unexpected error occurred; it has been logged"))
+
+
+class ProblemCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS middleware, with a refused preflight answered as problem+json rather
+    than text/plain; its CORS headers stay as they are."""
+
+    def preflight_response(self, request_headers: Any) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        reason = bytes(response.body).decode()
+        headers = {
+            name: value
+            for name, value in response.headers.items()
+            if name not in {"content-type", "content-length"}
+        }
+        detail = f"{reason}: this API allows GET and HEAD from any origin"
+        return problem_response(problem_body(response.status_code, detail), headers)
+
+
+# Every route can answer these, whatever it declares: a control character in the URL (400), the
+# database out of reach (503).
+EVERY_ROUTE: dict[int | str, dict[str, Any]] = {
+    status: entry for status, entry in PROBLEMS(400, 503).items() if status != 422
+}
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(FoilogError, on_foilog_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    for error in UNAVAILABLE:
+        app.add_exception_handler(error, on_unavailable)
     app.add_exception_handler(Exception, on_unexpected_error)

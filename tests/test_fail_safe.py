@@ -1,0 +1,151 @@
+"""Start and fail safe: no serving an unmigrated database; a database out of reach (down, cut
+mid-request, no connection free) is a 503 with Retry-After, and the next request after it
+recovers is served without a restart."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import _throwaway_postgres
+from factories import auth, create_request, make_key
+from fastapi.testclient import TestClient
+from instances import ROOT, _free_port
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from app import db
+from app.foi_requests import service as requests
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def empty_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A database of the same kind as the suite's, with no table in it."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    yield from _throwaway_postgres(database_url)
+
+
+def _serve(database_url: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FOILOG_DATABASE_URL": database_url}
+    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(_free_port())]
+    # Were it to start, it would serve until the timeout, and the test fails on that.
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_serve_refuses_an_unmigrated_database(empty_database_url: str) -> None:
+    result = _serve(empty_database_url)
+    assert result.returncode != 0
+    assert "foilog db upgrade" in result.stderr
+
+
+def test_serve_refuses_a_database_out_of_reach() -> None:
+    result = _serve(f"postgresql+psycopg://postgres@127.0.0.1:{_free_port()}/foilog")
+    assert result.returncode != 0
+    assert "cannot be reached" in result.stderr
+
+
+def _is_503(response: Any) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert int(response.headers["retry-after"]) > 0
+    assert response.json()["status"] == 503
+
+
+def _unreachable(database_url: str) -> Engine:
+    if database_url.startswith("sqlite"):
+        return db.make_engine("sqlite:////nonexistent-directory/foilog.db")
+    url = make_url(database_url).set(port=_free_port())
+    return db.make_engine(url.render_as_string(hide_password=False))
+
+
+def test_a_database_out_of_reach_is_a_503_then_served_again(
+    client: TestClient, session: Session, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = make_key(session)
+    session.commit()
+    down = _unreachable(database_url)
+    with monkeypatch.context() as patched:
+        patched.setattr(db, "get_engine", lambda: down)
+        _is_503(client.get("/v1/disclosure-log"))
+        _is_503(client.get("/v1/forces/hertfordshire"))
+        _is_503(client.get("/v1/requests", headers=auth(key)))
+        _is_503(client.post("/v1/requests", json={}, headers=auth(key)))
+    down.dispose()
+    assert client.get("/v1/disclosure-log").status_code == 200
+    assert client.get("/v1/requests", headers=auth(key)).status_code == 200
+
+
+def test_no_connection_free_in_time_is_a_503(
+    client: TestClient, session: Session, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = make_key(session)
+    session.commit()
+    busy = create_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    with busy.connect(), monkeypatch.context() as patched:
+        patched.setattr(db, "get_engine", lambda: busy)
+        _is_503(client.get("/v1/requests", headers=auth(key)))
+    busy.dispose()
+    assert client.get("/v1/requests", headers=auth(key)).status_code == 200
+
+
+def test_a_connection_cut_mid_request_is_a_503_and_the_next_is_served(
+    client: TestClient, session: Session, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a PostgreSQL restart does to a request in flight: the server ends its backend."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a server process to end is PostgreSQL's; SQLite runs in the process")
+    key = make_key(session)
+    session.commit()
+    request = create_request(client, key)
+    listed = requests.list_requests
+
+    def cut(session: Session, **options: Any) -> Any:
+        session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        return listed(session, **options)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(requests, "list_requests", cut)
+        _is_503(client.get("/v1/requests", headers=auth(key)))
+    # Every pooled connection of the app ended at once, as a restart does; pre-ping notices.
+    with db.get_engine().connect() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    session.close()
+    served = client.get("/v1/requests", headers=auth(key))
+    assert served.status_code == 200
+    assert [item["id"] for item in served.json()["items"]] == [request["id"]]
+    assert client.get("/v1/disclosure-log").status_code == 200
+
+
+def test_a_refused_cors_preflight_is_a_problem(client: TestClient) -> None:
+    asked = {"Origin": "https://example.org", "Access-Control-Request-Method": "DELETE"}
+    refused = client.options("/v1/disclosure-log", headers=asked)
+    assert refused.status_code == 400
+    assert refused.headers["content-type"] == PROBLEM
+    assert "DELETE" not in refused.headers["access-control-allow-methods"]
+    assert "method" in refused.json()["detail"]
+    allowed = client.options(
+        "/v1/disclosure-log", headers={**asked, "Access-Control-Request-Method": "GET"}
+    )
+    assert allowed.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "url"), [("GET", "/v1/nowhere"), ("DELETE", "/v1/forces"), ("PUT", "/healthz")]
+)
+def test_what_starlette_answers_is_a_problem_too(client: TestClient, method: str, url: str) -> None:
+    response = client.request(method, url)
+    assert response.status_code in {404, 405}
+    assert response.headers["content-type"] == PROBLEM
