@@ -219,10 +219,11 @@ def add(
 
 
 def get_response(session: Session, response_id: int, *, actor: Actor) -> FoiResponse:
+    """Another force's response answers exactly as an unknown one: its request stays private."""
     response = session.get(FoiResponse, response_id)
-    if response is None:
+    request = session.get(FoiRequest, response.request_id) if response is not None else None
+    if response is None or request is None or not actor.may_access(request.force_id):
         raise NotFound(f"no response with id {response_id} for this key")
-    requests.get_request(session, response.request_id, actor=actor)
     return response
 
 
