@@ -15,6 +15,10 @@ _SUBDIVISIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+# What each law's working days skip, as a force's `holiday_calendar` names it.
+HOLIDAY_CALENDARS = {"FOIA": "united-kingdom", "FOISA": "scotland"}
+
+
 def _subdivisions(law: str) -> tuple[str, ...]:
     try:
         return _SUBDIVISIONS[law]

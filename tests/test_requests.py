@@ -57,6 +57,9 @@ def test_a_reference_is_unique_per_force_ignoring_case_and_spaces(
     url = f"/v1/requests/{first['id']}"
     assert clash.json()["existing"] == url
     assert clash.headers["link"] == f'<{url}>; rel="existing"'
+    # The reference as stored, not as sent, with the link in the detail too.
+    assert clash.json()["reference"] == "FOI2018/02892"
+    assert f"'FOI2018/02892' ({url})" in clash.json()["detail"]
     other_force = client.post(
         "/v1/requests", json=hertfordshire_request_body(force="kent"), headers=auth(admin)
     )

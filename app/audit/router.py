@@ -14,7 +14,12 @@ router = APIRouter(prefix="/v1/audit", tags=["audit (admin key)"])
 Filter = Annotated[str | None, Query(max_length=100)]
 
 
-@router.get("", response_model=Page[AuditEventPublic], responses=PROBLEMS(400, 401, 403))
+@router.get(
+    "",
+    response_model=Page[AuditEventPublic],
+    response_model_exclude_unset=True,
+    responses=PROBLEMS(400, 401, 403),
+)
 def list_events(
     request: Request,
     response: Response,

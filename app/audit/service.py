@@ -82,4 +82,6 @@ def list_events(
     rows = list(session.exec(query.order_by(col(AuditEvent.id).desc()).limit(limit + 1)))
     next_cursor = encode_cursor("audit", [rows[limit - 1].id]) if len(rows) > limit else None
     items = [AuditEventPublic.model_validate(row.model_dump()) for row in rows[:limit]]
-    return Page(items=items, next_cursor=next_cursor, total=total)
+    # `total` only when counted; the route leaves out what is not set.
+    counted = {"total": total} if count else {}
+    return Page(items=items, next_cursor=next_cursor, **counted)

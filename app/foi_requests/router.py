@@ -50,7 +50,12 @@ def create_request(
     return send(session, request, response)
 
 
-@router.get("", response_model=Page[RequestSummary], responses=PROBLEMS(400, 401, 403))
+@router.get(
+    "",
+    response_model=Page[RequestSummary],
+    response_model_exclude_unset=True,
+    responses=PROBLEMS(400, 401, 403),
+)
 def list_requests(
     http_request: Request,
     response: Response,

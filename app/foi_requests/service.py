@@ -1,6 +1,7 @@
 """Requests as a force's FOI team keeps them: the rules of SPEC §1 and §2, scoped to the key."""
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -82,7 +83,7 @@ def law_of(session: Session, force_id: str, *, loc: ErrorLoc = (*BODY, "force"))
 
 def check_scope(actor: Actor, force_id: str) -> None:
     if not actor.may_access(force_id):
-        raise Forbidden(f"the key {actor.name!r} may not write for the force {force_id!r}")
+        raise Forbidden(f"the key {actor.name!r} has no access to the force {force_id!r}")
 
 
 def check_questions(numbers: Sequence[str], *, loc: ErrorLoc = BODY) -> None:
@@ -97,10 +98,35 @@ def check_questions(numbers: Sequence[str], *, loc: ErrorLoc = BODY) -> None:
         seen.add(number)
 
 
+ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+
+
+def _roman(numeral: str) -> int:
+    values = [ROMAN[c] for c in numeral]
+    return sum(-v if v < w else v for v, w in zip(values, [*values[1:], 0], strict=True))
+
+
+def question_order(number: str) -> list[tuple[int, int | str]]:
+    """How people order question numbers: 1, 2, 3, 4a, 4b, 5d(i), 5d(ii), 5d(iv), 10."""
+    key: list[tuple[int, int | str]] = []
+    for part in re.findall(r"\d+|\([ivxlc]+\)|[a-z]+|[^\da-z]+", number.lower()):
+        if part.isdigit():
+            key.append((0, int(part)))
+        elif part.startswith("("):
+            key.append((1, _roman(part[1:-1])))
+        else:
+            key.append((2, part))
+    return key
+
+
+def listed_numbers(numbers: Iterable[str]) -> str:
+    return ", ".join(sorted(numbers, key=question_order)) or "none"
+
+
 def check_question_refs(numbers: Sequence[str], known: set[str], *, loc: ErrorLoc) -> None:
     for i, number in enumerate(numbers):
         if number not in known:
-            listed = ", ".join(sorted(known)) or "none"
+            listed = listed_numbers(known)
             raise RuleViolation(
                 "question-unknown",
                 f"question {number!r} is not a question of the request (its questions: {listed})",
@@ -136,6 +162,13 @@ def schedule(request: FoiRequest, law: str, *, loc: ErrorLoc = BODY) -> None:
         raise RuleViolation(
             "clarification-date", str(exc), loc=(*loc, "clarification_received_on")
         ) from None
+    clarified = request.clarification_received_on
+    if clarified is not None and clarified > today():
+        raise RuleViolation(
+            "clarification-date",
+            f"clarification cannot be received in the future ({clarified})",
+            loc=(*loc, "clarification_received_on"),
+        )
     extended = request.extended_due_on
     if extended is None:
         return
@@ -144,6 +177,14 @@ def schedule(request: FoiRequest, law: str, *, loc: ErrorLoc = BODY) -> None:
     if latest is None:
         raise RuleViolation(
             "extension-not-available", f"{law} has no public interest extension", loc=where
+        )
+    if not deadlines.is_working_day(extended, law):
+        raise RuleViolation(
+            "extension-working-day",
+            f"an extended due date is a working day; {extended} is a weekend day, Christmas "
+            f"Day, Good Friday or a bank holiday in the {deadlines.HOLIDAY_CALENDARS[law]} "
+            "calendar",
+            loc=where,
         )
     if not request.due_on < extended <= latest:
         raise RuleViolation(
@@ -239,11 +280,17 @@ def conflict_at(url: str, detail: str) -> Conflict:
     )
 
 
-def _conflict(existing_id: int | None, force_id: str, reference: str) -> Conflict:
-    return conflict_at(
-        f"/v1/requests/{existing_id}",
-        f"the force {force_id!r} already has a request with the reference {reference!r}",
+def _conflict(existing: FoiRequest, sent: str) -> Conflict:
+    """The reference as stored, which may differ from the one sent in case and spacing."""
+    url = f"/v1/requests/{existing.id}"
+    detail = (
+        f"the force {existing.force_id!r} already has the request {existing.reference!r} ({url})"
     )
+    if sent != existing.reference:
+        detail += f", which {sent!r} matches ignoring case and spaces"
+    conflict = conflict_at(url, detail)
+    conflict.extra["reference"] = existing.reference
+    return conflict
 
 
 def find(session: Session, force_id: str, reference: str) -> FoiRequest | None:
@@ -275,7 +322,7 @@ def create_request(session: Session, body: RequestCreate, *, actor: Actor) -> Fo
     check_questions([q.number for q in body.questions])
     existing = find(session, body.force, body.reference)
     if existing is not None:
-        raise _conflict(existing.id, body.force, body.reference)
+        raise _conflict(existing, body.reference)
     requester = body.requester or Requester()
     request = new_request(
         force_id=body.force,
@@ -301,7 +348,7 @@ def create_request(session: Session, body: RequestCreate, *, actor: Actor) -> Fo
         existing = find(session, body.force, body.reference)
         if existing is None:
             raise
-        raise _conflict(existing.id, body.force, body.reference) from None
+        raise _conflict(existing, body.reference) from None
     audit.record(
         session, actor, "request.create", "request", request.id, None, internal(session, request)
     )
@@ -362,7 +409,7 @@ def update_request(
                 raise RuleViolation(
                     "question-unknown",
                     f"response {response.id} refers to questions "
-                    f"{', '.join(sorted(refs - numbers))}, which the new questions drop",
+                    f"{listed_numbers(refs - numbers)}, which the new questions drop",
                     loc=(*BODY, "questions"),
                 )
         set_questions(session, request, changes.questions)
@@ -477,4 +524,6 @@ def list_requests(
     items = [
         RequestSummary.model_validate(_summary_fields(r, entry_ids.get(r.id), on)) for r in page
     ]
-    return Page(items=items, next_cursor=next_cursor, total=total)
+    # `total` only when counted; the route leaves out what is not set.
+    counted = {"total": total} if count else {}
+    return Page(items=items, next_cursor=next_cursor, **counted)
