@@ -5,6 +5,7 @@ from typing import Any
 import orjson
 from sqlmodel import Session
 
+from app.attachments import service as attachments
 from app.audit import service as audit
 from app.caching import check_if_match, etag_for
 from app.changes import service as changes
@@ -50,6 +51,11 @@ def publish(session: Session, body: Publish, *, actor: Actor) -> DisclosureEntry
         )
     title = body.title or request.title
     acknowledged = privacy.guard(request, title, acknowledged=body.acknowledge_privacy_warning)
+    acknowledged += attachments.guard_privacy(
+        request,
+        entries.attached(session, request),
+        acknowledged=body.acknowledge_privacy_warning,
+    )
     topics = sorted(request.topics, key=lambda topic: topic.slug)
     if body.topics is not None:
         topics = requests.load_topics(session, body.topics, loc=(*BODY, "topics"))
