@@ -20,7 +20,6 @@ from app.db import new_session
 from app.entries import service as entries
 from app.errors import ErrorLoc, Gone, NotFound, RuleViolation
 from app.foi_requests import service as requests
-from app.foi_responses import service as responses
 from app.keys.schemas import Actor
 from app.models import (
     Attachment,
@@ -128,8 +127,10 @@ def add(
 ) -> Attachment:
     """Attach an inspected file to a response, in one transaction. On a published response
     this changes the entry: it is privacy-checked, refreshed and announced as updated."""
-    response = responses.get_response(session, response_id, actor=actor)
-    request = requests.get_request(session, response.request_id, actor=actor)
+    response = session.get(FoiResponse, response_id)
+    request = session.get(FoiRequest, response.request_id) if response else None
+    if request is None or not actor.may_access(request.force_id):
+        raise NotFound(f"no response with id {response_id} for this key")
     entry = _entry(session, request)
     a = Attachment.__table__.c  # type: ignore[attr-defined]
     full = select(a.id).where(a.response_id == response_id).offset(MAX_PER_RESPONSE - 1)
@@ -179,12 +180,10 @@ def add(
 def get(session: Session, attachment_id: int, *, actor: Actor) -> Attachment:
     """An attachment of the key's forces; another force's answers 404, as if unknown."""
     attachment = session.get(Attachment, attachment_id)
-    if attachment is None:
+    response = session.get(FoiResponse, attachment.response_id) if attachment else None
+    request = session.get(FoiRequest, response.request_id) if response else None
+    if attachment is None or request is None or not actor.may_access(request.force_id):
         raise NotFound(f"no attachment with id {attachment_id} for this key")
-    try:
-        responses.get_response(session, attachment.response_id, actor=actor)
-    except NotFound:
-        raise NotFound(f"no attachment with id {attachment_id} for this key") from None
     return attachment
 
 
