@@ -104,7 +104,12 @@ def of_request(
     "/v1/attachments/{attachment_id}",
     response_class=StreamingResponse,
     responses={
-        200: {"description": "the file's bytes", "content": {"application/octet-stream": {}}},
+        200: {
+            "description": "the file's bytes, as the type found in them",
+            "content": {
+                kind: {"schema": {"type": "string", "format": "binary"}} for kind in files.KINDS
+            },
+        },
         304: {"description": "the client's copy (If-None-Match) is current"},
         **PROBLEMS(404, 410),
     },
