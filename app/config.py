@@ -33,6 +33,11 @@ class Settings(BaseSettings):
         description="memory per process for public answers kept under their ETag (log pages, "
         "stats) until the data changes; 0 keeps none",
     )
+    max_attachment_bytes: int = Field(
+        default=25 * 1024 * 1024,
+        ge=1,
+        description="largest attachment POST /v1/responses/{id}/attachments accepts (bytes)",
+    )
     db_pool_size: int = Field(default=5, ge=1, description="PostgreSQL connections per process")
 
 

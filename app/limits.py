@@ -1,6 +1,7 @@
 """Request limits: no control character in the URL (400), and body limits enforced on the bytes
 that actually arrive (Content-Length may lie or be absent with chunked encoding): past them, 413."""
 
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -12,6 +13,10 @@ from app.errors import PROBLEM_JSON, PayloadTooLarge, problem_body
 from app.inputs import not_text
 
 IMPORT_PATH = "/v1/import"
+ATTACHMENT_PATH = re.compile(r"/v1/responses/[^/]+/attachments/?")
+# Room in an upload's body for the multipart framing around the file; the file itself is held
+# to FOILOG_MAX_ATTACHMENT_BYTES exactly once it has arrived.
+MULTIPART_OVERHEAD = 64 * 1024
 
 
 class BodyLimitMiddleware:
@@ -31,6 +36,9 @@ class BodyLimitMiddleware:
         limit = settings.max_import_bytes if is_import else settings.max_body_bytes
         what = "an import" if is_import else "a request body"
         detail = f"{what} may hold at most {limit} bytes"
+        if ATTACHMENT_PATH.fullmatch(scope["path"]):
+            limit = settings.max_attachment_bytes + MULTIPART_OVERHEAD
+            detail = f"an attachment may hold at most {settings.max_attachment_bytes} bytes"
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             await _reject(send, detail)

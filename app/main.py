@@ -1,7 +1,9 @@
 from fastapi import FastAPI
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from app import problems
+from app.attachments.router import COMPRESSED
+from app.attachments.router import router as attachments_router
 from app.audit.router import router as audit_router
 from app.caching import KeptAnswerMiddleware
 from app.changes.router import router as changes_router
@@ -32,7 +34,11 @@ def create_app() -> FastAPI:
     )
     problems.install(app)
     app.add_middleware(KeptAnswerMiddleware)
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(
+        GZipMiddleware,
+        minimum_size=1024,
+        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *COMPRESSED),
+    )
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(
         problems.ProblemCORSMiddleware,
@@ -53,6 +59,7 @@ def create_app() -> FastAPI:
     app.include_router(feeds_router)
     app.include_router(exports_router)
     app.include_router(stats_router)
+    app.include_router(attachments_router)
     return app
 
 

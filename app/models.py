@@ -2,7 +2,17 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.db import UtcDateTime, utcnow
@@ -336,3 +346,33 @@ class AuditEvent(SQLModel, table=True):
     entity_id: str = Field(max_length=64)
     before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+
+
+# Attachments (SPEC §10): the documents a response released. The bytes live in the database,
+# in chunks of their own table, so they commit and roll back with the entry they belong to.
+
+
+class Attachment(SQLModel, table=True):
+    __tablename__ = "attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: int = Field(sa_column=_fk("foi_response.id", cascade=True))
+    filename: str = Field(max_length=255)
+    media_type: str = Field(max_length=100)
+    size: int = Field(sa_type=BigInteger)
+    sha256: str = Field(max_length=64)
+    # The text inside (PDF and DOCX), for search and the privacy check; "" for other kinds.
+    text: str = Field(default="", sa_type=Text)
+    created_at: datetime = _created()
+
+
+class AttachmentChunk(SQLModel, table=True):
+    __tablename__ = "attachment_chunk"
+
+    attachment_id: int = Field(
+        sa_column=Column(
+            ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    seq: int = Field(primary_key=True)
+    data: bytes = Field(sa_type=LargeBinary)

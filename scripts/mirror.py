@@ -7,13 +7,18 @@ It polls the source's GET /v1/changes and applies each change to the target, in 
 - published / updated: the entry document is upserted through the target's POST /v1/import,
   which matches it by (force, reference) and keeps the source's published_at;
 - withdrawn: the target's copy is found by force and reference (the tombstone carries both)
-  and withdrawn there with the source's reason.
+  and withdrawn there with the source's reason;
+- attachments: each listed in a document is downloaded from the source and uploaded to the
+  target's matching response (by position), unless the target has one with its SHA-256
+  already; the target's attachments the source no longer lists are removed.
 The cursor is saved in the state file each time the target has caught up, so a restart resumes
 there (changes applied again are harmless: an upsert is an upsert).
 """
 
 import argparse
+import hashlib
 import json
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +28,15 @@ from urllib.parse import quote
 import httpx
 
 PAGE = 100
+CHUNK = 1024 * 1024
 
 
 @dataclass
 class Applied:
     upserted: int = 0
     withdrawn: int = 0
+    attachments_copied: int = 0
+    attachments_removed: int = 0
 
 
 def changes(source: httpx.Client, since: str | None) -> tuple[list[dict[str, Any]], str]:
@@ -69,20 +77,86 @@ def withdraw(target: httpx.Client, key: str, tombstone: dict[str, Any]) -> bool:
     return True
 
 
-def apply(target: httpx.Client, key: str, items: list[dict[str, Any]]) -> Applied:
+def _copy(
+    source: httpx.Client, target: httpx.Client, key: str, listed: dict[str, Any], to: int
+) -> None:
+    """Download one attachment from the source, check its SHA-256, upload it to response `to`
+    of the target; the file passes through a temporary file, never whole in memory."""
+    with tempfile.TemporaryFile() as spool:
+        digest = hashlib.sha256()
+        with source.stream("GET", f"/v1/attachments/{listed['id']}") as download:
+            download.raise_for_status()
+            for chunk in download.iter_bytes(CHUNK):
+                digest.update(chunk)
+                spool.write(chunk)
+        if digest.hexdigest() != listed["sha256"]:
+            raise ValueError(f"attachment {listed['url']} does not match its SHA-256")
+        spool.seek(0)
+        response = target.post(
+            f"/v1/responses/{to}/attachments",
+            files={"file": (listed["filename"], spool, listed["media_type"])},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        response.raise_for_status()
+
+
+def attachments(
+    source: httpx.Client, target: httpx.Client, key: str, document: dict[str, Any]
+) -> tuple[int, int]:
+    """Make the target's attachments of this entry those the source lists: (copied, removed)."""
+    listed = document.get("attachments") or []
+    auth = {"Authorization": f"Bearer {key}"}
+    params = {"force": document["force"], "reference": document["reference"]}
+    found = target.get("/v1/attachments", params=params, headers=auth)
+    found.raise_for_status()
+    copied = removed = 0
+    for position, response in enumerate(found.json()["responses"]):
+        wanted = {a["sha256"]: a for a in listed if a["response"] == position}
+        held = {a["sha256"]: a for a in response["attachments"]}
+        for sha256, attachment in wanted.items():
+            if sha256 not in held:
+                _copy(source, target, key, attachment, response["id"])
+                copied += 1
+        for sha256, attachment in held.items():
+            if sha256 not in wanted:
+                target.delete(
+                    f"/v1/attachments/{attachment['id']}", headers=auth
+                ).raise_for_status()
+                removed += 1
+    return copied, removed
+
+
+def apply(
+    target: httpx.Client, key: str, items: list[dict[str, Any]], source: httpx.Client | None = None
+) -> Applied:
     """Apply one page of changes in order. A change carries its entry as it is now, so an entry
-    changed twice in a page is imported once, and a withdrawn one only as its tombstone."""
+    changed twice in a page is imported once, and a withdrawn one only as its tombstone. With
+    `source`, attachments follow each entry that lists some or was updated (which may have
+    removed some)."""
     applied = Applied()
     pending: dict[int, dict[str, Any]] = {}
+    updated: set[int] = set()
+
+    def settle() -> None:
+        applied.upserted += upsert(target, key, list(pending.values()))
+        if source is not None:
+            for entry_id, document in pending.items():
+                if document.get("attachments") or entry_id in updated:
+                    copied, removed = attachments(source, target, key, document)
+                    applied.attachments_copied += copied
+                    applied.attachments_removed += removed
+        pending.clear()
+
     for item in items:
         entry = item["entry"]
         if entry["status"] == "withdrawn":
-            applied.upserted += upsert(target, key, list(pending.values()))
-            pending.clear()
+            settle()
             applied.withdrawn += withdraw(target, key, entry)
         else:
             pending[item["id"]] = entry
-    applied.upserted += upsert(target, key, list(pending.values()))
+            if item["change"] == "updated":
+                updated.add(item["id"])
+    settle()
     return applied
 
 
@@ -90,10 +164,12 @@ def sync(source: httpx.Client, target: httpx.Client, key: str, since: str | None
     """Apply every change after `since` until caught up; returns the cursor to poll with next."""
     while True:
         items, cursor = changes(source, since)
-        applied = apply(target, key, items)
+        applied = apply(target, key, items, source)
         if items:
             print(
-                f"{len(items)} changes: {applied.upserted} upserted, {applied.withdrawn} withdrawn",
+                f"{len(items)} changes: {applied.upserted} upserted, "
+                f"{applied.withdrawn} withdrawn, {applied.attachments_copied} attachments copied, "
+                f"{applied.attachments_removed} removed",
                 flush=True,
             )
         since = cursor

@@ -107,6 +107,8 @@ def test_csv_has_a_header_and_one_flat_row_an_entry(client: TestClient, session:
         "published_at": document["published_at"],
         "updated_at": document["updated_at"],
         "url": f"{get_settings().base_url}/v1/disclosure-log/{entry.id}",
+        "attachment_urls": "",
+        "attachment_sha256s": "",
     }
 
 

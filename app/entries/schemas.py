@@ -83,6 +83,19 @@ class RequestPart(Strict):
     questions: list[Question] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
+class AttachmentLink(BaseModel):
+    """A document a response released: `response` is that response's position in `responses`,
+    `url` serves the bytes once the entry is public."""
+
+    id: int
+    response: int
+    filename: str
+    media_type: str
+    bytes: int
+    sha256: str
+    url: str
+
+
 class EntryDocument(BaseModel):
     """A published entry in full: what the API serves, the NDJSON export writes, import reads."""
 
@@ -104,6 +117,7 @@ class EntryDocument(BaseModel):
     status: Literal["published", "scheduled"]
     request: RequestPart
     responses: list[ResponseBody]
+    attachments: list[AttachmentLink] = Field(default_factory=list)
 
 
 class Tombstone(BaseModel):

@@ -4,17 +4,19 @@ the public copy stale."""
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import orjson
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 from sqlmodel import Session, col
 
 from app import deadlines
 from app.changes import service as changes
+from app.config import get_settings
 from app.db import utcnow
 from app.entries.schemas import Tombstone
 from app.models import (
+    Attachment,
     ChangeKind,
     DisclosureEntry,
     EntryExemption,
@@ -23,6 +25,10 @@ from app.models import (
     ResponseKind,
     Topic,
 )
+
+# Of the text inside an entry's attachments, this much is indexed for search (PostgreSQL indexes
+# the first 250,000 characters of the whole search text); all of it is privacy-checked.
+ATTACHMENT_SEARCH_CHARS = 100_000
 
 
 # What the document builders read. The ORM rows fit these, and so do the plain objects a bulk
@@ -123,6 +129,37 @@ class EntryParts(Protocol):
     document: str
 
 
+class Attached(NamedTuple):
+    """An attachment as the entry document lists it; `response` is its response's position."""
+
+    response: int
+    id: int
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    text: str
+
+
+def attachment_url(attachment_id: int) -> str:
+    return f"{get_settings().base_url.rstrip('/')}/v1/attachments/{attachment_id}"
+
+
+def attached(session: Session, request: FoiRequest) -> list[Attached]:
+    """The attachments of a request's responses, in the order of its responses."""
+    positions = {response.id: i for i, response in enumerate(request.responses)}
+    if not positions:
+        return []
+    a = Attachment.__table__.c  # type: ignore[attr-defined]
+    rows = session.execute(
+        select(a.response_id, a.id, a.filename, a.media_type, a.size, a.sha256, a.text)
+        .where(a.response_id.in_(positions))
+        .order_by(a.id)
+    ).all()
+    found = [Attached(positions[row[0]], *row[1:]) for row in rows]
+    return sorted(found, key=lambda attachment: attachment.response)
+
+
 def reference_key(reference: str) -> str:
     """References match ignoring case and white space: `foi 2018/02892` is `FOI2018/02892`."""
     return "".join(reference.split()).lower()
@@ -167,7 +204,10 @@ def timestamp(value: datetime) -> str:
 
 
 def document(
-    entry: EntryParts, request: RequestParts, topics: Sequence[TopicParts]
+    entry: EntryParts,
+    request: RequestParts,
+    topics: Sequence[TopicParts],
+    attachments: Sequence[Attached] = (),
 ) -> dict[str, Any]:
     """The entry document (SPEC §7). Built from an allow-list: the requester is never read."""
     return {
@@ -194,6 +234,18 @@ def document(
             "questions": [{"number": q.number, "text": q.text} for q in request.questions],
         },
         "responses": [_response(r) for r in request.responses],
+        "attachments": [
+            {
+                "id": a.id,
+                "response": a.response,
+                "filename": a.filename,
+                "media_type": a.media_type,
+                "bytes": a.size,
+                "sha256": a.sha256,
+                "url": attachment_url(a.id),
+            }
+            for a in attachments
+        ],
     }
 
 
@@ -204,7 +256,12 @@ def keyed_document(entry: DisclosureEntry) -> str:
     return orjson.dumps({**orjson.loads(entry.document), "status": "scheduled"}).decode()
 
 
-def search_text(entry: EntryParts, request: RequestParts, topics: Sequence[TopicParts]) -> str:
+def search_text(
+    entry: EntryParts,
+    request: RequestParts,
+    topics: Sequence[TopicParts],
+    attachments: Sequence[Attached] = (),
+) -> str:
     """What full-text search indexes: public text only, never the requester."""
     parts = [entry.title, request.reference, *request.aliases, request.text]
     parts += [q.text for q in request.questions]
@@ -212,10 +269,23 @@ def search_text(entry: EntryParts, request: RequestParts, topics: Sequence[Topic
         parts.append(response.text)
         parts += [a.text for a in response.answers]
     parts += [t.label for t in topics]
+    budget = ATTACHMENT_SEARCH_CHARS
+    for attachment in attachments:
+        if budget <= 0:
+            break
+        text = f"{attachment.filename}\n{attachment.text}"[:budget]
+        parts.append(text)
+        budget -= len(text)
     return "\n".join(p for p in parts if p)
 
 
-def fill(entry: EntryParts, request: RequestParts, topics: Sequence[TopicParts], law: str) -> None:
+def fill(
+    entry: EntryParts,
+    request: RequestParts,
+    topics: Sequence[TopicParts],
+    law: str,
+    attachments: Sequence[Attached] = (),
+) -> None:
     """Derive every column of the entry from its request (no queries)."""
     latest = request.responses[-1] if request.responses else None
     entry.force_id = request.force_id
@@ -233,8 +303,8 @@ def fill(entry: EntryParts, request: RequestParts, topics: Sequence[TopicParts],
         else deadlines.working_days_between(request.received_on, entry.responded_on, law)
     )
     entry.outcome = latest.outcome if latest else None
-    entry.search_text = search_text(entry, request, topics)
-    entry.document = orjson.dumps(document(entry, request, topics)).decode()
+    entry.search_text = search_text(entry, request, topics, attachments)
+    entry.document = orjson.dumps(document(entry, request, topics, attachments)).decode()
 
 
 def link_rows(
@@ -284,7 +354,7 @@ def create(
     )
     session.add(entry)
     session.flush()
-    fill(entry, request, topics, law)
+    fill(entry, request, topics, law, attached(session, request))
     entry.topics = topics
     session.flush()
     _write_links(session, entry, request)
@@ -301,7 +371,7 @@ def refresh(session: Session, entry: DisclosureEntry) -> None:
     session.refresh(request)
     entry.updated_at = utcnow()
     entry.version += 1
-    fill(entry, request, list(entry.topics), entry.law)
+    fill(entry, request, list(entry.topics), entry.law, attached(session, request))
     for model in (EntryExemption, EntryReference):
         session.execute(delete(model).where(col(model.entry_id) == entry.id))
     _write_links(session, entry, request)

@@ -49,6 +49,8 @@ CSV_COLUMNS = (
     "published_at",
     "updated_at",
     "url",
+    "attachment_urls",
+    "attachment_sha256s",
 )
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -97,7 +99,13 @@ def _cell(value: Any) -> str:
 
 def csv_row(document: dict[str, Any], base_url: str) -> list[str]:
     """One entry as flat CSV cells; lists joined with `;`."""
-    values = {**document, "url": f"{base_url}/v1/disclosure-log/{document['id']}"}
+    attachments = document.get("attachments", [])
+    values = {
+        **document,
+        "url": f"{base_url}/v1/disclosure-log/{document['id']}",
+        "attachment_urls": [a["url"] for a in attachments],
+        "attachment_sha256s": [a["sha256"] for a in attachments],
+    }
     return [_cell(values[name]) for name in CSV_COLUMNS]
 
 

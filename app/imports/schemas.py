@@ -38,6 +38,8 @@ class ImportDocument(Strict):
     exemptions: Any = None
     updated_at: Any = None
     status: Any = None
+    # Output-only: attachments are uploaded, never imported (the mirror copies them).
+    attachments: Any = None
 
 
 class ImportResult(BaseModel):

@@ -500,9 +500,6 @@ class _Importer:
         request = self.session.get_one(FoiRequest, request_id)
         topics = requests.load_topics(self.session, document.topics, loc=(*loc, "topics"))
         requests.touch(request)
-        if request.responses:
-            request.responses.clear()
-            self.session.flush()
         self._fill(request, document, law, loc, topics)
         self.session.add(request)
         self.session.flush()
@@ -541,10 +538,19 @@ class _Importer:
         requests.schedule(request, law, loc=loc)
         requests.set_questions(self.session, request, document.request.questions)
         request.topics = topics
-        for body in document.responses:
-            response = FoiResponse()  # type: ignore[call-arg]
+        # The request's response rows take the document's responses in date order, as they are
+        # read back, so what hangs off a response (its attachments) stays with it; rows left
+        # over go, new ones are added.
+        bodies = sorted(document.responses, key=lambda body: body.responded_on)
+        kept = list(request.responses)
+        for response in kept[len(bodies) :]:
+            request.responses.remove(response)
+        self.session.flush()
+        for i, body in enumerate(bodies):
+            response = kept[i] if i < len(kept) else FoiResponse()  # type: ignore[call-arg]
             responses.fill(response, body)
-            request.responses.append(response)
+            if i >= len(kept):
+                request.responses.append(response)
 
     def _publish(
         self, request: FoiRequest, document: ImportDocument, law: str, *, loc: ErrorLoc = ()

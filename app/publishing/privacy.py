@@ -216,10 +216,13 @@ def mentions(
 ) -> list[list[str | int]]:
     """Where the requester's name, email or address stands in the text to be published.
     `extra`: further published text with its place (an attachment's text, for one)."""
+    return _found(request, [*published_text(request, title, topics), *extra])
+
+
+def _found(request: Requested, texts: Iterable[PublishedText]) -> list[list[str | int]]:
     needles = Needles(request)
     if not needles:
         return []
-    texts = [*published_text(request, title, topics), *extra]
     return [list(loc) for loc, text in texts if needles.found_in(text)]
 
 
@@ -235,7 +238,19 @@ def guard(
     """Refuse to publish text naming the requester unless the caller acknowledged it; returns
     what was acknowledged, for the audit log. `loc` prefixes the places named in the error;
     `topics` are the entry's (the request's when not given)."""
-    found = mentions(request, title, topics=topics, extra=extra)
+    texts = [*published_text(request, title, topics), *extra]
+    return guard_texts(request, texts, acknowledged=acknowledged, loc=loc)
+
+
+def guard_texts(
+    request: Requested,
+    texts: Iterable[PublishedText],
+    *,
+    acknowledged: bool,
+    loc: ErrorLoc = (),
+) -> list[list[str | int]]:
+    """`guard` for some texts only: what one write adds to a live entry (an attachment)."""
+    found = _found(request, texts)
     if found and not acknowledged:
         fields = ", ".join(".".join(str(part) for part in where) for where in found)
         detail = (

@@ -5,6 +5,7 @@ from typing import Any
 import orjson
 from sqlmodel import Session
 
+from app.attachments import service as attachments
 from app.audit import service as audit
 from app.caching import check_if_match, etag_for
 from app.changes import service as changes
@@ -53,7 +54,11 @@ def publish(session: Session, body: Publish, *, actor: Actor) -> DisclosureEntry
     if body.topics is not None:
         topics = requests.load_topics(session, body.topics, loc=(*BODY, "topics"))
     acknowledged = privacy.guard(
-        request, title, topics=topics, acknowledged=body.acknowledge_privacy_warning
+        request,
+        title,
+        topics=topics,
+        acknowledged=body.acknowledge_privacy_warning,
+        extra=attachments.published_text(entries.attached(session, request)),
     )
     entry = entries.create(
         session,

@@ -1,0 +1,236 @@
+"""Attachments: adding the documents a response released, removing them, and serving them.
+
+The bytes are stored as 1 MiB rows of `attachment_chunk`, written in the transaction that adds
+the attachment and refreshes its entry, so a failed upload leaves nothing and a backup holds
+everything. An upload is inspected (`files.inspect`) before that transaction begins, so no
+connection or lock is held while a file is read or parsed."""
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, BinaryIO
+
+from sqlalchemy import insert, select
+from sqlmodel import Session
+
+from app.attachments.files import CHUNK, Inspected
+from app.attachments.schemas import AttachmentInternal, RequestAttachments
+from app.audit import service as audit
+from app.db import new_session
+from app.entries import service as entries
+from app.errors import Gone, NotFound, RuleViolation
+from app.foi_requests import service as requests
+from app.keys.schemas import Actor
+from app.models import (
+    Attachment,
+    AttachmentChunk,
+    DisclosureEntry,
+    FoiRequest,
+    FoiResponse,
+)
+from app.publishing import privacy
+
+# Past this many, a response's documents belong in one archive or several responses.
+MAX_PER_RESPONSE = 100
+
+
+def internal(attachment: Attachment) -> AttachmentInternal:
+    assert attachment.id is not None
+    return AttachmentInternal(
+        id=attachment.id,
+        response_id=attachment.response_id,
+        filename=attachment.filename,
+        media_type=attachment.media_type,
+        bytes=attachment.size,
+        sha256=attachment.sha256,
+        url=entries.attachment_url(attachment.id),
+        created_at=attachment.created_at,
+    )
+
+
+def published_text(attached: Sequence[entries.Attached]) -> list[privacy.PublishedText]:
+    """What attachments publish, each file's name and the text inside, at its place in the entry
+    document: the privacy check reads them with the rest of the entry."""
+    return [(("attachments", i), f"{a.filename}\n{a.text}") for i, a in enumerate(attached)]
+
+
+def _entry(session: Session, request: FoiRequest) -> DisclosureEntry | None:
+    """The request's entry, if published (or scheduled); a withdrawn one takes no changes."""
+    entry = requests.entry_of(session, request.id)
+    if entry is not None and entry.withdrawn_at is not None:
+        raise Gone(
+            f"entry {entry.id} was withdrawn; its attachments no longer change",
+            extra={"tombstone": entries.tombstone(entry).model_dump(mode="json")},
+        )
+    return entry
+
+
+def _write_bytes(session: Session, attachment_id: int, file: BinaryIO) -> None:
+    file.seek(0)
+    seq = 0
+    while chunk := file.read(CHUNK):
+        session.execute(
+            insert(AttachmentChunk), {"attachment_id": attachment_id, "seq": seq, "data": chunk}
+        )
+        seq += 1
+
+
+def add(
+    session: Session,
+    response_id: int,
+    inspected: Inspected,
+    file: BinaryIO,
+    *,
+    actor: Actor,
+    acknowledge_privacy_warning: bool = False,
+) -> Attachment:
+    """Attach an inspected file to a response, in one transaction. On a published response
+    this changes the entry: it is privacy-checked, refreshed and announced as updated."""
+    response = session.get(FoiResponse, response_id)
+    request = session.get(FoiRequest, response.request_id) if response else None
+    if request is None or not actor.may_access(request.force_id):
+        raise NotFound(f"no response with id {response_id} for this key")
+    entry = _entry(session, request)
+    a = Attachment.__table__.c  # type: ignore[attr-defined]
+    full = select(a.id).where(a.response_id == response_id).offset(MAX_PER_RESPONSE - 1)
+    if session.scalar(full) is not None:
+        raise RuleViolation(
+            "attachments-per-response",
+            f"a response has at most {MAX_PER_RESPONSE} attachments",
+            loc=("path", "response_id"),
+        )
+    attachment = Attachment(
+        response_id=response_id,
+        filename=inspected.filename,
+        media_type=inspected.media_type,
+        size=inspected.size,
+        sha256=inspected.sha256,
+        text=inspected.text,
+    )
+    session.add(attachment)
+    session.flush()
+    assert attachment.id is not None
+    _write_bytes(session, attachment.id, file)
+    acknowledged: list[list[str | int]] = []
+    if entry is not None:
+        acknowledged = privacy.guard_texts(
+            request,
+            [(("body", "file"), f"{attachment.filename}\n{attachment.text}")],
+            acknowledged=acknowledge_privacy_warning,
+        )
+    audit.record(
+        session,
+        actor,
+        "attachment.create",
+        "attachment",
+        attachment.id,
+        None,
+        internal(attachment),
+        acknowledged=acknowledged,
+    )
+    if entry is not None:
+        entries.refresh(session, entry)
+    session.commit()
+    return attachment
+
+
+def get(session: Session, attachment_id: int, *, actor: Actor) -> Attachment:
+    """An attachment of the key's forces; another force's answers 404, as if unknown."""
+    attachment = session.get(Attachment, attachment_id)
+    response = session.get(FoiResponse, attachment.response_id) if attachment else None
+    request = session.get(FoiRequest, response.request_id) if response else None
+    if attachment is None or request is None or not actor.may_access(request.force_id):
+        raise NotFound(f"no attachment with id {attachment_id} for this key")
+    return attachment
+
+
+def remove(session: Session, attachment_id: int, *, actor: Actor) -> None:
+    """Remove an attachment; from a published response this is a change to the entry."""
+    attachment = get(session, attachment_id, actor=actor)
+    response = session.get_one(FoiResponse, attachment.response_id)
+    request = session.get_one(FoiRequest, response.request_id)
+    entry = _entry(session, request)
+    before = internal(attachment)
+    session.delete(attachment)
+    session.flush()
+    audit.record(session, actor, "attachment.delete", "attachment", attachment_id, before, None)
+    if entry is not None:
+        entries.refresh(session, entry)
+    session.commit()
+
+
+def of_request(
+    session: Session, force_id: str, reference: str, *, actor: Actor
+) -> RequestAttachments:
+    """The attachments of the request with this reference, response by response."""
+    request = requests.find(session, force_id, reference)
+    if request is None or not actor.may_access(force_id):
+        raise NotFound(f"no request {reference!r} of {force_id!r} for this key")
+    by_response: dict[int | None, list[AttachmentInternal]] = {
+        response.id: [] for response in request.responses
+    }
+    a = Attachment.__table__.c  # type: ignore[attr-defined]
+    rows = session.scalars(select(Attachment).where(a.response_id.in_(by_response)).order_by(a.id))
+    for row in rows:
+        by_response[row.response_id].append(internal(row))
+    return RequestAttachments.model_validate(
+        {
+            "request_id": request.id,
+            "responses": [
+                {
+                    "id": response.id,
+                    "kind": response.kind,
+                    "responded_on": response.responded_on,
+                    "attachments": by_response[response.id],
+                }
+                for response in request.responses
+            ],
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Download:
+    id: int
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+
+
+def find_public(attachment_id: int, now: datetime) -> Download:
+    """An attachment the public may download: its entry published and due (404 before, as for
+    an unknown id), not withdrawn (410). On a session of its own, closed before the download
+    starts."""
+    a = Attachment.__table__.c  # type: ignore[attr-defined]
+    r = FoiResponse.__table__.c  # type: ignore[attr-defined]
+    e = DisclosureEntry.__table__.c  # type: ignore[attr-defined]
+    query = (
+        select(a.id, a.filename, a.media_type, a.size, a.sha256, e.published_at, e.withdrawn_at)
+        .join_from(Attachment, FoiResponse, a.response_id == r.id)
+        .join(DisclosureEntry, e.request_id == r.request_id)
+        .where(a.id == attachment_id)
+    )
+    with new_session() as session:
+        row = session.execute(query).first()
+    if row is None or row.published_at > now:
+        raise NotFound(f"no published attachment with id {attachment_id}")
+    if row.withdrawn_at is not None:
+        raise Gone(f"attachment {attachment_id} was withdrawn with its entry")
+    return Download(row.id, row.filename, row.media_type, row.size, row.sha256)
+
+
+def read(attachment_id: int) -> Iterator[bytes]:
+    """The bytes, a chunk at a time, each read on a short session of its own: a slow client
+    holds no connection, and a process holds one chunk of a download in memory."""
+    chunk = AttachmentChunk.__table__.c  # type: ignore[attr-defined]
+    seq = 0
+    while True:
+        with new_session() as session:
+            data: Any = session.execute(
+                select(chunk.data).where(chunk.attachment_id == attachment_id, chunk.seq == seq)
+            ).scalar()
+        if data is None:
+            return
+        yield bytes(data)
+        seq += 1
