@@ -145,6 +145,46 @@ def export(
         typer.echo(f"exported the log as {fmt} to {output}", err=True)
 
 
+@cli.command()
+def extract(
+    files: Annotated[
+        list[Path], typer.Argument(exists=True, dir_okay=False, help="response letters")
+    ],
+    force: Annotated[str, typer.Option(help="the force whose letters these are")],
+    output: Annotated[
+        Path | None, typer.Option(dir_okay=False, help="NDJSON file to write; standard output")
+    ] = None,
+) -> None:
+    """Draft an entry from each letter (PDF, DOCX, HTML, text): one entry document per line,
+    ready for `foilog import` once checked. Warnings go to standard error; nothing is stored."""
+    import orjson
+
+    from app.config import get_settings
+    from app.letters import service
+
+    service.force_of(force)
+    limit = get_settings().max_letter_bytes
+    failed = 0
+    target = output.open("wb") if output else nullcontext(sys.stdout.buffer)
+    with target as handle:
+        for file in files:
+            try:
+                if file.stat().st_size > limit:
+                    raise FoilogError(f"a letter may hold at most {limit} bytes")
+                result = service.extract(
+                    file.read_bytes(), media_type="", force=force, max_bytes=limit
+                )
+            except FoilogError as exc:
+                failed += 1
+                typer.echo(f"{file}: not read: {exc.detail}", err=True)
+                continue
+            handle.write(orjson.dumps(result.entry) + b"\n")
+            for warning in result.warnings:
+                typer.echo(f"{file}: {warning}", err=True)
+    if failed:
+        raise typer.Exit(1)
+
+
 @keys_cli.command("create")
 def keys_create(
     role: Annotated[Role, typer.Option(help="admin: everything; editor: listed forces")],

@@ -61,6 +61,10 @@ class PayloadTooLarge(FoilogError):
     status, title, slug = 413, "Payload too large", "payload-too-large"
 
 
+class UnsupportedMediaType(FoilogError):
+    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+
+
 class RuleViolation(FoilogError):
     """A consistency rule of the domain is broken; `rule` names it for clients."""
 

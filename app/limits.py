@@ -10,6 +10,7 @@ from app.config import get_settings
 from app.errors import PROBLEM_JSON, PayloadTooLarge, problem_body
 
 IMPORT_PATH = "/v1/import"
+LETTERS_PATH = "/v1/letters/extract"
 
 
 class BodyLimitMiddleware:
@@ -25,9 +26,13 @@ class BodyLimitMiddleware:
             await _reject(send, "the URL holds a NUL character (%00)", status=400)
             return
         settings = get_settings()
-        is_import = scope["path"].rstrip("/") == IMPORT_PATH
+        path = scope["path"].rstrip("/")
+        is_import = path == IMPORT_PATH
         limit = settings.max_import_bytes if is_import else settings.max_body_bytes
         what = "an import" if is_import else "a request body"
+        if path == LETTERS_PATH:
+            # A multipart letter carries its part's headers besides the letter itself.
+            limit, what = settings.max_letter_bytes + 64 * 1024, "a letter"
         detail = f"{what} may hold at most {limit} bytes"
         declared = _content_length(scope)
         if declared is not None and declared > limit:
