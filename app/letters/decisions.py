@@ -245,7 +245,9 @@ def _decide_outcome(text: str, citations: list[Found]) -> tuple[Outcome | None, 
     if ids & {"foia-s14", "foisa-s14"} or _has(VEXATIOUS_WORDS, text):
         return Outcome.VEXATIOUS_OR_REPEATED, 0.85
     partial = _has(PARTIAL_WORDS, text)
-    withholding = [c for c in citations if c.exemption not in ("foisa-s17", "foisa-s18")]
+    withholding = [
+        c for c in citations if c.exemption not in ("foisa-s17", "foisa-s18", "eir-r12-4-a")
+    ]
     if any(c.ncnd for c in citations) or _has(NCND_WORDS, text):
         if partial:
             return Outcome.PARTIALLY_DISCLOSED, 0.7
@@ -257,7 +259,7 @@ def _decide_outcome(text: str, citations: list[Found]) -> tuple[Outcome | None, 
         return Outcome.REFUSED, 0.75 if _has(REFUSE_WORDS, text) else 0.6
     if _has(ADVICE_WORDS, text) and not disclosed:
         return Outcome.ADVICE_ONLY, 0.6
-    if "foisa-s17" in ids or _has(NOT_HELD_WORDS, text):
+    if ids & {"foisa-s17", "eir-r12-4-a"} or _has(NOT_HELD_WORDS, text):
         return (Outcome.DISCLOSED_IN_FULL, 0.55) if disclosed else (Outcome.NOT_HELD, 0.85)
     if disclosed:
         return Outcome.DISCLOSED_IN_FULL, 0.8
@@ -416,14 +418,15 @@ def decide(response_text: str, reasoning_lines: list[str], *, law: str) -> Decis
     if outcome is Outcome.VEXATIOUS_OR_REPEATED:
         citations = [c for c in citations if c.exemption in ("foia-s14", "foisa-s14")]
     if outcome in (Outcome.NOT_HELD, Outcome.DISCLOSED_IN_FULL, Outcome.ADVICE_ONLY):
-        dropped = [c for c in citations if c.exemption != "foisa-s17"]
+        not_held = ("foisa-s17", "eir-r12-4-a")
+        dropped = [c for c in citations if c.exemption not in not_held]
         if dropped and outcome is not Outcome.NOT_HELD:
             warnings.append(
                 "citations: sections "
                 + ", ".join(c.provision for c in dropped)
                 + f" are named but the letter reads as {outcome.value}; check the outcome"
             )
-        citations = [c for c in citations if c.exemption == "foisa-s17"] if (
+        citations = [c for c in citations if c.exemption in not_held] if (
             outcome is Outcome.NOT_HELD
         ) else citations
     if outcome is Outcome.DISCLOSED_IN_FULL:

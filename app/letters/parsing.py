@@ -138,10 +138,16 @@ def find_letter_date(lines: list[str], before: int) -> tuple[date | None, float,
 _RECEIVED_NEAR = re.compile(
     r"receiv\w*|(?:your|the)\s+(?:original\s+)?(?:request|e-?mail|letter|application|"
     r"correspondence)(?:\s+for\s+information)?\s+(?:dated|of|sent\s+on|submitted\s+on)"
-    r"|(?:on|dated)\s+\S+\s+\S+\s+(?:\d{4}\s+)?you\s+(?:asked|requested|wrote|made)",
+    r"|(?:on|dated)\s+\S+\s+\S+\s+(?:\d{4}\s+)?you\s+(?:asked|requested|wrote|made)"
+    r"|you\s+(?:requested|submitted|made|sent)\s+on",
     re.I,
 )
+_RECEIVED_WORD = re.compile(r"receiv\w*", re.I)
 _REVIEW_WORDS = re.compile(r"review|appeal|complain", re.I)
+_REVIEW_REQUEST = re.compile(
+    r"request(?:ed)?\s+(?:for\s+)?(?:an?\s+)?(?:internal\s+)?review|requirement\s+for\s+review",
+    re.I,
+)
 
 
 def find_received(
@@ -157,14 +163,21 @@ def find_received(
                 on = dates.with_year(found[0], letter_date, year_hint)
                 if on is not None:
                     return on, 0.95
-    sentences = re.split(r"(?<=[.!?])\s+|\n", text)
+    paragraphs = re.split(r"\n\s*\n", text)
+    sentences = [
+        sentence
+        for paragraph in paragraphs
+        for sentence in re.split(r"(?<=[.!?])\s+", re.sub(r"\s+", " ", paragraph))
+    ]
     best: tuple[date | None, float] = (None, 0.0)
-    for sentence in sentences[:200]:
-        near = _RECEIVED_NEAR.search(sentence)
+    for sentence in sentences[:300]:
+        near = _RECEIVED_WORD.search(sentence) or _RECEIVED_NEAR.search(sentence)
         if near is None:
             continue
-        if review and _REVIEW_WORDS.search(sentence) and "original" not in sentence.lower():
-            continue
+        if review and _REVIEW_WORDS.search(sentence):
+            about_request = _REVIEW_REQUEST.sub("", sentence)
+            if not re.search(r"request|original", about_request, re.I):
+                continue
         found = dates.find_dates(sentence)
         if not found:
             continue
@@ -351,6 +364,14 @@ _ITEM = re.compile(
     r"(?:\s*[.):\-–—]\s*|\s+-\s+|\s+(?=[A-Z(\"'‘“]))(?P<text>\S.*)?$",
     re.I,
 )
+# "Request 1" or "Question 2" alone on its line, the question on the lines below.
+_BARE_ITEM = re.compile(r"^(?:Q(?:uestion)?|Request|Point)\s*\.?\s*(?P<num>[1-9][0-9]?)(?P<letter>[a-z])?\s*[:.]?$", re.I)
+# Lines that carry a quoted request on after its numbered items.
+_REQUEST_GOES_ON = re.compile(
+    r"^(?:if\s+(?:so|yes|not|the\s+answer)|for\s+(?:each|the|all)|in\s+(?:relation|respect)|"
+    r"and\s|also\s|or\s|where\s|including\s|[\"'‘“(])",
+    re.I,
+)
 _QUESTION_WORD_ITEM = re.compile(r"^(?:Q(?:uestion)?|Request|Point)\s*\.?\s*[1-9]", re.I)
 _LETTER_ITEM = re.compile(r"^\(?(?P<letter>[a-z])[.)]\s+(?P<text>\S.*)$")
 _ROMAN_ITEM = re.compile(r"^\(?(?P<roman>" + _ROMAN + r")[.)]\s+(?P<text>\S.*)$")
@@ -378,6 +399,13 @@ def _number_items(lines: list[str], offset: int, *, loose: bool) -> list[Item]:
     expected = 1
     for index, line in enumerate(lines):
         if not line:
+            continue
+        bare = _BARE_ITEM.match(line)
+        if bare is not None:
+            main = bare["num"]
+            letter = bare["letter"].lower() if bare["letter"] else None
+            items.append(Item(main + (letter or ""), "", offset + index))
+            expected = int(main) + 1
             continue
         match = _ITEM.match(line)
         if match is not None:
@@ -614,24 +642,29 @@ def _request_bounds(
     if colon and _REQUEST_START.search(intro[: colon.start() + 1]):
         inline = colon.group(1)
     first = start + 1
-    seen_item = inline is not None
+    seen_item = False
+    # "You asked for all correspondence about ...": the introducing line holds the request.
+    seen_text = inline is not None or not intro.endswith(":")
     for index in range(first, body_end):
         line = lines[index]
         if not line:
             continue
-        if _ITEM.match(line) or _LETTER_ITEM.match(line):
+        if _ITEM.match(line) or _LETTER_ITEM.match(line) or _BARE_ITEM.match(line):
             seen_item = True
             continue
         if _RESPONSE_START.search(line):
             return start, index, inline
-        if seen_item and index > first and _RIGHTS.search(line) is None and (
-            re.match(r"^(?:I|We|The|This|Our|Please|Having|Following|After|Thank)\b", line)
-            and len(line) > 60
-            and not lines[index - 1].endswith(":")
-            and not _ITEM.match(lines[index - 1] or "x")
-            and lines[index - 1] == ""
-        ):
-            return start, index, inline
+        previous = next((lines[i] for i in range(index - 1, start - 1, -1) if lines[i]), "")
+        # A new paragraph: after a blank line (text) or a finished sentence (PDFs keep no blank
+        # lines), starting with a capital; unless numbered items follow it closely.
+        new_paragraph = (lines[index - 1] == "" or previous.endswith((".", "?", "!", ")", '"'))) and (
+            not previous.endswith(":") and line[:1].isupper()
+        )
+        if new_paragraph and (seen_item or seen_text) and not _REQUEST_GOES_ON.match(line):
+            ahead = lines[index + 1 : index + 12]
+            if seen_item or not any(_ITEM.match(a) or _LETTER_ITEM.match(a) for a in ahead):
+                return start, index, inline
+        seen_text = True
     return start, body_end, inline
 
 
