@@ -203,6 +203,8 @@ PARTIAL_WORDS = (
     r"\s+(?:been\s+)?(?:withheld|redacted|exempt)"
     r"|(?:has|have)\s+been\s+redacted|redactions?\s+(?:have|has)\s+been\s+(?:made|applied)"
     r"|remaining\s+information\s+is\s+(?:withheld|exempt)|withheld\s+in\s+part"
+    r"|refusal\s+notice\s+(?:in\s+respect\s+of|for|in\s+relation\s+to)\s+(?:questions?|part|"
+    r"the\s+remainder|some)"
 )
 DISCLOSE_WORDS = (
     r"(?:decided|able|pleased)\s+to\s+(?:disclose|release|provide)\s+(?:the|all|this|your|"
@@ -214,6 +216,12 @@ DISCLOSE_WORDS = (
     r"|(?:disclos|releas)\w*\s+in\s+full|full\s+disclosure|information\s+is\s+held"
     r"|(?:we|the\s+force|i)\s+(?:can|am\s+able\s+to)\s+(?:confirm|advise|provide)\s+(?:that\s+)?"
     r"(?:the\s+following|the\s+figures?|the\s+number|there\s+(?:were|was|are|is|have\s+been))"
+)
+# A review that sets an exemption aside, or a letter releasing everything.
+FULL_WORDS = (
+    r"(?:disclos|releas|provid)\w*\s+(?:(?:all\s+|the\s+)?(?:of\s+the\s+)?(?:requested\s+)?"
+    r"information\s+)?in\s+full|(?:decision|response)\s+(?:is|was|has\s+been)\s+overturned"
+    r"|(?:was|were|had\s+been)\s+(?:not\s+correctly|incorrectly|wrongly)\s+applied"
 )
 REFUSE_WORDS = (
     r"(?:decided|decision)\s+(?:not\s+to\s+disclose|to\s+withhold|to\s+refuse)"
@@ -253,6 +261,8 @@ def _decide_outcome(text: str, citations: list[Found]) -> tuple[Outcome | None, 
             return Outcome.PARTIALLY_DISCLOSED, 0.7
         return Outcome.NEITHER_CONFIRM_NOR_DENY, 0.9
     disclosed = _has(DISCLOSE_WORDS, text)
+    if _has(FULL_WORDS, text) and not partial:
+        return Outcome.DISCLOSED_IN_FULL, 0.75
     if withholding:
         if partial or disclosed:
             return Outcome.PARTIALLY_DISCLOSED, 0.8

@@ -42,7 +42,8 @@ _REF_LABEL = re.compile(
     r"(?P<your>your\s+|ico\s+|their\s+)?"
     r"(?:(?:our|foi|foia|foisa|eir|freedom\s+of\s+information(?:\s+act)?|information)\s+)?"
     r"(?:(?:request|application|case)\s+)?"
-    r"(?:ref(?:erence)?\.?|request\s+(?:number|no\.?)|case\s+(?:number|no\.?))"
+    r"(?:ref(?:erence)?\.?|request\s+(?:number|no\.?)|case\s+(?:number|no\.?)|"
+    r"(?<=information\s)request(?=\s+[0-9])|(?<=foi\s)request(?=\s+[0-9]))"
     r"(?:\s*(?:no\.?|number|num\.?))?\s*(?:[:\-–]\s*|\s+)",
     re.I,
 )
@@ -100,8 +101,8 @@ def find_reference(lines: list[str]) -> tuple[str | None, float]:
 # --- dates -------------------------------------------------------------------------------
 
 _DATE_LABEL = re.compile(
-    r"^(?:date(?:d)?(?:\s+of\s+(?:response|reply|letter|decision|disclosure))?|response\s+date|"
-    r"date\s+(?:sent|of\s+this\s+letter)|sent)\s*[:\-–]?\s*",
+    r"^(?:date\s+(?:sent|responded|replied|answered|of\s+this\s+letter)|response\s+date|"
+    r"date(?:d)?(?:\s+of\s+(?:response|reply|letter|decision|disclosure))?|sent)\s*[:\-–]?\s*",
     re.I,
 )
 _RECEIVED_LABEL = re.compile(
@@ -151,11 +152,16 @@ _REVIEW_REQUEST = re.compile(
 
 
 def find_received(
-    text: str, letter_date: date | None, year_hint: int | None, *, review: bool
+    text: str,
+    letter_date: date | None,
+    year_hint: int | None,
+    *,
+    review: bool,
+    header: list[str],
 ) -> tuple[date | None, float]:
     """When the request was received: a labelled date, or the date a sentence about receiving
     (or the date of) the request gives. For a review, the original request's, not the review's."""
-    for line in text.split("\n")[:80]:
+    for line in [*header, *text.split("\n")[:80]]:
         label = _RECEIVED_LABEL.match(line)
         if label:
             found = dates.find_dates(line[label.end() :])
@@ -181,7 +187,13 @@ def find_received(
         found = dates.find_dates(sentence)
         if not found:
             continue
-        closest = min(found, key=lambda f: abs(f.start - near.start()))
+        anchor = near.start()
+        original = re.search(r"\boriginal\b", sentence, re.I)
+        if review and original is not None:
+            anchor = original.start()
+        # The date that follows the anchor ("received by the force on 31 May"), else the nearest.
+        after = [f for f in found if 0 <= f.start - anchor <= 100]
+        closest = after[0] if after else min(found, key=lambda f: abs(f.start - anchor))
         on = dates.with_year(closest, letter_date, year_hint)
         if on is None or (letter_date is not None and on > letter_date):
             continue
@@ -208,7 +220,10 @@ _CLOSING = re.compile(
 )
 _REQUEST_START = re.compile(
     r"(?:you\s+(?:seek|sought|asked|requested|wrote|have\s+asked|have\s+requested|made\s+a\s+request)"
-    r"|your\s+request\s+(?:was|is|reads?|read|stated|states|asked|as\s+follows|for\s+the\s+following)"
+    r"(?=\s*(?::|$|for\b|the\s+following|that\b|whether\b|about\b|access\b|as\s+follows|"
+    r"information\s+(?:about|on|regarding|relating)))"
+    r"|your\s+(?:original\s+)?request\s+(?:was\s+|is\s+)?(?:as\s+follows|reads?|read|stated|states|"
+    r"asked|for\s+the\s+following|:)"
     r"|(?:in\s+which|where)\s+you\s+(?:asked|requested|sought)"
     r"|(?:the|following)\s+information\s*(?:was\s+requested)?\s*:"
     r"|request(?:ed)?\s+the\s+following"
@@ -377,9 +392,10 @@ _LETTER_ITEM = re.compile(r"^\(?(?P<letter>[a-z])[.)]\s+(?P<text>\S.*)$")
 _ROMAN_ITEM = re.compile(r"^\(?(?P<roman>" + _ROMAN + r")[.)]\s+(?P<text>\S.*)$")
 _ANSWER_MARK = re.compile(
     r"^(?:(?:response|answer|reply)s?\s+(?:to\s+)?(?:question|q)?\s*|a\s*(?=[0-9])|"
-    r"(?:in\s+)?(?:answer|response|reply)\s+to\s+(?:questions?|q)\s*|questions?\s+)"
+    r"(?:in\s+)?(?:answer|response|reply|relation|regard|respect)\s+to\s+(?:questions?|q)\s*|"
+    r"(?:with\s+regard\s+to|regarding|turning\s+to|as\s+for)\s+(?:questions?|q)\s*|questions?\s+)"
     r"(?P<nums>[1-9][0-9]?[a-z]?(?:\s*(?:,|and|&|to|-|–)\s*(?:q\s*)?[1-9][0-9]?[a-z]?)*)"
-    r"\s*[.):\-–]?\s*(?P<text>.*)$",
+    r"\s*[.):,\-–]?\s*(?P<text>.*)$",
     re.I,
 )
 
@@ -705,6 +721,7 @@ def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
         letter_date,
         year_hint,
         review=review,
+        header=lines[:body_start],
     )
 
     request_lines: list[str] = []
