@@ -99,17 +99,35 @@ def demo(
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="do nothing when the log has entries")
     ] = False,
+    seeds: Annotated[
+        bool,
+        typer.Option(
+            "--seeds/--no-seeds",
+            help="read the two real seed letters through the extractor (--no-seeds leaves "
+            "their references free for the write API)",
+        ),
+    ] = True,
 ) -> None:
-    """Load the two real seed responses and generated entries across forces and years."""
+    """Load the real seed letters (through the extractor) and generated entries."""
     import orjson
 
-    from app.demo import demo_entries
+    from app.demo import demo_entries, seed_drafts
 
     if if_empty and _entry_count():
         typer.echo("the log already has entries; demo not loaded")
         return
-    lines = (orjson.dumps(document) for document in demo_entries(count))
-    _import(count + 2, lines, "demo")
+    loaded = 0
+    if seeds:
+        for draft in seed_drafts():
+            if draft.missing:
+                typer.echo(
+                    f"{draft.letter}: read but not loaded, the letter does not print "
+                    f"{', '.join(draft.missing)} and the demo invents no dates"
+                )
+            else:
+                loaded += 1
+    lines = (orjson.dumps(document) for document in demo_entries(count, seeds=seeds))
+    _import(count + loaded, lines, "demo")
 
 
 @cli.command("import")
