@@ -470,12 +470,13 @@ def _unique(items: list[Item]) -> tuple[list[Item], list[str]]:
     return kept, repeated
 
 
-def _similar(a: str, b: str) -> bool:
-    words_a = set(re.findall(r"[a-z0-9]+", a.lower()))
-    words_b = set(re.findall(r"[a-z0-9]+", b.lower()))
-    if not words_a or not words_b:
+def _similar(line: str, question: str) -> bool:
+    """Whether `line` restates (part of) `question` rather than answering it."""
+    words = re.findall(r"[a-z0-9]+", line.lower())
+    asked = set(re.findall(r"[a-z0-9]+", question.lower()))
+    if not words or not asked:
         return False
-    return len(words_a & words_b) / min(len(words_a), len(words_b)) >= 0.6
+    return sum(word in asked for word in words) / len(words) >= 0.8
 
 
 def _answer_numbers(line: str, known: set[str]) -> tuple[list[str], str] | None:
@@ -746,7 +747,7 @@ def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
             + " appear more than once; only the first of each is kept"
         )
     questions = [
-        {"number": item.number, "text": _shorten(requester.scrub(item.text), 10_000)}
+        {"number": item.number, "text": re.sub(r"\s+", " ", requester.scrub(item.text))[:10_000]}
         for item in items
         if item.text or any(other.number.startswith(item.number) for other in items)
     ]

@@ -40,7 +40,7 @@ MEDIA_TYPES: dict[str, Kind] = {
 UNTYPED = {"", "application/octet-stream", "binary/octet-stream"}
 
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
-# Bytes that no text letter holds: C0 controls other than tab, newline, form feed and CR.
+# C0 controls other than tab, newline, form feed, CR and escape: rare in text, common in binary.
 _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 
 
@@ -63,8 +63,13 @@ def sniff(data: bytes) -> Kind | None:
         except (zipfile.BadZipFile, ValueError, OSError):
             return None
         return Kind.DOCX if "word/document.xml" in names else None
-    if _BINARY.search(data[:8192]) or data.startswith((b"\xd0\xcf\x11\xe0", b"{\\rtf")):
-        return None
+    sample = data[:8192]
+    if data.startswith((b"\xd0\xcf\x11\xe0", b"{\\rtf")):
+        return None  # Word 97 and RTF: not read (save the letter as DOCX or PDF)
+    if not sample.startswith((b"\xff\xfe", b"\xfe\xff")) and (
+        b"\x00" in sample or len(_BINARY.findall(sample)) > len(sample) // 50
+    ):
+        return None  # a text letter may hold a stray control character, not a stream of them
     if _HTML_START.match(data[:4096]):
         return Kind.HTML
     return Kind.TEXT
@@ -144,8 +149,12 @@ def _pdf_text(data: bytes) -> str:
             texts.append(text)
     except InvalidInput:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError):
+    except PyPdfError:
         raise _unreadable("PDF", "the file is damaged or not a PDF") from None
+    except Exception:
+        # A damaged file reaches pypdf's internals (zlib, struct, recursion): whatever breaks
+        # there is the file's fault, never a server error.
+        raise _unreadable("PDF", "the file is damaged") from None
     text = "\n\n".join(texts)
     if not text.strip():
         raise _unreadable(
@@ -175,12 +184,11 @@ def _docx_text(data: bytes) -> str:
                 lines.append(" ".join(cells))
     except InvalidInput:
         raise
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise _unreadable("DOCX", f"the file is damaged ({type(exc).__name__})") from None
-    except Exception as exc:  # lxml's XMLSyntaxError and kin: a damaged part
-        if type(exc).__module__.startswith(("lxml", "docx")):
-            raise _unreadable("DOCX", "a part of the file is damaged") from None
-        raise
+    except (PackageNotFoundError, zipfile.BadZipFile):
+        raise _unreadable("DOCX", "the file is damaged or not a DOCX") from None
+    except Exception as exc:
+        # zlib, lxml and python-docx fail in many ways on a damaged file: all are the file's.
+        raise _unreadable("DOCX", f"a part of the file is damaged ({type(exc).__name__})") from None
     return "\n".join(lines)
 
 

@@ -27,15 +27,16 @@ async def _letter(request: Request) -> tuple[bytes, str]:
             "the multipart body could not be read",
             errors=[{"loc": ["body"], "msg": str(exc)[:200] or type(exc).__name__}],
         ) from None
-    part = form.get("file")
-    if part is None or isinstance(part, str):
-        raise InvalidInput(
-            "a multipart body needs a `file` part holding the letter",
-            errors=[{"loc": ["body", "file"], "msg": "missing"}],
-        )
-    data = await part.read()
-    await form.close()
-    return data, part.content_type or ""
+    try:
+        part = form.get("file")
+        if part is None or isinstance(part, str):
+            raise InvalidInput(
+                "a multipart body needs a `file` part holding the letter",
+                errors=[{"loc": ["body", "file"], "msg": "missing"}],
+            )
+        return await part.read(), part.content_type or ""
+    finally:
+        await form.close()
 
 
 @router.post(
