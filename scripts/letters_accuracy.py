@@ -32,7 +32,10 @@ MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 # What the core PDF fonts cannot draw, as a typewriter would write it.
-_LATIN1 = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "..."})
+_LATIN1 = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"}
+    | {"\u2026": "..."}
+)
 TARGETS = {
     "reference": 0.90,
     "outcome": 0.80,
@@ -151,20 +154,36 @@ def evaluate(directory: Path = DEFAULT_DIR) -> Tally:
             continue
         entry = result.entry
         response = entry["responses"][0]
-        tally.score("reference", label, entry.get("reference") == expected["reference"],
-                    entry.get("reference"), expected["reference"])
-        tally.score("outcome", label, response.get("outcome") == expected["outcome"],
-                    response.get("outcome"), expected["outcome"])
-        tally.score("kind", label, response["kind"] == expected["kind"], response["kind"],
-                    expected["kind"])
+        tally.score(
+            "reference",
+            label,
+            entry.get("reference") == expected["reference"],
+            entry.get("reference"),
+            expected["reference"],
+        )
+        tally.score(
+            "outcome",
+            label,
+            response.get("outcome") == expected["outcome"],
+            response.get("outcome"),
+            expected["outcome"],
+        )
+        tally.score(
+            "kind", label, response["kind"] == expected["kind"], response["kind"], expected["kind"]
+        )
         for got, wanted, name in (
             (entry.get("received_on"), expected["received_on"], "received_on"),
             (response.get("responded_on"), expected["responded_on"], "responded_on"),
         ):
             tally.score("dates", label, got == wanted, f"{name} {got}", wanted)
         numbers = [q["number"] for q in entry["request"]["questions"]]
-        tally.score("question_numbers", label, numbers == expected["questions"], numbers,
-                    expected["questions"])
+        tally.score(
+            "question_numbers",
+            label,
+            numbers == expected["questions"],
+            numbers,
+            expected["questions"],
+        )
         got_pairs = {(c["exemption"], c["provision"]) for c in response["citations"]}
         wanted_pairs = {(e, p) for e, p, _ in expected["citations"]}
         tally.true_positive += len(got_pairs & wanted_pairs)

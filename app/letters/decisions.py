@@ -73,10 +73,15 @@ _NUMBER = r"[0-9]{1,2}[A-Z]?(?![0-9])" + _PARENS
 _SECTION_WORD = re.compile(r"(?<![A-Za-z])(?:sections?|ss?\.|s(?=\s?[0-9]))\s?", re.I)
 _REGULATION_WORD = re.compile(r"(?<![A-Za-z])(?:regulations?|regs?\.?|r\.)\s?", re.I)
 _FIRST = re.compile(_NUMBER)
-_MORE = re.compile(r"\s*(?:,|;|and|&|or|/)\s*(?:(?:sections?|ss?\.?|s|regulations?|regs?\.?)\s?)?(" + _NUMBER + ")", re.I)
+_MORE = re.compile(
+    r"\s*(?:,|;|and|&|or|/)\s*(?:(?:sections?|ss?\.?|s|regulations?|regs?\.?)\s?)?("
+    + _NUMBER
+    + ")",
+    re.I,
+)
 # "section 149 of the Equality Act", "S44 Terrorism Act 2000": another statute's section.
 _OTHER_ACT = re.compile(
-    r"^\s*(?:of\s+(?:the\s+)?|\(|,\s*)?(?P<name>(?:[A-Z][\w'’]*\s+(?:and\s+|of\s+)?){1,6})"
+    r"^\s*(?:of\s+(?:the\s+)?|\(|,\s*)?(?P<name>(?:[A-Z][\w'\u2019]*\s+(?:and\s+|of\s+)?){1,6})"
     r"(?:Act|Order|Regulations|Rules|Code)\b"
 )
 _OUR_ACTS = re.compile(r"freedom of information|environmental information|foi", re.I)
@@ -171,7 +176,9 @@ def _merge(found: list[Mention]) -> list[Found]:
             wider.ncnd = _ncnd_provision(exemption, provision)
             continue
         kept.append(
-            Found(exemption.id, provision, _ncnd_provision(exemption, provision), start=mention.start)
+            Found(
+                exemption.id, provision, _ncnd_provision(exemption, provision), start=mention.start
+            )
         )
     return kept
 
@@ -194,7 +201,9 @@ COST_WORDS = (
     r"|cost\s+of\s+compl(?:iance|ying)[^.]{0,80}?exceed|excessive\s+cost|exceed\s+18\s+hours"
     r"|more\s+than\s+18\s+hours|\u00a3450|\u00a3600"
 )
-VEXATIOUS_WORDS = r"\bvexatious\b(?!\s+or\s+repeated\s+requests?\s+(?:procedure|policy))|repeated\s+request"
+VEXATIOUS_WORDS = (
+    r"\bvexatious\b(?!\s+or\s+repeated\s+requests?\s+(?:procedure|policy))|repeated\s+request"
+)
 PARTIAL_WORDS = (
     r"(?:decided|able|pleased)\s+to\s+(?:disclose|release|provide)\s+(?:some|part|parts|a\s+part|"
     r"only\s+some|certain|limited)"
@@ -300,7 +309,7 @@ _HARM_HEAD = re.compile(
     re.I,
 )
 _SECTION_HEAD = re.compile(
-    r"^(?:section|s\.?|regulation)\s?([0-9]{1,2}[A-Z]?)(?:\s?\([^)]*\))*\s*(?:[-–:]?\s*[A-Z][\w\s]{0,40})?$",
+    r"^(?:section|s\.?|regulation)\s?([0-9]{1,2}[A-Z]?)(?:\s?\([^)]*\))*\s*(?:[-\u2013:]?\s*[A-Z][\w\s]{0,40})?$",
     re.I,
 )
 # Where the reasoning stops: the letter's closing paragraphs.
@@ -354,7 +363,7 @@ def reasoning(lines: list[str], law: str, citations: list[Found]) -> None:
             if kind in ("balance", "harm") and not named:
                 targets = set()
             current = (kind, targets)
-            remainder = re.split(r"[:–-]\s", stripped, maxsplit=1)
+            remainder = re.split(r"[:\u2013-]\s", stripped, maxsplit=1)
             if len(remainder) == 2 and len(remainder[1]) > 60:
                 _collect(collected, current, remainder[1])
             continue
@@ -366,13 +375,13 @@ def reasoning(lines: list[str], law: str, citations: list[Found]) -> None:
             _collect(collected, current, stripped)
     for (kind, exemption_id), paragraphs in collected.items():
         if kind == "harm":
-            targets = prejudice if exemption_id == "*" else [by_id[exemption_id]]
-            for citation in targets:
+            harmed = prejudice if exemption_id == "*" else [by_id[exemption_id]]
+            for citation in harmed:
                 if citation.harm is None:
                     citation.harm = " ".join(paragraphs)
             continue
-        targets = qualified if exemption_id == "*" else [by_id[exemption_id]]
-        for citation in targets:
+        weighed = qualified if exemption_id == "*" else [by_id[exemption_id]]
+        for citation in weighed:
             if citation not in qualified:
                 continue
             test = citation.public_interest or {"for": [], "against": [], "balance": None}
@@ -392,7 +401,12 @@ def _collect(
         return
     for target in sorted(targets) or ["*"]:
         paragraphs = collected.setdefault((kind, target), [])
-        if kind in ("balance", "harm") or not paragraphs or text[:1].isupper() or text[:1].isdigit():
+        if (
+            kind in ("balance", "harm")
+            or not paragraphs
+            or text[:1].isupper()
+            or text[:1].isdigit()
+        ):
             paragraphs.append(text[:10_000])
         else:
             paragraphs[-1] = f"{paragraphs[-1]} {text}"[:10_000]
@@ -409,12 +423,9 @@ def decide(response_text: str, reasoning_lines: list[str], *, law: str) -> Decis
             "for Police Scotland (FOISA only); add them by hand if needed"
         )
     ncnd_letter = _has(NCND_WORDS, text)
-    if law == "FOISA" and (ncnd_letter or any(c.exemption == "foisa-s18" for c in citations)):
-        for citation in citations:
-            exemption = catalogue()[citation.exemption]
-            if exemption.ncnd_subsections and exemption.kind != "procedural":
-                citation.ncnd = True
-    elif ncnd_letter and not any(c.ncnd for c in citations):
+    if (law == "FOISA" and (ncnd_letter or any(c.exemption == "foisa-s18" for c in citations))) or (
+        ncnd_letter and not any(c.ncnd for c in citations)
+    ):
         for citation in citations:
             exemption = catalogue()[citation.exemption]
             if exemption.ncnd_subsections and exemption.kind != "procedural":
@@ -436,9 +447,11 @@ def decide(response_text: str, reasoning_lines: list[str], *, law: str) -> Decis
                 + ", ".join(c.provision for c in dropped)
                 + f" are named but the letter reads as {outcome.value}; check the outcome"
             )
-        citations = [c for c in citations if c.exemption in not_held] if (
-            outcome is Outcome.NOT_HELD
-        ) else citations
+        citations = (
+            [c for c in citations if c.exemption in not_held]
+            if (outcome is Outcome.NOT_HELD)
+            else citations
+        )
     if outcome is Outcome.DISCLOSED_IN_FULL:
         citations = []
     reasoning(reasoning_lines, law, citations)

@@ -44,7 +44,7 @@ _REF_LABEL = re.compile(
     r"(?:(?:request|application|case)\s+)?"
     r"(?:ref(?:erence)?\.?|request\s+(?:number|no\.?)|case\s+(?:number|no\.?)|"
     r"(?<=information\s)request(?=\s+[0-9])|(?<=foi\s)request(?=\s+[0-9]))"
-    r"(?:\s*(?:no\.?|number|num\.?))?\s*(?:[:\-–]\s*|\s+)",
+    r"(?:\s*(?:no\.?|number|num\.?))?\s*(?:[:\-\u2013]\s*|\s+)",
     re.I,
 )
 _REF_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9./\-_]*[A-Za-z0-9]|[0-9]")
@@ -75,7 +75,7 @@ def _reference_after(line: str, start: int) -> str | None:
         if not _REF_PREFIX.fullmatch(token):
             return None
         position = match.end()
-        if not line[position : position + 1] == " ":
+        if line[position : position + 1] != " ":
             return None
         position += 1
     return None
@@ -102,12 +102,12 @@ def find_reference(lines: list[str]) -> tuple[str | None, float]:
 
 _DATE_LABEL = re.compile(
     r"^(?:date\s+(?:sent|responded|replied|answered|of\s+this\s+letter)|response\s+date|"
-    r"date(?:d)?(?:\s+of\s+(?:response|reply|letter|decision|disclosure))?|sent)\s*[:\-–]?\s*",
+    r"date(?:d)?(?:\s+of\s+(?:response|reply|letter|decision|disclosure))?|sent)\s*[:\-\u2013]?\s*",
     re.I,
 )
 _RECEIVED_LABEL = re.compile(
     r"^(?:date\s+(?:request\s+)?received|received(?:\s+on)?|date\s+of\s+request|request\s+date)"
-    r"\s*[:\-–]\s*",
+    r"\s*[:\-\u2013]\s*",
     re.I,
 )
 
@@ -280,7 +280,7 @@ _ROLE_WORDS = re.compile(
 )
 _NAME = re.compile(
     r"^(?:(?:Mr|Mrs|Ms|Miss|Dr|DC|DS|PC|DI|Insp|Sgt|Supt)\.?\s+)?"
-    r"[A-Z][a-zA-Z'’\-]+(?:\s+(?:[A-Z]\.?|[A-Z][a-zA-Z'’\-]+|de|van|von|le|la)){0,4}$"
+    r"[A-Z][a-zA-Z'\u2019\-]+(?:\s+(?:[A-Z]\.?|[A-Z][a-zA-Z'\u2019\-]+|de|van|von|le|la)){0,4}$"
 )
 _POSTCODE = re.compile(r"\b[A-Z]{1,2}[0-9][A-Z0-9]?\s?[0-9][A-Z]{2}\b")
 _OFFICIAL = re.compile(
@@ -330,7 +330,9 @@ def find_requester(lines: list[str], salutation: int | None) -> tuple[Requester,
         who = match["who"].strip() if match else ""
         if who and not _ANONYMOUS.match(who):
             requester.names.append(who)
-            bare = re.sub(r"^(?:mr|mrs|ms|miss|mx|dr|prof|sir|lady|lord)\.?\s+", "", who, flags=re.I)
+            bare = re.sub(
+                r"^(?:mr|mrs|ms|miss|mx|dr|prof|sir|lady|lord)\.?\s+", "", who, flags=re.I
+            )
             if bare != who and len(bare) > 2:
                 requester.names.append(bare)
                 words = bare.split()
@@ -346,17 +348,17 @@ def find_requester(lines: list[str], salutation: int | None) -> tuple[Requester,
         if line:
             block.append(line)
             continue
-        if block and any(_POSTCODE.search(b) for b in block) and len(block) <= 8:
-            if not any(_OFFICIAL.search(b) for b in block):
-                requester.address_lines.update(block)
-                first = block[0]
-                if _NAME.match(first) and first not in requester.names:
-                    requester.names.append(first)
-                warnings.append(
-                    "requester: the letter carries a postal address ("
-                    + ", ".join(block)
-                    + "); it is left out of the draft"
-                )
+        postal = any(_POSTCODE.search(b) for b in block) and len(block) <= 8
+        if postal and not any(_OFFICIAL.search(b) for b in block):
+            requester.address_lines.update(block)
+            first = block[0]
+            if _NAME.match(first) and first not in requester.names:
+                requester.names.append(first)
+            warnings.append(
+                "requester: the letter carries a postal address ("
+                + ", ".join(block)
+                + "); it is left out of the draft"
+            )
         block = []
     for line in lines:
         for email in _EMAIL.findall(line):
@@ -376,17 +378,21 @@ _ROMAN = r"(?:i{1,3}|iv|vi{0,3}|ix|x)"
 _ITEM = re.compile(
     r"^(?:(?:Q(?:uestion)?|Request|Point)\s*\.?\s*)?(?P<num>[1-9][0-9]?)(?:Q?(?P<letter>[a-z])"
     r"(?![a-z]))?(?:\s?\((?P<roman>" + _ROMAN + r")\))?"
-    r"(?:\s*[.):\-–—]\s*|\s+-\s+|\s+(?=[A-Z(\"'‘“]))(?P<text>\S.*)?$",
+    r"(?:\s*[.):\-\u2013\u2014]\s*|\s+-\s+|\s+(?=[A-Z(\"'\u2018\u201c]))(?P<text>\S.*)?$",
     re.I,
 )
 # "Request 1" or "Question 2" alone on its line, the question on the lines below.
-_BARE_ITEM = re.compile(r"^(?:Q(?:uestion)?|Request|Point)\s*\.?\s*(?P<num>[1-9][0-9]?)(?P<letter>[a-z])?\s*[:.]?$", re.I)
+_BARE_ITEM = re.compile(
+    r"^(?:Q(?:uestion)?|Request|Point)\s*\.?\s*(?P<num>[1-9][0-9]?)(?P<letter>[a-z])?\s*[:.]?$",
+    re.I,
+)
 # Lines that carry a quoted request on after its numbered items.
 _REQUEST_GOES_ON = re.compile(
     r"^(?:if\s+(?:so|yes|not|the\s+answer)|for\s+(?:each|the|all)|in\s+(?:relation|respect)|"
-    r"and\s|also\s|or\s|where\s|including\s|[\"'‘“(])",
+    r"and\s|also\s|or\s|where\s|including\s|[\"'\u2018\u201c(])",
     re.I,
 )
+_NUMBER_THEN_MARK = re.compile(r"^\S*?[0-9][a-z]?(?:\([ivx]+\))?\s*[.):\-\u2013\u2014]", re.I)
 _QUESTION_WORD_ITEM = re.compile(r"^(?:Q(?:uestion)?|Request|Point)\s*\.?\s*[1-9]", re.I)
 _LETTER_ITEM = re.compile(r"^\(?(?P<letter>[a-z])[.)]\s+(?P<text>\S.*)$")
 _ROMAN_ITEM = re.compile(r"^\(?(?P<roman>" + _ROMAN + r")[.)]\s+(?P<text>\S.*)$")
@@ -394,8 +400,8 @@ _ANSWER_MARK = re.compile(
     r"^(?:(?:response|answer|reply)s?\s+(?:to\s+)?(?:question|q)?\s*|a\s*(?=[0-9])|"
     r"(?:in\s+)?(?:answer|response|reply|relation|regard|respect)\s+to\s+(?:questions?|q)\s*|"
     r"(?:with\s+regard\s+to|regarding|turning\s+to|as\s+for)\s+(?:questions?|q)\s*|questions?\s+)"
-    r"(?P<nums>[1-9][0-9]?[a-z]?(?:\s*(?:,|and|&|to|-|–)\s*(?:q\s*)?[1-9][0-9]?[a-z]?)*)"
-    r"\s*[.):,\-–]?\s*(?P<text>.*)$",
+    r"(?P<nums>[1-9][0-9]?[a-z]?(?:\s*(?:,|and|&|to|-|\u2013)\s*(?:q\s*)?[1-9][0-9]?[a-z]?)*)"
+    r"\s*[.):,\-\u2013]?\s*(?P<text>.*)$",
     re.I,
 )
 
@@ -426,7 +432,7 @@ def _number_items(lines: list[str], offset: int, *, loose: bool) -> list[Item]:
         match = _ITEM.match(line)
         if match is not None:
             number = int(match["num"])
-            plain_space = not re.match(r"^\S*?[0-9][a-z]?(?:\([ivx]+\))?\s*[.):\-–—]", line, re.I)
+            plain_space = not _NUMBER_THEN_MARK.match(line)
             worded = _QUESTION_WORD_ITEM.match(line) is not None
             if plain_space and not worded and (number != expected or not loose):
                 match = None
@@ -485,7 +491,7 @@ def _answer_numbers(line: str, known: set[str]) -> tuple[list[str], str] | None:
         numbers: list[str] = []
         parts = re.split(r"\s*(?:,|and|&)\s*", match["nums"], flags=re.I)
         for part in parts:
-            span = re.match(r"(?:q\s*)?([0-9]+)\s*(?:to|-|–)\s*(?:q\s*)?([0-9]+)$", part, re.I)
+            span = re.match(r"(?:q\s*)?([0-9]+)\s*(?:to|-|\u2013)\s*(?:q\s*)?([0-9]+)$", part, re.I)
             if span:
                 low, high = int(span[1]), int(span[2])
                 if high - low <= 50:
@@ -507,7 +513,7 @@ def _answer_numbers(line: str, known: set[str]) -> tuple[list[str], str] | None:
 
 _ANSWER_END = re.compile(
     r"^(?:public\s+interest|balance|harm|overall\s+harm|prejudice|reason(?:s)?\s+for|"
-    r"(?:section|regulation)\s+\d+\S*\s*[-–:]?\s*\w*\s*$|factors|complaint|your\s+right|"
+    r"(?:section|regulation)\s+\d+\S*\s*[-\u2013:]?\s*\w*\s*$|factors|complaint|your\s+right|"
     r"right\s+of|if\s+you\s+are|decision$|exemptions?\s*(?:applied)?\s*:?$)",
     re.I,
 )
@@ -598,10 +604,10 @@ def find_signatory(
 # --- the title ---------------------------------------------------------------------------
 
 _SUBJECT = re.compile(
-    r"^(?:re|subject|title|request\s+title|topic)\s*[:\-–]\s*(?P<title>.+)$"
+    r"^(?:re|subject|title|request\s+title|topic)\s*[:\-\u2013]\s*(?P<title>.+)$"
     r"|^(?:freedom\s+of\s+information|foi|foia|foisa|eir)(?:\s+act)?(?:\s+(?:request|application|"
-    r"disclosure))?(?:\s+(?:ref(?:erence)?\.?|no\.?)?\s*[:\-–]?\s*[A-Z0-9/.\-]*\d[A-Z0-9/.\-]*)?"
-    r"\s*[-–:]\s*(?P<title2>[A-Za-z].+)$",
+    r"disclosure))?(?:\s+(?:ref(?:erence)?\.?|no\.?)?\s*[:\-\u2013]?\s*[A-Z0-9/.\-]*\d[A-Z0-9/.\-]*)?"
+    r"\s*[-\u2013:]\s*(?P<title2>[A-Za-z].+)$",
     re.I,
 )
 
@@ -616,13 +622,18 @@ def find_title(lines: list[str], reference: str | None) -> str | None:
             title = title.replace(reference, "")
         title = re.sub(
             r"^(?:freedom\s+of\s+information(?:\s+act)?(?:\s+2000)?\s*(?:request|application)?|"
-            r"foi\s+request|request\s+for\s+information|internal\s+review)\s*(?:[-–:]|ref\S*)?\s*",
+            r"foi\s+request|request\s+for\s+information|internal\s+review)\s*(?:[-\u2013:]|ref\S*)?\s*",
             "",
             title,
             flags=re.I,
         )
-        title = re.sub(r"^(?:ref(?:erence)?\.?\s*(?:no\.?)?\s*:?\s*\S*\d\S*\s*[-–:]?\s*)", "", title, flags=re.I)
-        title = title.strip(" -–:")
+        title = re.sub(
+            r"^(?:ref(?:erence)?\.?\s*(?:no\.?)?\s*:?\s*\S*\d\S*\s*[-\u2013:]?\s*)",
+            "",
+            title,
+            flags=re.I,
+        )
+        title = title.strip(" -\u2013:")
         if len(title) >= 4 and any(ch.isalpha() for ch in title) and not _REF_LABEL.match(title):
             return title[:200]
     return None
@@ -674,9 +685,9 @@ def _request_bounds(
         previous = next((lines[i] for i in range(index - 1, start - 1, -1) if lines[i]), "")
         # A new paragraph: after a blank line (text) or a finished sentence (PDFs keep no blank
         # lines), starting with a capital; unless numbered items follow it closely.
-        new_paragraph = (lines[index - 1] == "" or previous.endswith((".", "?", "!", ")", '"'))) and (
-            not previous.endswith(":") and line[:1].isupper()
-        )
+        new_paragraph = (
+            lines[index - 1] == "" or previous.endswith((".", "?", "!", ")", '"'))
+        ) and (not previous.endswith(":") and line[:1].isupper())
         if new_paragraph and (seen_item or seen_text) and not _REQUEST_GOES_ON.match(line):
             ahead = lines[index + 1 : index + 12]
             if seen_item or not any(_ITEM.match(a) or _LETTER_ITEM.match(a) for a in ahead):
@@ -706,7 +717,9 @@ def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
         body_start = max(body_start, date_line + 1)
 
     request_start, request_end, inline = _request_bounds(lines, body_start, body_end)
-    review = bool(_REVIEW_LETTER.search("\n".join(r for r in lines[:body_end] if not _RIGHTS.search(r))))
+    review = bool(
+        _REVIEW_LETTER.search("\n".join(r for r in lines[:body_end] if not _RIGHTS.search(r)))
+    )
     if review:
         confidence["responses[0].kind"] = 0.8
     year_hint = None
@@ -756,7 +769,9 @@ def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
             question["text"] = "(see the lettered parts)"
     confidence["request.questions"] = 0.85 if questions else 0.3
     if not questions:
-        warnings.append("request.questions: no numbered questions found; add them if the request had any")
+        warnings.append(
+            "request.questions: no numbered questions found; add them if the request had any"
+        )
 
     answers, used = find_answers(response_lines, {q["number"]: q["text"] for q in questions})
     for answer in answers:
@@ -767,7 +782,9 @@ def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
         if index not in used and line and not _SALUTATION.match(line)
     ]
     response_text = requester.scrub("\n".join(response_text_lines)).strip()
-    decision_text = "\n".join(line for line in response_lines if not _RIGHTS.search(line) or len(line) > 200)
+    decision_text = "\n".join(
+        line for line in response_lines if not _RIGHTS.search(line) or len(line) > 200
+    )
     decision = decide(decision_text, response_lines, law=law)
     warnings += decision.warnings
     signatory, signatory_confidence = find_signatory(lines, closing, force_name)

@@ -39,7 +39,9 @@ MEDIA_TYPES: dict[str, Kind] = {
 # Names a client may send when it does not know the type: the bytes decide.
 UNTYPED = {"", "application/octet-stream", "binary/octet-stream"}
 
-_HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
+_HTML_START = re.compile(
+    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
+)
 # C0 controls other than tab, newline, form feed, CR and escape: rare in text, common in binary.
 _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 
@@ -196,8 +198,33 @@ class _TextCollector(HTMLParser):
     """The text of an HTML page, one line per block element; scripts and styles dropped."""
 
     BLOCKS = frozenset(
-        "p div br li tr h1 h2 h3 h4 h5 h6 table ul ol section article header footer "
-        "blockquote pre dt dd address title hr".split()
+        [
+            "p",
+            "div",
+            "br",
+            "li",
+            "tr",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "table",
+            "ul",
+            "ol",
+            "section",
+            "article",
+            "header",
+            "footer",
+            "blockquote",
+            "pre",
+            "dt",
+            "dd",
+            "address",
+            "title",
+            "hr",
+        ]
     )
     SKIPPED = frozenset({"script", "style", "noscript", "template", "head"})
 

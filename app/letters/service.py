@@ -74,8 +74,14 @@ def rule_warnings(entry: dict[str, Any]) -> list[str]:
             )
         if "outcome" in response:
             body = ResponseBody.model_construct(
+                responded_on=date.fromisoformat(responded) if responded else date.min,
                 outcome=Outcome(response["outcome"]),
-                citations=[Citation.model_construct(ncnd=c["ncnd"]) for c in response["citations"]],
+                citations=[
+                    Citation.model_construct(
+                        exemption=c["exemption"], provision=c["provision"], ncnd=c["ncnd"]
+                    )
+                    for c in response["citations"]
+                ],
             )
             try:
                 check_outcome(body, loc=("responses", i))

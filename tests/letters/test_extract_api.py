@@ -7,14 +7,15 @@ from collections.abc import Iterator
 from importlib import resources
 
 import pytest
+from factories import auth, make_key
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.config import get_settings
 from app.models import Role
-from factories import auth, make_key
 
 URL = "/v1/letters/extract"
+PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 HERTS = (resources.files("app.letters") / "seeds" / "hertfordshire-FOI2018-02892.txt").read_bytes()
 LETTER = b"""Our Ref: FOI 2024/0101
@@ -67,7 +68,10 @@ def _docx(text: str) -> bytes:
 
 def _post(client: TestClient, key: str, body: bytes, media_type: str, force: str = "kent") -> dict:  # type: ignore[type-arg]
     response = client.post(
-        URL, params={"force": force}, content=body, headers={**auth(key), "Content-Type": media_type}
+        URL,
+        params={"force": force},
+        content=body,
+        headers={**auth(key), "Content-Type": media_type},
     )
     assert response.status_code == 200, response.text
     result: dict = response.json()  # type: ignore[type-arg]
@@ -78,7 +82,10 @@ def _post(client: TestClient, key: str, body: bytes, media_type: str, force: str
     ("media_type", "make"),
     [
         ("text/plain", lambda t: t.encode()),
-        ("text/html", lambda t: f"<html><body><p>{t.replace(chr(10), '</p><p>')}</p></body></html>".encode()),
+        (
+            "text/html",
+            lambda t: f"<html><body><p>{t.replace(chr(10), '</p><p>')}</p></body></html>".encode(),
+        ),
         ("application/pdf", _pdf),
         (DOCX, _docx),
         ("application/octet-stream", _pdf),
@@ -115,13 +122,16 @@ def test_multipart_file_part(client: TestClient, key: str) -> None:
     response = client.post(
         URL,
         params={"force": "hertfordshire"},
-        files={"file": ("letter.pdf", _pdf(HERTS.decode().replace("–", "-")), "application/pdf")},
+        files={"file": ("letter.pdf", _pdf(HERTS.decode().replace("\u2013", "-")), PDF)},
         headers=auth(key),
     )
     assert response.status_code == 200, response.text
     assert response.json()["entry"]["reference"] == "FOI2018/02892"
     missing = client.post(
-        URL, params={"force": "kent"}, files={"other": ("a.txt", b"x", "text/plain")}, headers=auth(key)
+        URL,
+        params={"force": "kent"},
+        files={"other": ("a.txt", b"x", "text/plain")},
+        headers=auth(key),
     )
     assert missing.status_code == 422
     assert missing.headers["content-type"] == "application/problem+json"
@@ -131,7 +141,8 @@ def test_control_characters_never_pass_through(client: TestClient, key: str) -> 
     dirty = LETTER.replace(b"How many drones", b"How many\x07 dr\x1bones")
     result = _post(client, key, dirty, "text/plain")
     text = str(result["entry"])
-    assert "\x07" not in text and "\x1b" not in text
+    assert "\x07" not in text
+    assert "\x1b" not in text
     assert result["entry"]["request"]["questions"][0]["text"].startswith("How many drones")
     assert any("control characters" in w for w in result["warnings"])
 
@@ -162,7 +173,10 @@ def test_keys_and_scope(client: TestClient, session: Session) -> None:
     _problem(client.post(URL, params={"force": "kent"}, content=LETTER), 401)
     editor = make_key(session, Role.EDITOR, ["kent"])
     headers = {**auth(editor), "Content-Type": "text/plain"}
-    assert client.post(URL, params={"force": "kent"}, content=LETTER, headers=headers).status_code == 200
+    assert (
+        client.post(URL, params={"force": "kent"}, content=LETTER, headers=headers).status_code
+        == 200
+    )
     _problem(client.post(URL, params={"force": "essex"}, content=LETTER, headers=headers), 403)
     _problem(client.post(URL, params={"force": "atlantis"}, content=LETTER, headers=headers), 404)
     _problem(client.post(URL, content=LETTER, headers=headers), 422)
@@ -201,7 +215,10 @@ def test_bad_uploads_are_4xx_problems(
     client: TestClient, key: str, body: bytes, media_type: str, status: int
 ) -> None:
     response = client.post(
-        URL, params={"force": "kent"}, content=body, headers={**auth(key), "Content-Type": media_type}
+        URL,
+        params={"force": "kent"},
+        content=body,
+        headers={**auth(key), "Content-Type": media_type},
     )
     _problem(response, status)
 
@@ -234,11 +251,17 @@ def small_limit() -> Iterator[None]:
 def test_a_huge_letter_is_413(client: TestClient, key: str, small_limit: None) -> None:
     body = LETTER * 20
     response = client.post(
-        URL, params={"force": "kent"}, content=body, headers={**auth(key), "Content-Type": "text/plain"}
+        URL,
+        params={"force": "kent"},
+        content=body,
+        headers={**auth(key), "Content-Type": "text/plain"},
     )
     _problem(response, 413)
     multipart = client.post(
-        URL, params={"force": "kent"}, files={"file": ("a.txt", body, "text/plain")}, headers=auth(key)
+        URL,
+        params={"force": "kent"},
+        files={"file": ("a.txt", body, "text/plain")},
+        headers=auth(key),
     )
     _problem(multipart, 413)
 
@@ -246,7 +269,7 @@ def test_a_huge_letter_is_413(client: TestClient, key: str, small_limit: None) -
 def test_no_5xx_on_random_or_mangled_bytes(client: TestClient, key: str) -> None:
     import random
 
-    rng = random.Random(13)  # noqa: S311
+    rng = random.Random(13)
     samples = [_pdf(LETTER.decode()), _docx(LETTER.decode()), LETTER]
     for _ in range(40):
         sample = bytearray(rng.choice(samples))

@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 import pytest
+from factories import auth, hertfordshire_request_body, make_key
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 from typer.testing import CliRunner
@@ -15,7 +16,6 @@ from app.imports.service import import_entries
 from app.keys.schemas import Actor
 from app.letters import service
 from app.letters.schemas import Extraction
-from factories import auth, hertfordshire_request_body, make_key
 
 runner = CliRunner()
 
@@ -60,7 +60,8 @@ def test_hertfordshire_letter_extracts_exactly(herts: Extraction) -> None:
     assert response["signatory"] == {"name": "James Hodson", "role": "Information Rights"}
     for citation in response["citations"]:
         test = citation["public_interest"]
-        assert test["for"] and test["against"]
+        assert test["for"]
+        assert test["against"]
         assert test["balance"].startswith("Any information identifying the focus")
         assert "world at large" in citation["harm"]
     assert herts.confidence["reference"] >= 0.9
