@@ -199,7 +199,7 @@ NCND_WORDS = (
 COST_WORDS = (
     r"exceed(?:s|ed|ing)?\s+the\s+(?:appropriate|cost|fees?|upper)\s+limit|appropriate\s+limit"
     r"|cost\s+of\s+compl(?:iance|ying)[^.]{0,80}?exceed|excessive\s+cost|exceed\s+18\s+hours"
-    r"|more\s+than\s+18\s+hours|\u00a3450|\u00a3600"
+    r"|more\s+than\s+18\s+hours|\u00a3450|\u00a3600|cost\s+threshold|fees\s+limit"
 )
 VEXATIOUS_WORDS = (
     r"\bvexatious\b(?!\s+or\s+repeated\s+requests?\s+(?:procedure|policy))|repeated\s+request"

@@ -19,6 +19,14 @@ from app.models import Outcome, ResponseKind
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
+# What a PDF repeats on every page: page numbers and protective markings.
+_FURNITURE = re.compile(
+    r"^(?:page\s+\d+(?:\s+of\s+\d+)?|\d+\s*(?:/|of)\s*\d+|-\s*\d+\s*-|official(?:\s*[-:]\s*sensitive)?"
+    r"|not\s+protectively\s+marked|protect|restricted|unclassified)$",
+    re.I,
+)
+
+
 @dataclass(slots=True)
 class Draft:
     entry: dict[str, Any]
@@ -33,7 +41,7 @@ def clean(text: str) -> tuple[str, int]:
     text = _CONTROL.sub("", text)
     text = text.replace("\u00a0", " ").replace("\u200b", "").replace("\ufeff", "")
     lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
-    return "\n".join(lines), removed
+    return "\n".join("" if _FURNITURE.match(line) else line for line in lines), removed
 
 
 # --- the reference -----------------------------------------------------------------------
@@ -42,7 +50,8 @@ _REF_LABEL = re.compile(
     r"(?P<your>your\s+|ico\s+|their\s+)?"
     r"(?:(?:our|foi|foia|foisa|eir|freedom\s+of\s+information(?:\s+act)?|information)\s+)?"
     r"(?:(?:request|application|case)\s+)?"
-    r"(?:ref(?:erence)?\.?|request\s+(?:number|no\.?)|case\s+(?:number|no\.?)|"
+    r"(?:ref(?:erence)?\.?|(?:request|case|application)\s+(?:number|no\.?|id)|"
+    r"(?<=foi\s)(?:number|no\.?)|(?<=eir\s)(?:number|no\.?)|"
     r"(?<=information\s)request(?=\s+[0-9])|(?<=foi\s)request(?=\s+[0-9]))"
     r"(?:\s*(?:no\.?|number|num\.?))?\s*(?:[:\-\u2013]\s*|\s+)",
     re.I,
@@ -105,8 +114,11 @@ _DATE_LABEL = re.compile(
     r"date(?:d)?(?:\s+of\s+(?:response|reply|letter|decision|disclosure))?|sent)\s*[:\-\u2013]?\s*",
     re.I,
 )
+# "Our Ref: FOI2018/02892   Date: 26 June 2018": a header row that PDF text runs together.
+_DATE_INSIDE = re.compile(r"(?<!received\s)(?<!request\s)\b(?:date|dated)\s*:\s*", re.I)
 _RECEIVED_LABEL = re.compile(
-    r"^(?:date\s+(?:request\s+)?received|received(?:\s+on)?|date\s+of\s+request|request\s+date)"
+    r"^(?:date\s+(?:request\s+)?received|received(?:\s+on|\s+date)?|date\s+of\s+request|"
+    r"request\s+date|date\s+logged)"
     r"\s*[:\-\u2013]\s*",
     re.I,
 )
@@ -130,6 +142,12 @@ def find_letter_date(lines: list[str], before: int) -> tuple[date | None, float,
             if found and found[0].on is not None and found[0].start < 4:
                 return found[0].on, 0.95, index
     for index, line in enumerate(lines[:before]):
+        inside = _DATE_INSIDE.search(line)
+        if inside is not None:
+            found = dates.find_dates(line[inside.end() :])
+            if found and found[0].on is not None and found[0].start < 4:
+                return found[0].on, 0.9, index
+    for index, line in enumerate(lines[:before]):
         whole = _whole_date(line)
         if whole is not None and whole.on is not None:
             return whole.on, 0.9, index
@@ -143,7 +161,7 @@ _RECEIVED_NEAR = re.compile(
     r"|you\s+(?:requested|submitted|made|sent)\s+on",
     re.I,
 )
-_RECEIVED_WORD = re.compile(r"receiv\w*", re.I)
+_RECEIVED_WORD = re.compile(r"receiv\w*|\blogged\b|\bregistered\b", re.I)
 _REVIEW_WORDS = re.compile(r"review|appeal|complain", re.I)
 _REVIEW_REQUEST = re.compile(
     r"request(?:ed)?\s+(?:for\s+)?(?:an?\s+)?(?:internal\s+)?review|requirement\s+for\s+review",
@@ -197,7 +215,7 @@ def find_received(
         on = dates.with_year(closest, letter_date, year_hint)
         if on is None or (letter_date is not None and on > letter_date):
             continue
-        confidence = 0.9 if near.group(0).lower().startswith("receiv") else 0.75
+        confidence = 0.9 if _RECEIVED_WORD.fullmatch(near.group(0)) else 0.75
         if confidence > best[1]:
             best = (on, confidence)
         if confidence >= 0.9:
@@ -280,7 +298,8 @@ _ROLE_WORDS = re.compile(
 )
 _NAME = re.compile(
     r"^(?:(?:Mr|Mrs|Ms|Miss|Dr|DC|DS|PC|DI|Insp|Sgt|Supt)\.?\s+)?"
-    r"[A-Z][a-zA-Z'\u2019\-]+(?:\s+(?:[A-Z]\.?|[A-Z][a-zA-Z'\u2019\-]+|de|van|von|le|la)){0,4}$"
+    r"(?:[A-Z]\.?(?=\s)|[A-Z][a-zA-Z'\u2019\-]+)"
+    r"(?:\s+(?:[A-Z]\.?|[A-Z][a-zA-Z'\u2019\-]+|de|van|von|le|la)){0,4}$"
 )
 _POSTCODE = re.compile(r"\b[A-Z]{1,2}[0-9][A-Z0-9]?\s?[0-9][A-Z]{2}\b")
 _OFFICIAL = re.compile(
@@ -376,7 +395,7 @@ def find_requester(lines: list[str], salutation: int | None) -> tuple[Requester,
 
 _ROMAN = r"(?:i{1,3}|iv|vi{0,3}|ix|x)"
 _ITEM = re.compile(
-    r"^(?:(?:Q(?:uestion)?|Request|Point)\s*\.?\s*)?(?P<num>[1-9][0-9]?)(?:Q?(?P<letter>[a-z])"
+    r"^\(?(?:(?:Q(?:uestion)?|Request|Point)\s*\.?\s*)?(?P<num>[1-9][0-9]?)(?:Q?(?P<letter>[a-z])"
     r"(?![a-z]))?(?:\s?\((?P<roman>" + _ROMAN + r")\))?"
     r"(?:\s*[.):\-\u2013\u2014]\s*|\s+-\s+|\s+(?=[A-Z(\"'\u2018\u201c]))(?P<text>\S.*)?$",
     re.I,
