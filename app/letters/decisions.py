@@ -223,6 +223,7 @@ DISCLOSE_WORDS = (
     r"|please\s+(?:find|see)\s+(?:attached|enclosed|below)\s+(?:the\s+)?(?:requested\s+)?"
     r"(?:information|data|figures|statistics|table|spreadsheet|documents?|policy|copy)"
     r"|(?:disclos|releas)\w*\s+in\s+full|full\s+disclosure|information\s+is\s+held"
+    r"|\b(?:i|we)\s+(?:now\s+|have\s+|can\s+|will\s+)?(?:disclose|release)d?\b"
     r"|(?:we|the\s+force|i)\s+(?:can|am\s+able\s+to)\s+(?:confirm|advise|provide)\s+(?:that\s+)?"
     r"(?:the\s+following|the\s+figures?|the\s+number|there\s+(?:were|was|are|is|have\s+been))"
 )
@@ -255,7 +256,19 @@ ADVICE_WORDS = (
 )
 
 
-def _decide_outcome(text: str, citations: list[Found]) -> tuple[Outcome | None, float]:
+def _gives_something(answers: tuple[str, ...]) -> bool:
+    """Whether an answer gives information: one that neither withholds nor says not held."""
+    return any(
+        not _has(NOT_HELD_WORDS, answer)
+        and not _has(REFUSE_WORDS, answer)
+        and not mentions(answer, law="FOIA")
+        for answer in answers
+    )
+
+
+def _decide_outcome(
+    text: str, citations: list[Found], answers: tuple[str, ...]
+) -> tuple[Outcome | None, float]:
     ids = {c.exemption for c in citations}
     if ids & {"foia-s12", "foisa-s12"} or _has(COST_WORDS, text):
         return Outcome.COST_LIMIT, 0.9
@@ -269,7 +282,7 @@ def _decide_outcome(text: str, citations: list[Found]) -> tuple[Outcome | None, 
         if partial:
             return Outcome.PARTIALLY_DISCLOSED, 0.7
         return Outcome.NEITHER_CONFIRM_NOR_DENY, 0.9
-    disclosed = _has(DISCLOSE_WORDS, text)
+    disclosed = _has(DISCLOSE_WORDS, text) or _gives_something(answers)
     if _has(FULL_WORDS, text) and not partial:
         return Outcome.DISCLOSED_IN_FULL, 0.75
     if withholding:
@@ -282,17 +295,24 @@ def _decide_outcome(text: str, citations: list[Found]) -> tuple[Outcome | None, 
         return (Outcome.DISCLOSED_IN_FULL, 0.55) if disclosed else (Outcome.NOT_HELD, 0.85)
     if disclosed:
         return Outcome.DISCLOSED_IN_FULL, 0.8
+    if len(text) > 80:
+        # Nothing withheld, refused or not held: what remains of an answer is a disclosure.
+        return Outcome.DISCLOSED_IN_FULL, 0.4
     return None, 0.0
 
 
 # Headings of the public interest test and harm reasoning, as police letters word them.
 _FOR_HEAD = re.compile(
+    r"^(?:the\s+)?public\s+interest\s+(?:in\s+favour\s+of|favouring|for)\s+(?:disclos|releas|"
+    r"confirm)|"
     r"^(?:public\s+interest\s+)?(?:factors|considerations|arguments|reasons)\s+(?:in\s+)?"
     r"(?:favour(?:ing)?|for|supporting|in\s+support\s+of)\b|^(?:public\s+interest\s+)?"
     r"(?:factors|considerations)\s+(?:which\s+)?favour",
     re.I,
 )
 _AGAINST_HEAD = re.compile(
+    r"^(?:the\s+)?public\s+interest\s+(?:in\s+favour\s+of|favouring|against)\s+(?:non[-\s]?"
+    r"disclos|maintain|withhold|neither|disclos|confirm)|"
     r"^(?:public\s+interest\s+)?(?:factors|considerations|arguments|reasons)\s+against\b"
     r"|^(?:public\s+interest\s+)?(?:factors|considerations)\s+(?:which\s+)?(?:favour(?:ing)?\s+)?"
     r"(?:non[-\s]?disclosure|withholding|maintaining\s+the\s+exemption)",
@@ -412,7 +432,13 @@ def _collect(
             paragraphs[-1] = f"{paragraphs[-1]} {text}"[:10_000]
 
 
-def decide(response_text: str, reasoning_lines: list[str], *, law: str) -> Decision:
+def decide(
+    response_text: str,
+    reasoning_lines: list[str],
+    *,
+    law: str,
+    answers: tuple[str, ...] = (),
+) -> Decision:
     """Citations and outcome of one response's text."""
     text = re.sub(r"\s+", " ", response_text)
     citations = _merge(mentions(text, law=law))
@@ -430,7 +456,7 @@ def decide(response_text: str, reasoning_lines: list[str], *, law: str) -> Decis
             exemption = catalogue()[citation.exemption]
             if exemption.ncnd_subsections and exemption.kind != "procedural":
                 citation.ncnd = True
-    outcome, confidence = _decide_outcome(text, citations)
+    outcome, confidence = _decide_outcome(text, citations, answers)
     if outcome is Outcome.COST_LIMIT:
         # A cost refusal rests on s12; exemptions named beside it are discussed, not relied on.
         citations = [c for c in citations if c.exemption in ("foia-s12", "foisa-s12")]

@@ -247,7 +247,9 @@ _REQUEST_START = re.compile(
     r"|request(?:ed)?\s+the\s+following"
     r"|^(?:your\s+)?(?:original\s+)?(?:request|information\s+requested|request\s+details|"
     r"details\s+of\s+(?:your\s+)?request|you\s+asked)\s*:?\s*$"
-    r"|^(?:your\s+)?request\s*:\s*\S)",
+    r"|^(?:your\s+)?request\s*:\s*\S"
+    r"|(?:request|questions?)\s+(?:is|are)\s+(?:replicated|reproduced|set\s+out|shown|repeated|"
+    r"copied)\b)",
     re.I,
 )
 _RESPONSE_START = re.compile(
@@ -501,6 +503,8 @@ def _similar(line: str, question: str) -> bool:
     asked = set(re.findall(r"[a-z0-9]+", question.lower()))
     if not words or not asked:
         return False
+    if any(word.isdigit() and word not in asked for word in words):
+        return False  # a figure the question does not hold: an answer
     return sum(word in asked for word in words) / len(words) >= 0.8
 
 
@@ -804,7 +808,9 @@ def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
     decision_text = "\n".join(
         line for line in response_lines if not _RIGHTS.search(line) or len(line) > 200
     )
-    decision = decide(decision_text, response_lines, law=law)
+    decision = decide(
+        decision_text, response_lines, law=law, answers=tuple(a["text"] for a in answers)
+    )
     warnings += decision.warnings
     signatory, signatory_confidence = find_signatory(lines, closing, force_name)
     if signatory is not None and signatory.get("name") and requester.holds(str(signatory["name"])):
