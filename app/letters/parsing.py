@@ -12,7 +12,7 @@ from typing import Any
 
 from app.letters import dates
 from app.letters.decisions import Found, decide
-from app.models import Outcome, ResponseKind
+from app.models import ResponseKind
 
 # C0 controls other than tab, newline and carriage return; form feeds (page breaks) and vertical
 # tabs become line breaks.
@@ -359,6 +359,9 @@ def find_requester(lines: list[str], salutation: int | None) -> tuple[Requester,
                 words = bare.split()
                 if len(words) > 1 and len(words[-1]) > 2:
                     requester.names.append(f"{who.split()[0]} {words[-1]}")
+            surname = who.split()[-1]
+            if len(surname) > 2 and surname[0].isupper() and surname not in requester.names:
+                requester.names.append(surname)  # "as Mr Smith asked", "Smith's request"
             warnings.append(
                 f"requester: the letter names the requester ({lines[salutation]!r}); the name is "
                 "left out of the draft"
@@ -431,23 +434,22 @@ _ANSWER_MARK = re.compile(
 class Item:
     number: str
     text: str
-    line: int
 
 
-def _number_items(lines: list[str], offset: int, *, loose: bool) -> list[Item]:
+def _number_items(lines: list[str], *, loose: bool) -> list[Item]:
     """Numbered items (`1.`, `Q1 -`, `4a`, `(a)`, `5d(i)`) with the lines that continue them."""
     items: list[Item] = []
     main: str | None = None
     letter: str | None = None
     expected = 1
-    for index, line in enumerate(lines):
+    for line in lines:
         if not line:
             continue
         bare = _BARE_ITEM.match(line)
         if bare is not None:
             main = bare["num"]
             letter = bare["letter"].lower() if bare["letter"] else None
-            items.append(Item(main + (letter or ""), "", offset + index))
+            items.append(Item(main + (letter or ""), ""))
             expected = int(main) + 1
             continue
         match = _ITEM.match(line)
@@ -463,21 +465,19 @@ def _number_items(lines: list[str], offset: int, *, loose: bool) -> list[Item]:
             number_text = main + (letter or "")
             if match["roman"]:
                 number_text += f"({match['roman'].lower()})"
-            items.append(Item(number_text, (match["text"] or "").strip(), offset + index))
+            items.append(Item(number_text, (match["text"] or "").strip()))
             expected = int(main) + 1
             continue
         roman = _ROMAN_ITEM.match(line)
-        if roman is not None and items and (letter is not None or main is not None):
-            previous = items[-1].number
-            if not (roman["roman"] == "i" and letter == "h"):
-                base = (main or "") + (letter or "")
-                items.append(Item(f"{base}({roman['roman']})", roman["text"], offset + index))
-                _ = previous
-                continue
+        # "i." after "h." is the ninth letter, not a roman one.
+        if roman is not None and items and not (roman["roman"] == "i" and letter == "h"):
+            base = (main or "") + (letter or "")
+            items.append(Item(f"{base}({roman['roman']})", roman["text"]))
+            continue
         lettered = _LETTER_ITEM.match(line)
         if lettered is not None:
             letter = lettered["letter"]
-            items.append(Item((main or "") + letter, lettered["text"], offset + index))
+            items.append(Item((main or "") + letter, lettered["text"]))
             continue
         if items:
             items[-1].text = f"{items[-1].text} {line}".strip()
@@ -734,7 +734,6 @@ def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
     body_start = salutation + 1 if salutation is not None else 0
     closing = _closing_index(lines, body_start)
     body_end = closing if closing is not None else len(lines)
-    # Complaint-rights paragraphs often follow the signature: they are not the decision.
     letter_date, date_confidence, date_line = find_letter_date(lines, max(body_start, 1) + 30)
     if date_line is not None and salutation is None:
         body_start = max(body_start, date_line + 1)
@@ -767,13 +766,11 @@ def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
         response_from = request_end
     else:
         response_from = body_start
-    items, repeated = _unique(
-        _number_items(request_lines, request_start or 0, loose=True) if request_lines else []
-    )
+    items, repeated = _unique(_number_items(request_lines, loose=True) if request_lines else [])
     response_lines = lines[response_from:body_end]
     if not items:
         # No quoted request with numbers: the answers may restate numbered questions.
-        restated, repeated = _unique(_number_items(response_lines, response_from, loose=False))
+        restated, repeated = _unique(_number_items(response_lines, loose=False))
         if len(restated) >= 2:
             items = restated
     if repeated:
@@ -880,7 +877,6 @@ def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
         warnings.append(
             "responses[0].kind: an internal review; its initial response is not in this letter"
         )
-    _ = Outcome
     return Draft(entry, confidence, warnings)
 
 
