@@ -177,3 +177,11 @@ def test_the_requesters_address_and_email_stay_out() -> None:
     assert "Lovelace" in warned
     assert "Ockham Lane" in warned
     assert "ada@example.com" in warned
+
+
+def test_the_requesters_surname_alone_stays_out() -> None:
+    draft = _parse(
+        "Our ref: FOI 78/24\n\nDear Mr John Smithers,\n\nYou asked: how many bicycles?\n\n"
+        "Smithers asked before; the information is not held.\n\nYours sincerely\n\nB Babbage\n"
+    )
+    assert "Smithers" not in str(draft.entry)
