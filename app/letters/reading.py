@@ -40,7 +40,9 @@ MEDIA_TYPES: dict[str, Kind] = {
 UNTYPED = {"", "application/octet-stream", "binary/octet-stream"}
 
 _HTML_START = re.compile(
-    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
+    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|div|p|table|main|"
+    rb"article|section|h[1-6])\b",
+    re.I | re.S,
 )
 # C0 controls other than tab, newline, form feed, CR and escape: rare in text, common in binary.
 _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
