@@ -167,8 +167,8 @@ def test_the_requesters_address_and_email_stay_out() -> None:
     draft = _parse(
         "Mrs Ada Lovelace\n12 Ockham Lane\nSurrey\nKT24 6AB\n\nOur ref: FOI 77/24\n\n"
         "Dear Mrs Lovelace,\n\nYou asked: how many engines? Write to ada@example.com\n\n"
-        "The information is not held, Mrs Lovelace; Lovelace's engines are not ours.\n\nYours sincerely\n\nB Babbage\n"
-        "Disclosure Officer\n"
+        "The information is not held, Mrs Lovelace; Lovelace's engines are not ours.\n\n"
+        "Yours sincerely\n\nB Babbage\nDisclosure Officer\n"
     )
     text = str(draft.entry)
     for private in ("Lovelace", "Ockham", "KT24", "ada@example.com"):
