@@ -131,17 +131,35 @@ def demo(
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="do nothing when the log has entries")
     ] = False,
+    seeds: Annotated[
+        bool,
+        typer.Option(
+            "--seeds/--no-seeds",
+            help="read the two real seed letters through the extractor (--no-seeds leaves "
+            "their references free for the write API)",
+        ),
+    ] = True,
 ) -> None:
-    """Load the two real seed responses and generated entries across forces and years."""
+    """Load the real seed letters (through the extractor) and generated entries."""
     import orjson
 
-    from app.demo import demo_entries
+    from app.demo import demo_entries, seed_drafts
 
     if if_empty and _entry_count():
         typer.echo("the log already has entries; demo not loaded")
         return
-    lines = (orjson.dumps(document) for document in demo_entries(count))
-    _import(count + 2, lines, "demo")
+    loaded = 0
+    if seeds:
+        for draft in seed_drafts():
+            if draft.missing:
+                typer.echo(
+                    f"{draft.letter}: read but not loaded, the letter does not print "
+                    f"{', '.join(draft.missing)} and the demo invents no dates"
+                )
+            else:
+                loaded += 1
+    lines = (orjson.dumps(document) for document in demo_entries(count, seeds=seeds))
+    _import(count + loaded, lines, "demo")
 
 
 @cli.command("import")
@@ -175,6 +193,46 @@ def export(
             handle.write(chunk)
     if output is not None:
         typer.echo(f"exported the log as {fmt} to {output}", err=True)
+
+
+@cli.command()
+def extract(
+    files: Annotated[
+        list[Path], typer.Argument(exists=True, dir_okay=False, help="response letters")
+    ],
+    force: Annotated[str, typer.Option(help="the force whose letters these are")],
+    output: Annotated[
+        Path | None, typer.Option(dir_okay=False, help="NDJSON file to write; standard output")
+    ] = None,
+) -> None:
+    """Draft an entry from each letter (PDF, DOCX, HTML, text): one entry document per line,
+    ready for `foilog import` once checked. Warnings go to standard error; nothing is stored."""
+    import orjson
+
+    from app.config import get_settings
+    from app.letters import service
+
+    service.force_of(force)
+    limit = get_settings().max_letter_bytes
+    failed = 0
+    target = output.open("wb") if output else nullcontext(sys.stdout.buffer)
+    with target as handle:
+        for file in files:
+            try:
+                if file.stat().st_size > limit:
+                    raise FoilogError(f"a letter may hold at most {limit} bytes")
+                result = service.extract(
+                    file.read_bytes(), media_type="", force=force, max_bytes=limit
+                )
+            except FoilogError as exc:
+                failed += 1
+                typer.echo(f"{file}: not read: {exc.detail}", err=True)
+                continue
+            handle.write(orjson.dumps(result.entry) + b"\n")
+            for warning in result.warnings:
+                typer.echo(f"{file}: {warning}", err=True)
+    if failed:
+        raise typer.Exit(1)
 
 
 @keys_cli.command("create")

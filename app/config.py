@@ -20,6 +20,11 @@ class Settings(BaseSettings):
     max_import_bytes: int = Field(
         default=1_073_741_824, ge=1024, description="largest NDJSON body POST /v1/import accepts"
     )
+    max_letter_bytes: int = Field(
+        default=10_485_760,
+        ge=1024,
+        description="largest letter POST /v1/letters/extract and `foilog extract` read (bytes)",
+    )
     max_query_length: int = Field(
         default=1000, ge=10, description="longest full-text query `q` accepted (characters)"
     )

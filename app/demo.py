@@ -1,4 +1,5 @@
-"""Sample disclosure-log entries: two real responses and a deterministic generator of more.
+"""Sample disclosure-log entries: two real letters read through the extractor, and a
+deterministic generator of more.
 
 `foilog demo` loads a few hundred so a newcomer sees a living log; the benchmarks stream up to a
 million through the same generator. Every text is assembled from phrases prepared once (see
@@ -1592,377 +1593,76 @@ def _bank() -> _Bank:
     )
 
 
+@dataclass(frozen=True)
+class _Seed:
+    """A real letter the demo reads through the extractor, and what an FOI officer checking
+    the draft adds: a title, topics and the date the entry was published. Nothing the letter
+    states is changed."""
+
+    letter: str
+    force: str
+    title: str
+    topics: tuple[str, ...]
+    published_at: str
+
+
+_SEEDS = (
+    _Seed(
+        "metropolitan-01.FOI.22.022487.txt",
+        "metropolitan",
+        "Retrospective facial recognition",
+        ("facial-recognition", "biometrics"),
+        "2022-03-02T09:00:00Z",
+    ),
+    _Seed(
+        "hertfordshire-FOI2018-02892.txt",
+        "hertfordshire",
+        "Facial image database and facial recognition",
+        ("facial-recognition", "biometrics"),
+        "2018-06-27T09:00:00Z",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class SeedDraft:
+    letter: str
+    entry: dict[str, Any]
+    warnings: list[str]
+    missing: list[str]  # what the letter does not print and an entry cannot do without
+
+
+def seed_drafts() -> list[SeedDraft]:
+    """The two real letters in `app/letters/seeds/`, each read through the extractor."""
+    from app.letters import service
+
+    drafts = []
+    for seed in _SEEDS:
+        data = (resources.files("app.letters") / "seeds" / seed.letter).read_bytes()
+        extraction = service.extract(
+            data, media_type="text/plain", force=seed.force, max_bytes=len(data)
+        )
+        entry = {
+            **extraction.entry,
+            "title": seed.title,
+            "topics": list(seed.topics),
+            "published_at": seed.published_at,
+        }
+        missing = [] if "received_on" in entry else ["received_on"]
+        missing += [
+            f"responses[{i}].responded_on"
+            for i, response in enumerate(entry["responses"])
+            if "responded_on" not in response
+        ]
+        drafts.append(SeedDraft(seed.letter, entry, extraction.warnings, missing))
+    return drafts
+
+
 def seed_entries() -> list[dict[str, Any]]:
-    """The two real responses in `shared/seeds/`, restated in our own words with their facts."""
-    return [_metropolitan_seed(), _hertfordshire_seed()]
-
-
-def _metropolitan_seed() -> dict[str, Any]:
-    future_publication = (
-        "The Met expects to publish this material before NeoFace Reveal is used operationally, "
-        "so it is exempt under section 22 of the Act."
-    )
-    return {
-        "force": "metropolitan",
-        "reference": "01.FOI.22.022487",
-        "aliases": [],
-        "title": "Retrospective facial recognition",
-        "topics": ["facial-recognition", "biometrics"],
-        # The letter prints no dates. The reference's "22" puts receipt in 2022 and the Met filed
-        # the response in its March 2022 disclosure log; the days themselves are estimates.
-        "received_on": "2022-01-04",
-        "published_at": "2022-03-02T09:00:00Z",
-        "request": {
-            "text": (
-                "The request concerns retrospective facial recognition (RFR), which the requester "
-                "defines as a two-stage process: images or video showing unknown people are "
-                "first collected, for any purpose, and facial recognition technology is later "
-                "used to compare them with a database, watchlist or other record to identify "
-                "those people. Live facial recognition performs both stages almost at once; "
-                "RFR is any use where there is a delay between them, however short. Questions "
-                "2 to 8 apply to each RFR use that the force trials or uses."
-            ),
-            "questions": [
-                {
-                    "number": "1",
-                    "text": "Is the force trialling or using any form of RFR technology now, "
-                    "and does it plan to do so?",
-                },
-                {"number": "2", "text": "What is each use of RFR called, and what is it for?"},
-                {"number": "3", "text": "When was the RFR technology first used or trialled?"},
-                {
-                    "number": "4a",
-                    "text": "For any trial: how long it lasted or will last, the criteria it is "
-                    "judged against, and any analysis of its results.",
-                },
-                {"number": "4b", "text": "Any decision to roll the technology out permanently."},
-                {
-                    "number": "4c",
-                    "text": "How often the technology has been used since any trial ended.",
-                },
-                {
-                    "number": "5",
-                    "text": "A description of the scope and operation of the RFR technology in "
-                    "use, in particular the points below.",
-                },
-                {
-                    "number": "5a",
-                    "text": "The kind and source of the images or video of unknown people fed "
-                    "into it, and any limit on them.",
-                },
-                {
-                    "number": "5b",
-                    "text": "The kind and source of the databases, watchlists or other records "
-                    "it searches, and any limit on them.",
-                },
-                {
-                    "number": "5c",
-                    "text": "How many images, or minutes of video, have been processed in any "
-                    "trial or use.",
-                },
-                {
-                    "number": "5d(i)",
-                    "text": "Whether, and for how long, biometric or personal data are kept "
-                    "about people the technology matched.",
-                },
-                {
-                    "number": "5d(ii)",
-                    "text": "Whether, and for how long, biometric or personal data are kept "
-                    "about people the technology did not match.",
-                },
-                {
-                    "number": "5e",
-                    "text": "If such data are deleted after processing, confirmation that "
-                    "deletion is immediate and permanent; otherwise the manner, reason, "
-                    "place and period of their retention.",
-                },
-                {
-                    "number": "6",
-                    "text": "Any guidance, policies or standard operating procedures on the "
-                    "force's use or trial of RFR, saying whether each is published.",
-                },
-                {
-                    "number": "7",
-                    "text": "Any privacy, data protection, equality or other impact assessment "
-                    "of the RFR technology, with the date of each, or confirmation that none "
-                    "was done.",
-                },
-                {
-                    "number": "8",
-                    "text": "Any record of how the force considers it meets the public sector "
-                    "equality duty in section 149 of the Equality Act 2010 when using RFR, "
-                    "including any investigation of bias against people with protected "
-                    "characteristics.",
-                },
-            ],
-        },
-        "responses": [
-            {
-                "kind": "initial",
-                "responded_on": "2022-03-01",
-                "outcome": "partially_disclosed",
-                "text": (
-                    "The Metropolitan Police Service has decided to release part of the "
-                    "information requested. The rest is withheld, and this response is a "
-                    "refusal notice under section 17 of the Freedom of Information Act 2000 "
-                    "for that part, relying on section 22(1): information held with a view to "
-                    "publication at a future date. Section 22 applies where, when the request "
-                    "arrives, the authority holds the information and has a settled intention "
-                    "that it, or someone else, will publish it later. The Met read the "
-                    "request's description of RFR as matching the retrospective facial "
-                    "recognition defined in its own terminology overview and, under its "
-                    "section 16 duty to advise and assist, answered on that basis, inviting "
-                    "the requester to say if that was not what was meant. The Act does not "
-                    "require new information to be created, so several answers are given as "
-                    "advice and assistance. Questions about the Police National Database "
-                    "belong with the Home Office, which owns it."
-                ),
-                "answers": [
-                    {
-                        "questions": ["1"],
-                        "text": "By way of advice and assistance: the Met plans to use the NEC "
-                        "RFR system. It has used the retrospective facial recognition "
-                        "capability of the Police National Database since 28 March 2014 and "
-                        "still does; that system belongs to the Home Office, to which "
-                        "questions about it should be sent.",
-                    },
-                    {
-                        "questions": ["2"],
-                        "text": "The system is NEC's NeoFace Reveal. It is meant for crime "
-                        "detection and prevention, and for the safety of the public and of "
-                        "officers.",
-                    },
-                    {
-                        "questions": ["3"],
-                        "text": "NeoFace Reveal has had no use or trial so far. For the "
-                        "Police National Database, see the answer to question 1.",
-                    },
-                    {
-                        "questions": ["4a", "4b", "4c"],
-                        "text": "These points are expected to be covered by a data protection "
-                        "impact assessment that the Met intends to publish before NeoFace "
-                        "Reveal is used operationally.",
-                    },
-                    {
-                        "questions": ["5", "5a", "5b", "5c", "5d(i)", "5d(ii)", "5e"],
-                        "text": "These points are expected to be covered by the data protection "
-                        "impact assessment to be published before operational use. "
-                        + future_publication
-                        + " Applying the exemption is reasonable because the system is still "
-                        "being developed and parts of it are not settled. In any case the Met "
-                        "may not hold answers to all of these questions.",
-                    },
-                    {
-                        "questions": ["6"],
-                        "text": "The published NPIA code of practice on the operation and use "
-                        "of the Police National Database applies. Guidance and policies on "
-                        "NeoFace Reveal, to the extent they exist, are not yet final. "
-                        + future_publication,
-                    },
-                    {
-                        "questions": ["7"],
-                        "text": "No data protection or equality impact assessment of NeoFace "
-                        "Reveal has been finalised; privacy impact assessment forms part of "
-                        "the Met's data protection impact assessment. " + future_publication,
-                    },
-                    {
-                        "questions": ["8"],
-                        "text": "No equality impact assessment of NeoFace Reveal has been "
-                        "finalised; one will be completed before operational use. As advice "
-                        "and assistance, the Met's published approach to equality in live "
-                        "facial recognition indicates how it intends to proceed.",
-                    },
-                ],
-                "citations": [
-                    {
-                        "exemption": "foia-s22",
-                        "provision": "22(1)",
-                        "ncnd": False,
-                        "questions": ["5", "5a", "5b", "5c", "5d(i)", "5d(ii)", "5e", "6", "7"],
-                        "public_interest": {
-                            "for": [
-                                "Facial recognition is a new and intrusive technology, and "
-                                "early release would inform public debate about it.",
-                                "Disclosure would show how the Met intends to govern its use "
-                                "of biometric data.",
-                            ],
-                            "against": [
-                                "The documents are still being drafted; releasing unfinished "
-                                "material could mislead.",
-                                "The Met already intends to publish the final documents before "
-                                "the system is used operationally.",
-                            ],
-                            "balance": "The public interest is better served by publishing "
-                            "the finished assessments and policies as planned.",
-                        },
-                        "harm": None,
-                    }
-                ],
-                "signatory": {"name": None, "role": "Information Rights Unit"},
-            }
-        ],
-    }
-
-
-def _hertfordshire_seed() -> dict[str, Any]:
-    questions = (
-        "Does the Force have a stored database of facial images?",
-        "How many images does the database hold now?",
-        "If known, how many of the images appear to show people from black and minority ethnic "
-        "groups?",
-        "For each of the last three years, from which sources (custody images, named online "
-        "sources, intelligence lists, Interpol and so on) were images obtained, and how many "
-        "from each?",
-        "Does the force take still images from video footage? From which video sources (police "
-        "or council CCTV, body-worn cameras, private CCTV), and how many in each of the last "
-        "three years?",
-        "For each of the last three years, how many requests did officers and staff make to "
-        "search Facebook, Snapchat, Instagram and Twitter for images or video, by company, and "
-        "how many were granted?",
-        "For each of the last three years, how many times did the force ask Facebook, Snapchat, "
-        "Instagram and Twitter for images or video, by company, and how many requests were "
-        "granted?",
-        "For each source of images, including video and social media, how long are images kept "
-        "and when are they deleted?",
-        "For each of the last three years, how many people asked for their image to be removed "
-        "from the database, and how many of those requests were granted?",
-        "Has the force taken biometric data from the images? If so, from which sources?",
-        "Does the force use, has it ever used, or does it plan to use technology to match "
-        "facial images?",
-        "If so, what technology is or was used, who supplies it, and what does it cost?",
-        "When matching images, from which sources were they obtained (for example custody "
-        "images matched against CCTV)?",
-        "How many times has matching been carried out, and how many images were used?",
-        "How many arrests and convictions have resulted from image matching?",
-        "What is the false positive rate, where the technology matches images that are not in "
-        "fact of the same person?",
-        "Has the force tested how well the matching system handles images of people from black "
-        "and minority ethnic groups? If so, how, and with what results?",
-    )
-    matching = [str(number) for number in range(11, 18)]
-    balance = (
-        "Information revealing where policing effort is focused could help terrorists and "
-        "criminals, and undermining the integrity of covert operations would harm public "
-        "safety, national security and law enforcement. The public interest does not outweigh "
-        "the need to protect that integrity."
-    )
-    return {
-        "force": "hertfordshire",
-        "reference": "FOI2018/02892",
-        "aliases": [],
-        "title": "Facial image database and facial recognition",
-        "topics": ["facial-recognition", "biometrics"],
-        "received_on": "2018-05-29",
-        "published_at": "2018-06-27T09:00:00Z",
-        "request": {
-            "text": (
-                "The requester asked about the force's database of facial images: its size, "
-                "the ethnicity of the people shown, where the images come from (including "
-                "stills taken from video and requests to social media companies), how long they "
-                "are kept and how people can have them removed. A second group of questions "
-                "asked whether the force uses or plans to use technology to match faces, and "
-                "about its supplier, cost, results, false positives and testing for bias."
-            ),
-            "questions": [
-                {"number": str(number), "text": text} for number, text in enumerate(questions, 1)
-            ],
-        },
-        "responses": [
-            {
-                "kind": "initial",
-                "responded_on": "2018-06-26",
-                "outcome": "neither_confirm_nor_deny",
-                "text": (
-                    "The Freedom of Information Act 2000 requires requests to be handled "
-                    "without regard to who made them, and anything released is treated as "
-                    "published to the world. Hertfordshire Constabulary does not currently use "
-                    "facial recognition technology and holds no record of any plan to bring "
-                    "such systems into open use. As to any covert use of "
-                    "facial recognition, the constabulary neither confirms nor denies that it "
-                    "holds information: the duty in section 1(1)(a) does not apply because of "
-                    "section 24(2) (national security) and section 31(3) (law enforcement). "
-                    "Both are prejudice-based qualified exemptions, so the harm must be shown "
-                    "and the public interest weighed. Confirming or denying would itself reveal "
-                    "exempt information: police forces rely on covert tactics and surveillance "
-                    "to gather intelligence, terrorist plots have been foiled that way, and the "
-                    "national threat level stood at 'severe'. Nothing in this response should "
-                    "be taken to mean that the information does or does not exist. The "
-                    "requester may ask for an independent internal review within two months of "
-                    "the letter and, after that, complain to the Information Commissioner."
-                ),
-                "answers": [
-                    {
-                        "questions": ["11"],
-                        "text": "The constabulary does not currently use facial recognition "
-                        "technology, and holds no record of any plan to bring it into open use.",
-                    },
-                    {
-                        "questions": matching,
-                        "text": "On covert use of facial recognition, the constabulary neither "
-                        "confirms nor denies that it holds information, relying on sections "
-                        "24(2) and 31(3).",
-                    },
-                ],
-                "citations": [
-                    {
-                        "exemption": "foia-s24",
-                        "provision": "24(2)",
-                        "ncnd": True,
-                        "questions": [],
-                        "public_interest": {
-                            "for": [
-                                "The public is entitled to know how public money is spent, "
-                                "especially when budgets are tight.",
-                                "An informed public is better able to protect itself.",
-                            ],
-                            "against": [
-                                "Criminals could gauge the force's capacity for covert "
-                                "operations and choose where in the UK to act.",
-                                "Offenders would learn police methods and techniques and "
-                                "could take steps to counter them.",
-                                "The UK threat level has been 'severe' for most of the time "
-                                "since 2006, rising to 'critical' in August 2006, June and "
-                                "July 2007, and May and June 2017 after the Manchester and "
-                                "London attacks, so covert capability must be protected.",
-                            ],
-                            "balance": balance,
-                        },
-                        "harm": "Confirming or denying would itself reveal exempt information "
-                        "and would endanger public safety by exposing the force's covert "
-                        "tactical capability to those planning terrorist acts.",
-                    },
-                    {
-                        "exemption": "foia-s31",
-                        "provision": "31(3)",
-                        "ncnd": True,
-                        "questions": [],
-                        "public_interest": {
-                            "for": [
-                                "Awareness of police resources supports public debate on "
-                                "whether the force enforces the law effectively.",
-                                "Saying whether facial recognition is used might prompt more "
-                                "information from the public, who could better protect "
-                                "themselves.",
-                            ],
-                            "against": [
-                                "Confirming or denying where facial recognition might be used "
-                                "would harm covert investigations and law enforcement.",
-                                "Offenders across the UK could map where tactics are or are "
-                                "not used, compromising operations and prosecutions.",
-                                "It could expose the limits of police capability, and the "
-                                "harm grows when the same request goes to several forces.",
-                            ],
-                            "balance": balance,
-                        },
-                        "harm": "Confirming or denying would let offenders work out where "
-                        "covert tactics are used and counter them, compromising operations "
-                        "and future prosecutions.",
-                    },
-                ],
-                "signatory": {"name": "James Hodson", "role": "Information Rights"},
-            }
-        ],
-    }
+    """The seed letters' drafts that can become entries. A letter that prints no date of
+    receipt or of response (the Met's) is left out rather than given invented dates: any date
+    chosen would give a real force a deadline verdict its letter does not support."""
+    return [draft.entry for draft in seed_drafts() if not draft.missing]
 
 
 _FIRST = FIRST_RECEIVED.toordinal()
@@ -2277,7 +1977,9 @@ def generate_entries(
         yield entry(index)
 
 
-def demo_entries(count: int = 300) -> Iterator[dict[str, Any]]:
-    """The two real seed responses, then `count` generated entries."""
-    yield from seed_entries()
+def demo_entries(count: int = 300, *, seeds: bool = True) -> Iterator[dict[str, Any]]:
+    """The real seed letters that print their dates (see `seed_entries`), then `count`
+    generated entries."""
+    if seeds:
+        yield from seed_entries()
     yield from generate_entries(count)

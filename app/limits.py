@@ -17,6 +17,7 @@ ATTACHMENT_PATH = re.compile(r"/v1/responses/[^/]+/attachments/?")
 # Room in an upload's body for the multipart framing around the file; the file itself is held
 # to FOILOG_MAX_ATTACHMENT_BYTES exactly once it has arrived.
 MULTIPART_OVERHEAD = 64 * 1024
+LETTERS_PATH = "/v1/letters/extract"
 
 
 class BodyLimitMiddleware:
@@ -32,9 +33,13 @@ class BodyLimitMiddleware:
             await _reject(send, unclean, status=400)
             return
         settings = get_settings()
-        is_import = scope["path"].rstrip("/") == IMPORT_PATH
+        path = scope["path"].rstrip("/")
+        is_import = path == IMPORT_PATH
         limit = settings.max_import_bytes if is_import else settings.max_body_bytes
         what = "an import" if is_import else "a request body"
+        if path == LETTERS_PATH:
+            # A multipart letter carries its part's headers besides the letter itself.
+            limit, what = settings.max_letter_bytes + 64 * 1024, "a letter"
         detail = f"{what} may hold at most {limit} bytes"
         if ATTACHMENT_PATH.fullmatch(scope["path"]):
             limit = settings.max_attachment_bytes + MULTIPART_OVERHEAD

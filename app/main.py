@@ -17,6 +17,7 @@ from app.foi_responses.router import router as responses_router
 from app.forces.router import router as forces_router
 from app.health.router import router as health_router
 from app.imports.router import router as import_router
+from app.letters.router import router as letters_router
 from app.limits import BodyLimitMiddleware
 from app.publishing.router import router as publishing_router
 from app.stats.router import router as stats_router
@@ -60,6 +61,7 @@ def create_app() -> FastAPI:
     app.include_router(exports_router)
     app.include_router(stats_router)
     app.include_router(attachments_router)
+    app.include_router(letters_router)
     return app
 
 

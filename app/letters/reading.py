@@ -1,0 +1,264 @@
+"""A letter's bytes to its text: the type is taken from the bytes, never from the name alone.
+
+PDF through pypdf, DOCX through python-docx, HTML through the standard library's tolerant
+`html.parser` (only text is wanted, so no tree-building dependency), plain text as UTF-8 (or
+Windows-1252, which many older letters are saved in). No OCR: a PDF without a text layer is
+refused with a message that says so."""
+
+import io
+import re
+import zipfile
+from enum import StrEnum
+from html.parser import HTMLParser
+
+from app.errors import InvalidInput, UnsupportedMediaType
+
+PDF_MEDIA_TYPE = "application/pdf"
+DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+# A letter is a few pages; these bound the work a hostile file can ask for.
+MAX_PDF_PAGES = 200
+MAX_DOCX_XML_BYTES = 50 * 1024 * 1024
+MAX_TEXT_CHARS = 2_000_000
+
+
+class Kind(StrEnum):
+    PDF = "pdf"
+    DOCX = "docx"
+    HTML = "html"
+    TEXT = "text"
+
+
+MEDIA_TYPES: dict[str, Kind] = {
+    PDF_MEDIA_TYPE: Kind.PDF,
+    DOCX_MEDIA_TYPE: Kind.DOCX,
+    "text/html": Kind.HTML,
+    "application/xhtml+xml": Kind.HTML,
+    "text/plain": Kind.TEXT,
+}
+# Names a client may send when it does not know the type: the bytes decide.
+UNTYPED = {"", "application/octet-stream", "binary/octet-stream"}
+
+_HTML_START = re.compile(
+    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|div|p|table|main|"
+    rb"article|section|h[1-6])\b",
+    re.I | re.S,
+)
+# C0 controls other than tab, newline, form feed, CR and escape: rare in text, common in binary.
+_BINARY = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+
+
+def _unreadable(kind: str, why: str) -> InvalidInput:
+    return InvalidInput(
+        f"the letter could not be read as {kind}: {why}",
+        errors=[{"loc": ["body"], "msg": why}],
+    )
+
+
+def sniff(data: bytes) -> Kind | None:
+    """The letter's kind from its first bytes, or None when it is none of the four."""
+    head = data[:1024]
+    if head.lstrip().startswith(b"%PDF-"):
+        return Kind.PDF
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, ValueError, OSError):
+            return None
+        return Kind.DOCX if "word/document.xml" in names else None
+    sample = data[:8192]
+    if data.startswith((b"\xd0\xcf\x11\xe0", b"{\\rtf")):
+        return None  # Word 97 and RTF: not read (save the letter as DOCX or PDF)
+    if not sample.startswith((b"\xff\xfe", b"\xfe\xff")) and (
+        b"\x00" in sample or len(_BINARY.findall(sample)) > len(sample) // 50
+    ):
+        return None  # a text letter may hold a stray control character, not a stream of them
+    if _HTML_START.match(data[:4096]):
+        return Kind.HTML
+    return Kind.TEXT
+
+
+def media_kind(media_type: str) -> Kind | None:
+    """The kind a Content-Type names (parameters ignored); None when it names none of ours."""
+    return MEDIA_TYPES.get(media_type.split(";")[0].strip().lower())
+
+
+def decide(data: bytes, media_type: str) -> Kind:
+    """The kind to read `data` as: the bytes' kind, which a declared type must agree with."""
+    declared_name = media_type.split(";")[0].strip().lower()
+    found = sniff(data)
+    if found is None:
+        raise UnsupportedMediaType(
+            "the letter is not a PDF, DOCX, HTML or plain-text file (judged from its bytes)"
+        )
+    if declared_name in UNTYPED:
+        return found
+    declared = media_kind(declared_name)
+    if declared is None:
+        raise UnsupportedMediaType(
+            f"{declared_name!r} is not a letter type: send application/pdf, {DOCX_MEDIA_TYPE}, "
+            "text/html, text/plain or multipart/form-data with a `file` part"
+        )
+    text_kinds = {Kind.HTML, Kind.TEXT}
+    if declared in text_kinds and found in text_kinds:
+        # Markup sent as text/plain is still read as text, as the sender asked.
+        return declared
+    if declared != found:
+        raise UnsupportedMediaType(
+            f"the body was sent as {declared_name} but its bytes are {found.value.upper()}"
+        )
+    return found
+
+
+def text_of(data: bytes, kind: Kind) -> str:
+    if kind is Kind.PDF:
+        return _pdf_text(data)
+    if kind is Kind.DOCX:
+        return _docx_text(data)
+    text = _decode(data)
+    return _html_text(text) if kind is Kind.HTML else text
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _pdf_text(data: bytes) -> str:
+    # Imported here: pypdf is a large import that only PDF letters need.
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise _unreadable("PDF", "it is encrypted with a password")
+        pages = reader.pages
+        if len(pages) > MAX_PDF_PAGES:
+            raise _unreadable("PDF", f"it has more than {MAX_PDF_PAGES} pages")
+        texts: list[str] = []
+        size = 0
+        for page in pages:
+            text = page.extract_text() or ""
+            size += len(text)
+            if size > MAX_TEXT_CHARS:
+                raise _unreadable("PDF", f"it holds more than {MAX_TEXT_CHARS} characters")
+            texts.append(text)
+    except InvalidInput:
+        raise
+    except PyPdfError:
+        raise _unreadable("PDF", "the file is damaged or not a PDF") from None
+    except Exception:
+        # A damaged file reaches pypdf's internals (zlib, struct, recursion): whatever breaks
+        # there is the file's fault, never a server error.
+        raise _unreadable("PDF", "the file is damaged") from None
+    text = "\n\n".join(texts)
+    if not text.strip():
+        raise _unreadable(
+            "PDF",
+            "it has no text layer (a scanned image?); foilog does no OCR, so send the letter "
+            "as text, DOCX or a PDF with selectable text",
+        )
+    return text
+
+
+def _docx_text(data: bytes) -> str:
+    from docx import Document
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if sum(i.file_size for i in archive.infolist()) > MAX_DOCX_XML_BYTES:
+                raise _unreadable("DOCX", "it unpacks to more than 50 MB")
+        document = Document(io.BytesIO(data))
+        lines = [paragraph.text for paragraph in document.paragraphs]
+        for table in document.tables:
+            for row in table.rows:
+                cells: list[str] = []
+                for cell in row.cells:
+                    if cell.text not in cells:
+                        cells.append(cell.text)
+                lines.append(" ".join(cells))
+    except InvalidInput:
+        raise
+    except (PackageNotFoundError, zipfile.BadZipFile):
+        raise _unreadable("DOCX", "the file is damaged or not a DOCX") from None
+    except Exception as exc:
+        # zlib, lxml and python-docx fail in many ways on a damaged file: all are the file's.
+        raise _unreadable("DOCX", f"a part of the file is damaged ({type(exc).__name__})") from None
+    return "\n".join(lines)
+
+
+class _TextCollector(HTMLParser):
+    """The text of an HTML page, one line per block element; scripts and styles dropped."""
+
+    BLOCKS = frozenset(
+        [
+            "p",
+            "div",
+            "br",
+            "li",
+            "tr",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "table",
+            "ul",
+            "ol",
+            "section",
+            "article",
+            "header",
+            "footer",
+            "blockquote",
+            "pre",
+            "dt",
+            "dd",
+            "address",
+            "title",
+            "hr",
+        ]
+    )
+    SKIPPED = frozenset({"script", "style", "noscript", "template", "head"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body":
+            self.skipping = 0  # a <head> left open ends here
+        elif tag in self.SKIPPED:
+            self.skipping += 1
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+        elif tag in ("td", "th"):
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIPPED:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(re.sub(r"[ \t\r\n]+", " ", data))
+
+
+def _html_text(markup: str) -> str:
+    collector = _TextCollector()
+    collector.feed(markup)
+    collector.close()
+    lines = (line.strip() for line in "".join(collector.parts).split("\n"))
+    return "\n".join(lines)
