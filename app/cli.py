@@ -48,17 +48,49 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
+    background: Annotated[
+        bool,
+        typer.Option(
+            "--background/--no-background",
+            help="run the background jobs (webhooks, scheduled entries) when elected",
+        ),
+    ] = True,
 ) -> None:
-    """Serve the API with uvicorn."""
-    uvicorn.run(
-        "app.main:app",
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        server_header=False,
-        access_log=False,
-    )
+    """Serve the API with uvicorn, and the background jobs in this process when elected."""
+    from app import worker
+
+    halt = worker.start_thread() if background else None
+    try:
+        uvicorn.run(
+            "app.main:app",
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=True,
+            server_header=False,
+            access_log=False,
+        )
+    finally:
+        if halt is not None:
+            halt()
+
+
+@cli.command("worker")
+def run_worker() -> None:
+    """Run only the background jobs: webhook delivery and announcing scheduled entries. Any
+    number may run; one at a time is elected to do the work, the others stand by."""
+    import logging
+    import signal
+    import threading
+
+    from app import worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    typer.echo("foilog worker: running the background jobs when elected", err=True)
+    worker.runner().run(stop)
 
 
 @db_cli.command("upgrade")

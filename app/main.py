@@ -20,6 +20,7 @@ from app.limits import BodyLimitMiddleware
 from app.publishing.router import router as publishing_router
 from app.stats.router import router as stats_router
 from app.topics.router import router as topics_router
+from app.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """The Freedom of Information disclosure logs of UK police forces.
 
@@ -52,6 +53,7 @@ def create_app() -> FastAPI:
     app.include_router(feeds_router)
     app.include_router(exports_router)
     app.include_router(stats_router)
+    app.include_router(webhooks_router)
     return app
 
 
