@@ -3,8 +3,10 @@ calls this with no connection held, however long the receiver takes."""
 
 import ipaddress
 import socket
+import ssl
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit
 
 import httpx
@@ -57,8 +59,8 @@ def _forbidden(address: Address) -> str | None:
         ("link-local", address.is_link_local),
         ("multicast", address.is_multicast),
         ("unspecified", address.is_unspecified),
-        ("private", address.is_private),
         ("reserved", address.is_reserved),
+        ("private", address.is_private),
         ("not globally routable", not address.is_global),
     ):
         if flag:
@@ -92,6 +94,12 @@ def resolve(parts: SplitResult, *, allow_private: bool) -> list[Address]:
                     "target public addresses (FOILOG_WEBHOOK_ALLOW_PRIVATE)"
                 )
     return addresses
+
+
+@lru_cache
+def _tls() -> ssl.SSLContext:
+    """Loading the CA bundle costs more than most deliveries: once per process."""
+    return httpx.create_ssl_context()
 
 
 def _pinned(parts: SplitResult, address: Address) -> tuple[str, dict[str, str], dict[str, str]]:
@@ -131,7 +139,9 @@ def post(
     deadline = time.monotonic() + timeout
     try:
         with (
-            httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client,
+            httpx.Client(
+                timeout=timeout, follow_redirects=False, trust_env=False, verify=_tls()
+            ) as client,
             client.stream(
                 "POST", target, content=body, headers=sent_headers, extensions=extensions
             ) as response,
