@@ -86,10 +86,11 @@ def run_worker() -> None:
     from app import worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per delivery otherwise
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    typer.echo("foilog worker: running the background jobs when elected", err=True)
+    typer.echo("foilog worker: standing by until elected", err=True)
     worker.runner().run(stop)
 
 

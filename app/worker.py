@@ -154,7 +154,7 @@ class Runner:
         """One round of every job if this process is (or now becomes) the leader."""
         leading = self.lock.acquire()
         if leading != self.leading:
-            log.info("%s the background jobs", "running" if leading else "no longer running")
+            log.info("elected: running the background jobs" if leading else "lost the election")
             self.leading = leading
         if not leading:
             return False
