@@ -46,7 +46,11 @@ def test_only_the_leader_runs_the_jobs(database_url: str) -> None:
     runs: list[str] = []
 
     def job(name: str) -> worker.Job:
-        return worker.Job(name, lambda: runs.append(name) is not None)
+        def run() -> bool:
+            runs.append(name)
+            return False
+
+        return worker.Job(name, run)
 
     one = worker.Runner(worker.leadership(get_engine()), (job("one"),))
     two = worker.Runner(worker.leadership(get_engine()), (job("two"),))
@@ -73,9 +77,12 @@ def test_a_failing_job_does_not_stop_the_others(
     def broken() -> bool:
         raise RuntimeError("receiver exploded")
 
+    def fine() -> bool:
+        ran.append("fine")
+        return True
+
     runner = worker.Runner(
-        worker.leadership(get_engine()),
-        (worker.Job("broken", broken), worker.Job("fine", lambda: ran.append("fine") is None)),
+        worker.leadership(get_engine()), (worker.Job("broken", broken), worker.Job("fine", fine))
     )
     try:
         assert runner.round() is True
