@@ -469,3 +469,29 @@ def test_a_new_subscription_starts_at_the_end_of_the_feed(
         drain()
         time.sleep(0.2)
         assert receiver.received == []
+
+
+def test_a_subscription_far_behind_does_not_hold_back_one_up_to_date(
+    client: TestClient, session: Session, configure: Configure, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dispatcher, "BATCH", 2)
+    key = factories.make_key(session)
+    with receiving() as receiver:
+        behind = subscribe(client, key, receiver.url("/behind"))
+        backlog = [publish(session, title=f"Backlog {n}") for n in range(4)]
+        current = subscribe(client, key, receiver.url("/current"))
+        latest = publish(session, title="Latest")
+        assert dispatcher.dispatch() is True
+        got = receiver.wait_for(3)
+        assert {(m.path, m.json()["data"]["id"]) for m in got} == {
+            ("/behind", backlog[0].id),
+            ("/behind", backlog[1].id),
+            ("/current", latest.id),
+        }
+        drain()
+        got = receiver.wait_for(6)
+    assert [m.json()["data"]["id"] for m in got if m.path == "/behind"] == [
+        e.id for e in [*backlog, latest]
+    ]
+    assert webhook(client, key, behind["id"])["status"] == "active"
+    assert webhook(client, key, current["id"])["status"] == "active"

@@ -161,18 +161,25 @@ def _serve(sub: Subscription, batch: list[Change], clock: Clock) -> int:
 
 
 def dispatch(clock: Clock = utcnow) -> bool:
-    """One pass; True when there may be more to send at once (a full batch was read)."""
+    """One pass; True when there may be more to send at once (a full batch was read).
+
+    Each subscription is read its changes from its own cursor, so one that is far behind (a slow
+    receiver catching up) does not hold back one that is up to date."""
     with new_session() as session:
         subs = service.due(session, clock())
-        if not subs:
-            return False
-        rows = changes.since(session, min(sub.cursor for sub in subs), BATCH)
-    batch = [_change(row) for row in rows]
-    if not batch:
-        return False
-    with ThreadPoolExecutor(max_workers=min(PARALLEL, len(subs))) as pool:
-        list(pool.map(lambda sub: _serve(sub, batch, clock), subs))
-    return len(rows) == BATCH
+        rows = {
+            cursor: changes.since(session, cursor, BATCH) for cursor in {s.cursor for s in subs}
+        }
+    built: dict[int, Change] = {}
+    batches = {
+        cursor: [built.get(row.seq) or built.setdefault(row.seq, _change(row)) for row in batch]
+        for cursor, batch in rows.items()
+    }
+    busy = [sub for sub in subs if batches[sub.cursor]]
+    if busy:
+        with ThreadPoolExecutor(max_workers=min(PARALLEL, len(busy))) as pool:
+            list(pool.map(lambda sub: _serve(sub, batches[sub.cursor], clock), busy))
+    return any(len(batch) == BATCH for batch in rows.values())
 
 
 def send_test(webhook_id: int, clock: Clock = utcnow) -> DeliveryPublic:
