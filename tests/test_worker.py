@@ -229,7 +229,8 @@ def test_a_worker_retries_a_failing_receiver_with_growing_delays(
     print("retry gaps (s):", [round(gap, 3) for gap in gaps])
     for n, gap in enumerate(gaps):
         delay = 0.2 * 2**n  # FOILOG_WEBHOOK_RETRY_SECONDS, doubled each time
-        assert delay / 2 - 0.02 <= gap <= delay + 0.6, (n, gap)
+        # No sooner than the jittered delay allows; later only by a poll and a busy machine.
+        assert delay / 2 - 0.02 <= gap <= delay + 1.5, (n, gap)
 
 
 def test_serve_runs_the_background_jobs_in_one_process(
