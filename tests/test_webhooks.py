@@ -326,6 +326,7 @@ def test_the_subscription_is_disabled_after_the_retry_window(
         drain(clock)
         assert len(receiver.received) == attempts
 
+    print(f"{attempts} attempts over {sum(waits) / 3600:.1f} h; first waits (s):", waits[:8])
     assert clock.now - started >= timedelta(hours=24 + 48)
     assert len({m.id for m in receiver.received}) == 1
     assert 15 <= waits[0] <= 30
