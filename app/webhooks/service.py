@@ -258,7 +258,8 @@ def record(session: Session, attempt: Attempt, state: State | None) -> DeliveryP
     transaction. None (and nothing written) when the subscription was deleted or disabled
     meanwhile, so the dispatcher stops sending to it."""
     alive = (
-        session.get(Webhook, attempt.webhook_id) is not None
+        # Locked, so a DELETE at the same moment waits for this row rather than breaking it.
+        session.get(Webhook, attempt.webhook_id, with_for_update=True) is not None
         if state is None
         else _set_state(session, attempt.webhook_id, state, attempt.attempted_at)
     )
