@@ -109,7 +109,7 @@ def _post(sub: Subscription, msg_id: str, at: datetime, body: bytes) -> sender.O
 
 
 def _after_failure(
-    sub: Subscription, position: int, failures: int, since: datetime, at: datetime, error: str
+    position: int, failures: int, since: datetime, at: datetime, error: str
 ) -> State:
     window = timedelta(hours=get_settings().webhook_retry_hours)
     if at - since >= window:
@@ -121,29 +121,24 @@ def _after_failure(
     return State(position, failures, since, at + backoff(failures))
 
 
-def _serve(sub: Subscription, batch: list[Change], clock: Clock) -> int:
-    """Send this subscription its changes in order, stopping at the first failure."""
+def _serve(sub: Subscription, batch: list[Change], clock: Clock) -> None:
+    """Send this subscription the changes after its cursor in order, stopping at the first
+    failure."""
     position = recorded = sub.cursor
     failures, failing_since = sub.failures, sub.failing_since
-    attempts = 0
     for change in batch:
-        if change.seq <= sub.cursor:
-            continue
         if not wanted(sub, change):
             position = change.seq
             continue
         msg_id = message_id(sub.id, change.seq)
         at = clock()
         outcome = _post(sub, msg_id, at, change.body)
-        attempts += 1
         if outcome.delivered:
             state = State(change.seq)
         else:
             failures += 1
             failing_since = failing_since or at
-            state = _after_failure(
-                sub, position, failures, failing_since, at, outcome.error or "failed"
-            )
+            state = _after_failure(position, failures, failing_since, at, outcome.error or "")
         attempt = Attempt(
             sub.id, msg_id, change.event, change.seq, change.entry_id, at, outcome,
             next_retry_at=state.next_attempt_at,
@@ -151,13 +146,12 @@ def _serve(sub: Subscription, batch: list[Change], clock: Clock) -> int:
         with new_session(write=True) as session:
             alive = service.record(session, attempt, state) is not None
         if not alive or not outcome.delivered:
-            return attempts
+            return
         position = recorded = change.seq
         failures, failing_since = 0, None
     if position > recorded:
         with new_session(write=True) as session:
             service.skip(session, sub.id, position)
-    return attempts
 
 
 def dispatch(clock: Clock = utcnow) -> bool:
