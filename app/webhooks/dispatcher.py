@@ -20,7 +20,6 @@ from app.config import get_settings
 from app.db import new_session, utcnow
 from app.entries.schemas import dump
 from app.entries.service import timestamp, tombstone
-from app.models import ChangeKind
 from app.webhooks import sender, service
 from app.webhooks.schemas import DeliveryPublic
 from app.webhooks.service import Attempt, State, Subscription
@@ -45,7 +44,7 @@ class Change:
 
 def _change(row: changes.ChangeRow) -> Change:
     """The message for one change: its body is the same for every subscription."""
-    event = service.EVENT_OF_CHANGE[ChangeKind(row.kind)]
+    event = service.event_of(row.kind)
     entry: Any = orjson.Fragment(row.document) if row.withdrawn_at is None else dump(tombstone(row))
     item = {
         "change": row.kind,
