@@ -77,20 +77,54 @@ def serve(
     timeout_keep_alive: Annotated[
         int, typer.Option(min=1, help="seconds an idle keep-alive connection stays open")
     ] = 5,
+    background: Annotated[
+        bool,
+        typer.Option(
+            "--background/--no-background",
+            help="run the background jobs (webhooks, scheduled entries) when elected",
+        ),
+    ] = True,
 ) -> None:
-    """Serve the API with uvicorn, once the database is reachable and migrated."""
+    """Serve the API with uvicorn, once the database is reachable and migrated, and the
+    background jobs in this process when elected."""
+    from app import worker
+
     _check_database()
-    uvicorn.run(
-        "app.main:app",
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        server_header=False,
-        access_log=False,
-        limit_concurrency=limit_concurrency,
-        timeout_keep_alive=timeout_keep_alive,
-    )
+    halt = worker.start_thread() if background else None
+    try:
+        uvicorn.run(
+            "app.main:app",
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=True,
+            server_header=False,
+            access_log=False,
+            limit_concurrency=limit_concurrency,
+            timeout_keep_alive=timeout_keep_alive,
+        )
+    finally:
+        if halt is not None:
+            halt()
+
+
+@cli.command("worker")
+def run_worker() -> None:
+    """Run only the background jobs: webhook delivery and announcing scheduled entries. Any
+    number may run; one at a time is elected to do the work, the others stand by."""
+    import logging
+    import signal
+    import threading
+
+    from app import worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per delivery otherwise
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    typer.echo("foilog worker: standing by until elected", err=True)
+    worker.runner().run(stop)
 
 
 @db_cli.command("upgrade")

@@ -44,6 +44,27 @@ class Settings(BaseSettings):
         description="largest attachment POST /v1/responses/{id}/attachments accepts (bytes)",
     )
     db_pool_size: int = Field(default=5, ge=1, description="PostgreSQL connections per process")
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="let webhooks target private, loopback, link-local and reserved addresses",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="how long one webhook delivery may take"
+    )
+    webhook_retry_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=60,
+        description="delay before the first retry of a failed delivery; each next one doubles",
+    )
+    webhook_retry_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="how long a failing delivery is retried before its subscription is disabled",
+    )
+    worker_poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="how often the background runner looks for work"
+    )
 
 
 @lru_cache

@@ -22,6 +22,7 @@ from app.limits import BodyLimitMiddleware
 from app.publishing.router import router as publishing_router
 from app.stats.router import router as stats_router
 from app.topics.router import router as topics_router
+from app.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """The Freedom of Information disclosure logs of UK police forces.
 
@@ -62,6 +63,7 @@ def create_app() -> FastAPI:
     app.include_router(stats_router)
     app.include_router(attachments_router)
     app.include_router(letters_router)
+    app.include_router(webhooks_router)
     return app
 
 

@@ -376,3 +376,47 @@ class AttachmentChunk(SQLModel, table=True):
     )
     seq: int = Field(primary_key=True)
     data: bytes = Field(sa_type=LargeBinary)
+
+
+class Webhook(SQLModel, table=True):
+    """A subscription: where to POST which changes, and how far its delivery has come."""
+
+    __tablename__ = "webhook"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2000)
+    events: list[str] = Field(sa_type=JSON)
+    forces: list[str] = Field(default_factory=list, sa_type=JSON)
+    topics: list[str] = Field(default_factory=list, sa_type=JSON)
+    description: str = Field(default="", max_length=500)
+    # The Standard Webhooks secret (`whsec_…`): symmetric, so kept as it is to sign with.
+    secret: str = Field(max_length=100)
+    created_at: datetime = _created()
+    # The last change of the feed this subscription has delivered or skipped (filtered out).
+    cursor: int = Field(default=0, sa_type=BigInteger)
+    # While the change after `cursor` keeps failing: since when, how often, when to try again.
+    failing_since: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    failures: int = Field(default=0)
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    disabled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    disabled_reason: str | None = Field(default=None, sa_type=Text)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One attempt to deliver one change (or a test message) to one subscription."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (Index("ix_webhook_delivery_webhook_id_id", "webhook_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    webhook_id: int = Field(sa_column=_fk("webhook.id", cascade=True, index=False))
+    message_id: str = Field(max_length=100)
+    event: str = Field(max_length=32)
+    # The change's place in the feed and its entry; null for a test message.
+    seq: int | None = Field(default=None, sa_type=BigInteger)
+    entry_id: int | None = None
+    attempted_at: datetime = _created()
+    status_code: int | None = None
+    error: str | None = Field(default=None, sa_type=Text)
+    next_retry_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    delivered: bool = False

@@ -3,7 +3,7 @@ PostgreSQL server named by FOILOG_TEST_POSTGRES_URL, in a throwaway database mad
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -81,3 +81,19 @@ def client(database_url: str) -> Iterator[TestClient]:
 
     with TestClient(create_app(), raise_server_exceptions=False) as client:
         yield client
+
+
+@pytest.fixture
+def configure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Set FOILOG_ settings for one test. Webhooks may target private addresses (the tests'
+    receivers listen on 127.0.0.1) unless the test says otherwise."""
+
+    def apply(**values: object) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(f"FOILOG_{name.upper()}", str(value))
+        get_settings.cache_clear()
+
+    apply(webhook_allow_private="true")
+    yield apply
+    monkeypatch.undo()
+    get_settings.cache_clear()

@@ -64,7 +64,7 @@ def serve(directory: Path) -> Iterator[Instance]:
 
 
 def _wait_until_ready(instance: Instance) -> None:
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{instance.url}/readyz", timeout=1).status_code == 200:

@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
 from app.db import utcnow
@@ -99,3 +99,9 @@ def since(session: Session, after: int, limit: int) -> list[ChangeRow]:
         .limit(limit)
     ).all()
     return [ChangeRow(*row) for row in rows]
+
+
+def latest(session: Session) -> int:
+    """The position of the newest change: a reader starting here sees only what comes next."""
+    change = EntryChange.__table__.c  # type: ignore[attr-defined]
+    return int(session.execute(select(func.coalesce(func.max(change.seq), 0))).scalar_one())
