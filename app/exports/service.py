@@ -16,7 +16,6 @@ import orjson
 from sqlalchemy import ColumnElement, select
 from sqlmodel import Session, col
 
-from app.config import get_settings
 from app.disclosure_log.schemas import LogFilters
 from app.disclosure_log.service import conditions, search_query
 from app.models import DisclosureEntry
@@ -106,8 +105,7 @@ def _ndjson(documents: Iterator[list[str]]) -> Iterator[bytes]:
         yield ("\n".join(batch) + "\n").encode()
 
 
-def _csv(documents: Iterator[list[str]]) -> Iterator[bytes]:
-    base_url = get_settings().base_url.rstrip("/")
+def _csv(documents: Iterator[list[str]], base_url: str) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -120,7 +118,9 @@ def _csv(documents: Iterator[list[str]]) -> Iterator[bytes]:
         yield buffer.getvalue().encode()
 
 
-def stream(session: Session, where: list[ColumnElement[bool]], fmt: Format) -> Iterator[bytes]:
-    """The export as chunks of bytes, one batch of entries each."""
+def stream(
+    session: Session, where: list[ColumnElement[bool]], fmt: Format, *, base_url: str
+) -> Iterator[bytes]:
+    """The export as chunks of bytes, one batch of entries each; CSV links under `base_url`."""
     documents = batches(session, where, size=BATCH)
-    return _ndjson(documents) if fmt is Format.NDJSON else _csv(documents)
+    return _ndjson(documents) if fmt is Format.NDJSON else _csv(documents, base_url)
