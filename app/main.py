@@ -17,6 +17,7 @@ from app.forces.router import router as forces_router
 from app.health.router import router as health_router
 from app.imports.router import router as import_router
 from app.limits import BodyLimitMiddleware
+from app.pages.router import router as pages_router
 from app.publishing.router import router as publishing_router
 from app.stats.router import router as stats_router
 from app.topics.router import router as topics_router
@@ -28,7 +29,14 @@ Errors are `application/problem+json` (RFC 9457)."""
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="foilog", version="1.0.0", description=DESCRIPTION)
+    # /docs and /redoc are served by the pages, from this host (app/pages/assets.py).
+    app = FastAPI(
+        title="foilog",
+        version="1.0.0",
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+    )
     problems.install(app)
     app.add_middleware(KeptAnswerMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
@@ -52,6 +60,7 @@ def create_app() -> FastAPI:
     app.include_router(feeds_router)
     app.include_router(exports_router)
     app.include_router(stats_router)
+    app.include_router(pages_router)
     return app
 
 
