@@ -86,7 +86,9 @@ def test_a_withdrawn_entry_is_a_410_page_saying_when_and_why(
     text = page(client, f"/disclosure-log/{entry.id}", 410)
     assert "It named a member of staff." in text
     assert "was withdrawn from the disclosure log on" in text
-    assert f">{entry.withdrawn_at.day} {entry.withdrawn_at:%B %Y}, " in text
+    withdrawn = entry.withdrawn_at
+    assert withdrawn is not None
+    assert f">{withdrawn.day} {withdrawn:%B %Y}, " in text
     assert "secret words" not in text
     assert "Published in error" not in text
 

@@ -114,6 +114,8 @@ def _log(
         filtered_by=feeds.describe(session, filters),
     )
     feed_query = urlencode(_filter_params(filters))
+    # Filters besides the words searched (and the force a force's page fixes): shown open.
+    others = dataclasses.replace(filters, q=None, forces=() if force_name else filters.forces)
     return page_response(
         page,
         filters=filters,
@@ -134,6 +136,7 @@ def _log(
         kept_hidden=[(n, v) for n, v in _filter_params(filters) if n in ("law", "reference")],
         feed_query=f"?{feed_query}" if feed_query else "",
         feed_title=feeds.title(session, filters),
+        more_filters=sort is not None or bool(_filter_params(others)),
     )
 
 

@@ -11,7 +11,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,8 +19,6 @@ from typing import Any
 import orjson
 import pytest
 import uvicorn
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 from sqlmodel import Session, col, select
 
@@ -30,19 +27,8 @@ from app.imports.service import import_entries
 from app.keys.schemas import Actor
 from app.main import create_app
 from app.models import DisclosureEntry
+from browser.browsing import AXE, HostPage, chromium
 
-HERE = Path(__file__).parent
-AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-)
 # Generated entries besides the two seeds: enough for a second page at limit=3.
 DEMO_COUNT = 6
 
@@ -72,12 +58,7 @@ def browser() -> Iterator[WebDriver]:
             pytest.fail(f"the browser tests must run in CI: {missing}")
         pytest.skip(missing)
     with tempfile.TemporaryDirectory(prefix="foilog-chromium-") as profile:
-        options = webdriver.ChromeOptions()
-        options.binary_location = str(shutil.which("chromium"))
-        for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1280,900"):
-            options.add_argument(flag)
-        service = Service(executable_path=str(shutil.which("chromedriver")))
-        driver = webdriver.Chrome(options=options, service=service)
+        driver = chromium(profile)
         # Pages are cacheable for a minute; a test must see what the database holds now.
         driver.execute_cdp_cmd("Network.enable", {})
         driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
@@ -110,12 +91,7 @@ def demo(session: Session) -> dict[str, int]:
     lines = [orjson.dumps(document) for document in demo_entries(DEMO_COUNT)]
     import_entries(session, lines, actor=Actor.system("demo"))
     rows = session.exec(select(col(DisclosureEntry.id), col(DisclosureEntry.reference))).all()
-    return {reference: entry_id for entry_id, reference in rows}
-
-
-@dataclass
-class HostPage:
-    url: str
+    return {reference: entry_id for entry_id, reference in rows if entry_id is not None}
 
 
 @pytest.fixture
@@ -152,33 +128,3 @@ def host_page(live: str, tmp_path: Path) -> Iterator[HostPage]:
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
-
-
-WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-
-
-def axe(driver: WebDriver, *, only_wcag: bool = False) -> dict[str, Any]:
-    """axe-core's verdict on the page the driver shows: every rule it has (WCAG 2.0-2.2 A and
-    AA, and its best practices), or with `only_wcag` the WCAG A and AA rules alone."""
-    driver.execute_script(AXE.read_text(encoding="utf-8"))
-    options = {"resultTypes": ["violations"]}
-    if only_wcag:
-        options["runOnly"] = {"type": "tag", "values": WCAG_AA}
-    result: dict[str, Any] = driver.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, arguments[0])"
-        ".then(r => done({violations: r.violations.map(v => ({id: v.id, impact: v.impact,"
-        " help: v.help, nodes: v.nodes.map(n => n.html)})), passes: r.passes.length}))"
-        ".catch(e => done({error: String(e)}));",
-        options,
-    )
-    return result
-
-
-def foreign_requests(driver: WebDriver, *origins: str) -> list[str]:
-    """What the page asked of any host but `origins` (the browser's resource timing list)."""
-    names: list[str] = driver.execute_script(
-        "return performance.getEntriesByType('resource').map(e => e.name)"
-        ".concat(performance.getEntriesByType('navigation').map(e => e.name));"
-    )
-    return [name for name in names if not name.startswith(origins)]
