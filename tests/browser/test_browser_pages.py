@@ -87,6 +87,7 @@ def test_a_search_typed_into_the_box(browser: WebDriver, live: str, demo: dict[s
 
 def test_a_filter_and_the_next_pages(browser: WebDriver, live: str, demo: dict[str, int]) -> None:
     _open(browser, f"{live}/disclosure-log")
+    browser.find_element(By.CSS_SELECTOR, "details.more summary").click()
     Select(browser.find_element(By.ID, "f-force")).select_by_visible_text(
         "Hertfordshire Constabulary"
     )
