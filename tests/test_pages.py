@@ -1,13 +1,22 @@
 """The HTML pages over HTTP: status codes, validators, headers, what each page holds."""
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from datetime import timedelta
+from pathlib import Path
 
+import httpx
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from log_factories import REQUESTER_EMAIL, REQUESTER_NAME, Spec, hertfordshire, publish, withdraw
 from sqlmodel import Session
 
 from app.db import utcnow
+from app.migrate import upgrade
 
 
 def page(client: TestClient, url: str, status: int = 200) -> str:
@@ -70,6 +79,11 @@ def test_an_empty_form_field_means_any(client: TestClient, session: Session) -> 
     hertfordshire(session)
     text = page(client, "/disclosure-log?q=&force=&topic=&received_from=&sort=")
     assert "1 entry matches" in text
+
+
+def test_the_front_page_is_the_log(client: TestClient) -> None:
+    response = client.get("/", follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (307, "/disclosure-log")
 
 
 def test_unknown_entries_and_forces_are_404_pages(client: TestClient) -> None:
@@ -179,3 +193,61 @@ def test_highlights_can_carry_only_mark(client: TestClient, session: Session) ->
     assert "<script>alert" not in text
     assert "<b>bold" not in text
     assert "<mark>" in text
+
+
+def test_the_entry_page_lists_attachments_and_a_round_robin_when_the_document_has_them(
+    client: TestClient, session: Session
+) -> None:
+    entry = hertfordshire(session)
+    assert "Attachments" not in page(client, f"/disclosure-log/{entry.id}")
+    document = orjson.loads(entry.document)
+    document["attachments"] = [
+        {
+            "id": 7,
+            "filename": "response-letter.pdf",
+            "media_type": "application/pdf",
+            "bytes": 48_213,
+            "sha256": "ab" * 32,
+            "url": "http://testserver/v1/attachments/7/response-letter.pdf",
+        }
+    ]
+    document["round_robin"] = {"id": 3, "size": 12}
+    entry.document = orjson.dumps(document).decode()
+    session.add(entry)
+    session.commit()
+    text = page(client, f"/disclosure-log/{entry.id}")
+    assert (
+        '<a href="http://testserver/v1/attachments/7/response-letter.pdf">response-letter.pdf</a>'
+        ' <span class="meta">(application/pdf, 47.1 KB)</span>'
+    ) in text
+    assert "The same request went to 12 bodies" in text
+
+
+def test_foilog_serve_links_to_the_port_it_serves(tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path / 'served.db'}"
+    upgrade(database_url)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "FOILOG_BASE_URL"}
+    env["FOILOG_DATABASE_URL"] = database_url
+    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                feed = httpx.get(f"{url}/v1/disclosure-log.atom?force=hertfordshire", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "foilog serve did not come up"
+                time.sleep(0.2)
+        assert f"<id>{url}/v1/disclosure-log.atom?force=hertfordshire</id>" in feed.text
+        log = httpx.get(f"{url}/disclosure-log?force=hertfordshire").text
+        assert f'href="{url}/v1/disclosure-log.atom?force=hertfordshire"' in log
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -10,7 +10,7 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from app.db import ReadSession, utcnow
 from app.disclosure_log import service
@@ -147,6 +147,12 @@ def _filter_params(filters: LogFilters) -> list[tuple[str, str]]:
         values = value if isinstance(value, tuple) else (value,)
         params += [(REPEATED.get(name, name), str(v)) for v in values if v not in (None, "")]
     return params
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    """The site's front page is the log."""
+    return RedirectResponse("/disclosure-log", status_code=307)
 
 
 @router.get("/disclosure-log")
