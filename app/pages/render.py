@@ -63,11 +63,11 @@ def _paragraphs(text: str) -> list[str]:
 
 
 def _size(count: int) -> str:
-    for unit in ("bytes", "KB", "MB"):
-        if count < 1024 or unit == "MB":
-            return f"{count} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
-        count /= 1024  # type: ignore[assignment]
-    return f"{count} bytes"  # pragma: no cover
+    if count < 1024:
+        return f"{count} bytes"
+    if count < 1024**2:
+        return f"{count / 1024:.1f} KB"
+    return f"{count / 1024**2:.1f} MB"
 
 
 templates.filters.update(day=_day, moment=_moment, highlight=_highlight, size=_size)
