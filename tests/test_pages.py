@@ -52,6 +52,7 @@ def test_pages_answer_if_none_match_with_304_until_the_log_changes(
     ("query", "named"),
     [
         ("force=gotham", "'gotham'"),
+        ("force=%3Cscript%3Ex%3C/script%3E", "&lt;script&gt;x&lt;/script&gt;"),
         ("topic=no-such-topic", "'no-such-topic'"),
         ("outcome=maybe", "'maybe'"),
         ("exemption=foia-s99", "'foia-s99'"),
@@ -73,6 +74,7 @@ def test_a_bad_parameter_is_a_400_page_naming_it(
     assert named.replace("'", "&#39;") in text or named in text
     assert "<h1>Bad request</h1>" in text
     assert "Traceback" not in text
+    assert "<script>" not in text
 
 
 def test_an_empty_form_field_means_any(client: TestClient, session: Session) -> None:
