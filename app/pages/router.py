@@ -105,7 +105,7 @@ def _log(
     found = service.list_entries(
         session, filters, sort=sort, limit=limit, cursor=cursor, count=True, now=utcnow()
     )
-    catalogue = exemptions.list_exemptions(session)
+    catalogue = exemptions.listed(session)
     page = Page(
         request,
         "log.html",
@@ -207,7 +207,7 @@ def entry_page(
     cited = set(document["exemptions"]) | {
         c["exemption"] for r in document["responses"] for c in r["citations"]
     }
-    headings = {e.id: e.heading for e in exemptions.list_exemptions(session) if e.id in cited}
+    headings = {e.id: e.heading for e in exemptions.listed(session) if e.id in cited}
     page = Page(request, "entry.html", embed=embed, title=document["title"])
     placed, unplaced = _place_answers(document)
     return page_response(
