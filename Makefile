@@ -7,7 +7,7 @@ POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run serve test lint test-sqlite test-postgres bench bench-quick wrk lock clean
+.PHONY: setup browser-setup run serve test lint test-sqlite test-postgres bench bench-quick wrk lock clean
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,14 @@ $(STAMP):
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 setup: $(STAMP)
+
+## Headless Chromium and its driver (Debian packages) and axe-core (npm) for tests/browser
+browser-setup: tests/browser/node_modules/.package-lock.json
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+
+tests/browser/node_modules/.package-lock.json: tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund
 
 ## Set up, migrate, load the demo into an empty database and serve on http://$(HOST):$(PORT)
 run: setup
@@ -54,4 +62,4 @@ lock:
 	uv pip compile --quiet --python $(PYTHON) --python-version 3.11 --generate-hashes --extra dev pyproject.toml -o requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache tests/browser/node_modules

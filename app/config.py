@@ -28,9 +28,10 @@ class Settings(BaseSettings):
     max_query_length: int = Field(
         default=1000, ge=10, description="longest full-text query `q` accepted (characters)"
     )
-    base_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="public address of the API, used in absolute links (Atom feeds)",
+    base_url: str | None = Field(
+        default=None,
+        description="public address of the API, used in absolute links (Atom ids and links, "
+        "CSV url, page links); unset, the address each request reached",
     )
     kept_answers_mb: int = Field(
         default=32,

@@ -19,6 +19,7 @@ from app.health.router import router as health_router
 from app.imports.router import router as import_router
 from app.letters.router import router as letters_router
 from app.limits import BodyLimitMiddleware
+from app.pages.router import router as pages_router
 from app.publishing.router import router as publishing_router
 from app.stats.router import router as stats_router
 from app.topics.router import router as topics_router
@@ -31,8 +32,14 @@ Errors are `application/problem+json` (RFC 9457)."""
 
 
 def create_app() -> FastAPI:
+    # /docs and /redoc are served by the pages, from this host (app/pages/assets.py).
     app = FastAPI(
-        title="foilog", version="1.0.0", description=DESCRIPTION, responses=problems.EVERY_ROUTE
+        title="foilog",
+        version="1.0.0",
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        responses=problems.EVERY_ROUTE,
     )
     problems.install(app)
     app.add_middleware(KeptAnswerMiddleware)
@@ -64,6 +71,7 @@ def create_app() -> FastAPI:
     app.include_router(attachments_router)
     app.include_router(letters_router)
     app.include_router(webhooks_router)
+    app.include_router(pages_router)
     return app
 
 

@@ -30,11 +30,14 @@ def test_an_entry_links_to_its_json_and_summarises_the_response(
     entry = hertfordshire(session)
     parsed = feed(client)
     [item] = parsed.entries
-    base = get_settings().base_url
+    base = "http://testserver"  # FOILOG_BASE_URL unset: the address the request reached
     assert item.id == f"{base}/v1/disclosure-log/{entry.id}"
     assert item.title == "Facial image database and facial recognition"
-    [link] = item.links
-    assert (link.rel, link.type, link.href) == ("alternate", "application/json", item.id)
+    links = {link.type: (link.rel, link.href) for link in item.links}
+    assert links == {
+        "application/json": ("alternate", item.id),
+        "text/html": ("alternate", f"{base}/disclosure-log/{entry.id}"),
+    }
     assert item.author == "Hertfordshire Constabulary"
     assert item.published == "2018-06-27T09:00:00Z"
     assert item.updated == entry.updated_at.isoformat().replace("+00:00", "Z")
@@ -55,7 +58,7 @@ def test_the_feed_holds_the_newest_50_newest_first(client: TestClient, session: 
     entries = [publish(session, published_at=start + timedelta(hours=n)) for n in range(53)]
     ids = [e.id for e in feed(client).entries]
     expected = [e.id for e in reversed(entries)][: feeds.FEED_SIZE]
-    assert ids == [f"{get_settings().base_url}/v1/disclosure-log/{n}" for n in expected]
+    assert ids == [f"http://testserver/v1/disclosure-log/{n}" for n in expected]
 
 
 def test_the_feed_takes_the_log_filters(client: TestClient, session: Session) -> None:
@@ -97,3 +100,47 @@ def test_titles_are_escaped_not_markup(client: TestClient, session: Session, tit
     [item] = feed(client).entries
     assert item.title == title
     assert b"<script>" not in client.get("/v1/disclosure-log.atom").content
+
+
+def test_a_feed_names_what_it_is_filtered_by(client: TestClient, session: Session) -> None:
+    hertfordshire(session)
+    assert feed(client).feed.title == "UK police FOI disclosure log"
+    parsed = feed(client, force="hertfordshire", topic="biometrics", q="facial")
+    assert parsed.feed.title == (
+        "UK police FOI disclosure log: Hertfordshire Constabulary; topic Biometrics; "
+        "matching “facial”"
+    )
+    parsed = feed(client, force=["hertfordshire", "metropolitan"], outcome="refused")
+    assert parsed.feed.title == (
+        "UK police FOI disclosure log: Hertfordshire Constabulary or Metropolitan Police "
+        "Service; outcome refused"
+    )
+    parsed = feed(client, exemption="foia-s24", law="foia")
+    assert parsed.feed.title == (
+        "UK police FOI disclosure log: citing foia-s24 (National security); law FOIA"
+    )
+
+
+def test_links_use_the_configured_base_url_when_set(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry = publish(session)
+    monkeypatch.setenv("FOILOG_BASE_URL", "https://foi.example.police.uk/")
+    get_settings.cache_clear()
+    try:
+        [item] = feed(client).entries
+    finally:
+        monkeypatch.delenv("FOILOG_BASE_URL")
+        get_settings.cache_clear()
+    assert item.id == f"https://foi.example.police.uk/v1/disclosure-log/{entry.id}"
+
+
+def test_links_follow_the_address_served_when_no_base_url_is_set(
+    client: TestClient, session: Session
+) -> None:
+    entry = publish(session)
+    response = client.get("http://127.0.0.1:8123/v1/disclosure-log.atom")
+    [item] = feedparser.parse(response.content).entries
+    assert item.id == f"http://127.0.0.1:8123/v1/disclosure-log/{entry.id}"
+    csv_text = client.get("http://127.0.0.1:8123/v1/disclosure-log.csv").text
+    assert f"http://127.0.0.1:8123/v1/disclosure-log/{entry.id}" in csv_text

@@ -15,8 +15,8 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.config import get_settings
 from app.exports import service as exports
+from app.links import SERVE_DEFAULT
 
 PROBLEM = "application/problem+json"
 
@@ -106,7 +106,7 @@ def test_csv_has_a_header_and_one_flat_row_an_entry(client: TestClient, session:
         "exemptions": "foia-s24;foia-s31",
         "published_at": document["published_at"],
         "updated_at": document["updated_at"],
-        "url": f"{get_settings().base_url}/v1/disclosure-log/{entry.id}",
+        "url": f"http://testserver/v1/disclosure-log/{entry.id}",  # the address reached
         "attachment_urls": "",
         "attachment_sha256s": "",
     }
@@ -127,7 +127,9 @@ def test_the_cli_writes_the_same_bytes_as_the_route(
         output = tmp_path / f"log.{fmt}"
         result = CliRunner().invoke(cli, ["export", "--format", fmt, "--output", str(output)])
         assert result.exit_code == 0, result.output
-        assert output.read_bytes() == client.get(f"/v1/disclosure-log.{fmt}").content
+        # With FOILOG_BASE_URL unset, the CLI links as `foilog serve` does on its default port.
+        served = client.get(f"{SERVE_DEFAULT}/v1/disclosure-log.{fmt}")
+        assert output.read_bytes() == served.content
     assert "exported the log as csv" in result.output
 
 

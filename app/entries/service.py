@@ -12,7 +12,6 @@ from sqlmodel import Session, col
 
 from app import deadlines
 from app.changes import service as changes
-from app.config import get_settings
 from app.db import utcnow
 from app.entries.schemas import Tombstone
 from app.models import (
@@ -142,7 +141,10 @@ class Attached(NamedTuple):
 
 
 def attachment_url(attachment_id: int) -> str:
-    return f"{get_settings().base_url.rstrip('/')}/v1/attachments/{attachment_id}"
+    """An attachment's address in the stored entry document: a path, since the document is
+    written once and served from whatever address the API is reached at (the CSV export makes
+    it absolute)."""
+    return f"/v1/attachments/{attachment_id}"
 
 
 def attached(session: Session, request: FoiRequest) -> list[Attached]:

@@ -54,3 +54,8 @@ def known_ids(session: Session) -> frozenset[str]:
 
 def _load_ids(session: Session) -> frozenset[str]:
     return frozenset(session.scalars(select(Exemption.id)))
+
+
+def listed(session: Session) -> list[ExemptionPublic]:
+    """The whole catalogue, loaded once per process (only a migration changes it)."""
+    return reference_data(session, "exemption-list", list_exemptions)

@@ -3,6 +3,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
+from app import links
 from app.caching import data_etag, not_modified, tagged_response
 from app.db import ReadSession, utcnow
 from app.disclosure_log.router import Filters
@@ -26,7 +27,8 @@ def _export(request: Request, session: ReadSession, filters: Filters, fmt: Forma
     etag = data_etag(request, session, now)
     if unchanged := not_modified(request, etag):
         return unchanged
-    chunks = service.stream(session, service.selection(session, filters, now), fmt)
+    where = service.selection(session, filters, now)
+    chunks = service.stream(session, where, fmt, base_url=links.base_url(request))
     return tagged_response(chunks, etag, media_type=MEDIA_TYPES[fmt])
 
 

@@ -16,7 +16,6 @@ import orjson
 from sqlalchemy import ColumnElement, select
 from sqlmodel import Session, col
 
-from app.config import get_settings
 from app.disclosure_log.schemas import LogFilters
 from app.disclosure_log.service import conditions, search_query
 from app.models import DisclosureEntry
@@ -103,7 +102,7 @@ def csv_row(document: dict[str, Any], base_url: str) -> list[str]:
     values = {
         **document,
         "url": f"{base_url}/v1/disclosure-log/{document['id']}",
-        "attachment_urls": [a["url"] for a in attachments],
+        "attachment_urls": [f"{base_url}{a['url']}" for a in attachments],
         "attachment_sha256s": [a["sha256"] for a in attachments],
     }
     return [_cell(values[name]) for name in CSV_COLUMNS]
@@ -114,8 +113,7 @@ def _ndjson(documents: Iterator[list[str]]) -> Iterator[bytes]:
         yield ("\n".join(batch) + "\n").encode()
 
 
-def _csv(documents: Iterator[list[str]]) -> Iterator[bytes]:
-    base_url = get_settings().base_url.rstrip("/")
+def _csv(documents: Iterator[list[str]], base_url: str) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -128,7 +126,9 @@ def _csv(documents: Iterator[list[str]]) -> Iterator[bytes]:
         yield buffer.getvalue().encode()
 
 
-def stream(session: Session, where: list[ColumnElement[bool]], fmt: Format) -> Iterator[bytes]:
-    """The export as chunks of bytes, one batch of entries each."""
+def stream(
+    session: Session, where: list[ColumnElement[bool]], fmt: Format, *, base_url: str
+) -> Iterator[bytes]:
+    """The export as chunks of bytes, one batch of entries each; CSV links under `base_url`."""
     documents = batches(session, where, size=BATCH)
-    return _ndjson(documents) if fmt is Format.NDJSON else _csv(documents)
+    return _ndjson(documents) if fmt is Format.NDJSON else _csv(documents, base_url)

@@ -1,8 +1,8 @@
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from app import links
 from app.caching import public_response
-from app.config import get_settings
 from app.db import ReadSession
 from app.disclosure_log.router import Filters
 from app.feeds import service
@@ -26,7 +26,7 @@ ATOM_TYPE = "application/atom+xml"
 )
 def atom_feed(request: Request, session: ReadSession, filters: Filters) -> Response:
     """Atom 1.0 feed of the newest 50 entries the log's filters select, newest first."""
-    base_url = get_settings().base_url.rstrip("/")
+    base_url = links.base_url(request)
     query = request.url.query
     feed_url = f"{base_url}{request.url.path}" + (f"?{query}" if query else "")
     body = service.atom(session, filters, feed_url=feed_url, base_url=base_url)

@@ -17,9 +17,11 @@ from app.exemptions import service as exemptions
 from app.exports.service import selection
 from app.forces import service as forces
 from app.models import DisclosureEntry
+from app.topics import service as topics
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_SIZE = 50
+TITLE = "UK police FOI disclosure log"
 # An empty feed still needs `updated`; a fixed instant keeps its ETag stable.
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -66,14 +68,52 @@ def summary(document: dict[str, Any], force_name: str, headings: dict[str, str])
     return "; ".join(parts) + "."
 
 
+def describe(session: Session, filters: LogFilters) -> list[str]:
+    """What the filters select, in words a reader knows (force names, topic labels, the query),
+    one phrase a filter. Call it after the filters were checked."""
+    said: list[str] = []
+    if filters.forces:
+        said.append(" or ".join(forces.get(session, f).name for f in filters.forces))
+    if filters.topics:
+        labels = {t.slug: t.label for t in topics.list_topics(session)}
+        named = (labels.get(topics.normalise(t), t) for t in filters.topics)
+        said.append("topic " + " or ".join(named))
+    if filters.q and filters.q.strip():
+        said.append(f"matching \u201c{filters.q.strip()}\u201d")
+    if filters.outcomes:
+        said.append("outcome " + " or ".join(o.replace("_", " ") for o in filters.outcomes))
+    if filters.exemptions:
+        headings = {e.id: e.heading for e in exemptions.catalogue(session).values()}
+        cited = (f"{e} ({headings[e]})" if e in headings else e for e in filters.exemptions)
+        said.append("citing " + " or ".join(cited))
+    if filters.law:
+        said.append(f"law {filters.law.upper()}")
+    if filters.references:
+        said.append("reference " + " or ".join(filters.references))
+    for label, start, end in (
+        ("received", filters.received_from, filters.received_to),
+        ("published", filters.published_from, filters.published_to),
+    ):
+        if start or end:
+            said.append(f"{label} {start or '…'} to {end or '…'}")
+    return said
+
+
+def title(session: Session, filters: LogFilters) -> str:
+    """The feed's title: the log's, and what it is filtered by when it is."""
+    said = describe(session, filters)
+    return f"{TITLE}: {'; '.join(said)}" if said else TITLE
+
+
 def atom(session: Session, filters: LogFilters, *, feed_url: str, base_url: str) -> bytes:
-    """The feed as XML; `feed_url` is its own address (its id), `base_url` the API's."""
+    """The feed as XML; `feed_url` is its own address (its id), `base_url` the API's. Each
+    entry links to its JSON document (its id) and to its HTML page."""
     documents = newest(session, filters)
     names = {f: forces.get(session, f).name for f in {d["force"] for d in documents}}
     headings = {e.id: e.heading for e in exemptions.catalogue(session).values()}
     feed = Element("feed", {"xmlns": ATOM})
     _text(feed, "id", feed_url)
-    _text(feed, "title", "UK police FOI disclosure log")
+    _text(feed, "title", title(session, filters))
     _text(feed, "subtitle", "Freedom of Information responses published by UK police forces")
     updated = max((_moment(d["updated_at"]) for d in documents), default=EMPTY_FEED_UPDATED)
     _text(feed, "updated", _rfc3339(updated))
@@ -89,6 +129,8 @@ def atom(session: Session, filters: LogFilters, *, feed_url: str, base_url: str)
         _text(entry, "updated", _rfc3339(_moment(document["updated_at"])))
         _text(SubElement(entry, "author"), "name", names[document["force"]])
         SubElement(entry, "link", {"rel": "alternate", "type": "application/json", "href": url})
+        page = f"{base_url}/disclosure-log/{document['id']}"
+        SubElement(entry, "link", {"rel": "alternate", "type": "text/html", "href": page})
         for topic in document["topics"]:
             SubElement(entry, "category", {"term": topic})
         _text(entry, "summary", summary(document, names[document["force"]], headings))

@@ -58,3 +58,12 @@ def known_ids(session: Session) -> frozenset[str]:
 
 def _load_ids(session: Session) -> frozenset[str]:
     return frozenset(session.execute(select(Force.id)).scalars())
+
+
+def names(session: Session) -> dict[str, str]:
+    """Every force's name by id, cached per process (only a migration changes them)."""
+    return reference_data(session, "force-names", _load_names)
+
+
+def _load_names(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(Force.id, Force.name).order_by(Force.name)).all())

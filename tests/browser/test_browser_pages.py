@@ -1,0 +1,239 @@
+"""The pages in a real browser: what a reader sees and does, accessibility by axe-core, and
+nothing fetched from another host."""
+
+from typing import Any
+
+import httpx
+from log_factories import REQUESTER_EMAIL, REQUESTER_NAME, hertfordshire, publish, withdraw
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
+from sqlmodel import Session
+
+from browser.browsing import HostPage, axe, foreign_requests
+
+HERTS = "FOI2018/02892"
+MET = "01.FOI.22.022487"
+
+
+def _open(driver: WebDriver, url: str) -> None:
+    driver.get(url)
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+
+
+def _text(driver: WebDriver) -> str:
+    text: str = driver.find_element(By.TAG_NAME, "body").text
+    return text
+
+
+def _titles(driver: WebDriver) -> list[str]:
+    return [a.text for a in driver.find_elements(By.CSS_SELECTOR, "ol.entries h3 a")]
+
+
+def test_the_log_and_the_hertfordshire_entry_as_a_reader_sees_them(
+    browser: WebDriver, live: str, demo: dict[str, int]
+) -> None:
+    _open(browser, f"{live}/disclosure-log")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "FOI disclosure log"
+    titles = _titles(browser)
+    assert "Facial image database and facial recognition" in titles
+    assert "Retrospective facial recognition" in titles
+    assert f"{len(demo)} entries match" in _text(browser)
+
+    browser.find_element(By.LINK_TEXT, "Facial image database and facial recognition").click()
+    assert browser.current_url == f"{live}/disclosure-log/{demo[HERTS]}"
+    facts = {
+        row.find_element(By.TAG_NAME, "dt").text: row.find_element(By.TAG_NAME, "dd").text
+        for row in browser.find_elements(By.CSS_SELECTOR, "dl.facts > div")
+    }
+    assert facts["Received"] == "29 May 2018"
+    assert facts["Due"].startswith("26 June 2018")
+    assert facts["Responded"] == "26 June 2018"
+    assert facts["Deadline"] == "Answered within the statutory deadline"
+    assert facts["Outcome"] == "Neither confirm nor deny"
+    # Each answer sits under the questions it answers: the one to 11-17 after question 17.
+    questions = browser.find_elements(By.CSS_SELECTOR, "li.question")
+    assert len(questions) == 17
+    answers = [q.find_elements(By.CSS_SELECTOR, ".answer") for q in questions]
+    assert [len(a) for a in answers] == [0] * 10 + [1] + [0] * 5 + [1]
+    assert answers[10][0].text.startswith("Answer to question 11\n")
+    assert answers[16][0].text.startswith("Answer to questions 11, 12, 13, 14, 15, 16, 17\n")
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.citations tbody tr")
+    cells = [[c.text for c in r.find_elements(By.CSS_SELECTOR, "th, td")] for r in rows]
+    assert [c[:3] for c in cells] == [
+        ["National security (foia-s24)", "24(2)", "Yes"],
+        ["Law enforcement (foia-s31)", "31(3)", "Yes"],
+    ]
+    for test, harm in (c[3:] for c in cells):
+        for part in ("For disclosure", "Against disclosure", "Balance"):
+            assert part in test
+        assert harm.startswith("Confirming or denying would")
+    assert "Signed: James Hodson, Information Rights" in _text(browser)
+
+
+def test_a_search_typed_into_the_box(browser: WebDriver, live: str, demo: dict[str, int]) -> None:
+    _open(browser, f"{live}/disclosure-log")
+    box = browser.find_element(By.ID, "q")
+    box.send_keys("neoface", Keys.ENTER)
+    WebDriverWait(browser, 20).until(expected_conditions.url_contains("q=neoface"))
+    assert _titles(browser) == ["Retrospective facial recognition"]
+    assert browser.find_element(By.CSS_SELECTOR, ".excerpt mark").text.lower() == "neoface"
+    assert browser.find_element(By.ID, "q").get_attribute("value") == "neoface"
+
+
+def test_a_filter_and_the_next_pages(browser: WebDriver, live: str, demo: dict[str, int]) -> None:
+    _open(browser, f"{live}/disclosure-log")
+    browser.find_element(By.CSS_SELECTOR, "details.more summary").click()
+    Select(browser.find_element(By.ID, "f-force")).select_by_visible_text(
+        "Hertfordshire Constabulary"
+    )
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    WebDriverWait(browser, 20).until(expected_conditions.url_contains("force=hertfordshire"))
+    assert "Facial image database and facial recognition" in _titles(browser)
+    assert "Retrospective facial recognition" not in _titles(browser)
+
+    _open(browser, f"{live}/disclosure-log?limit=3")
+    seen: list[str] = []
+    for _ in range(len(demo)):
+        seen += _titles(browser)
+        following = browser.find_elements(By.LINK_TEXT, "Next page")
+        if not following:
+            break
+        following[0].click()
+        WebDriverWait(browser, 20).until(expected_conditions.url_contains("cursor="))
+    assert len(seen) == len(demo)
+    assert browser.find_elements(By.LINK_TEXT, "First page")
+
+
+def test_a_withdrawn_entry_says_when_and_why(
+    browser: WebDriver, live: str, session: Session
+) -> None:
+    entry = publish(session, title="Published in error")
+    withdraw(session, entry, reason="The response named a member of staff.")
+    assert httpx.get(f"{live}/disclosure-log/{entry.id}").status_code == 410
+    _open(browser, f"{live}/disclosure-log/{entry.id}")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "This entry was withdrawn"
+    text = _text(browser)
+    assert "The response named a member of staff." in text
+    withdrawn = entry.withdrawn_at
+    assert withdrawn is not None
+    assert f"was withdrawn from the disclosure log on {withdrawn.day} " in text
+    assert "Published in error" not in text
+
+
+def _page_urls(live: str, session: Session) -> dict[str, str]:
+    """One URL of every page type, over entries whose requester is on file."""
+    entry = hertfordshire(session)
+    gone = publish(session, title="Taken down", text="Jane asked about tasers")
+    withdraw(session, gone)
+    return {
+        "log": f"{live}/disclosure-log",
+        "search": f"{live}/disclosure-log?q=facial",
+        "entry": f"{live}/disclosure-log/{entry.id}",
+        "force": f"{live}/forces/hertfordshire",
+        "gone (410)": f"{live}/disclosure-log/{gone.id}",
+        "bad parameter (400)": f"{live}/disclosure-log?received_from=yesterday",
+        "embedded": f"{live}/disclosure-log/{entry.id}?embed=1",
+    }
+
+
+def test_the_requester_appears_on_no_page(
+    browser: WebDriver, live: str, session: Session, host_page: HostPage
+) -> None:
+    urls = _page_urls(live, session)
+    for name, url in [*urls.items(), ("embed host", host_page.url)]:
+        _open(browser, url)
+        if name == "embed host":
+            WebDriverWait(browser, 20).until(
+                lambda d: d.find_elements(By.CSS_SELECTOR, "foilog-log li")
+            )
+        source = browser.page_source
+        assert REQUESTER_NAME not in source, name
+        assert REQUESTER_EMAIL not in source, name
+        assert "Jane" not in _text(browser).replace("Jane asked", ""), name
+
+
+def test_no_page_asks_another_host_for_anything(
+    browser: WebDriver, live: str, session: Session
+) -> None:
+    urls = _page_urls(live, session)
+    urls |= {"docs": f"{live}/docs"}
+    for name, url in urls.items():
+        _open(browser, url)
+        if name == "docs":
+            WebDriverWait(browser, 20).until(
+                lambda d: d.find_elements(By.CSS_SELECTOR, ".swagger-ui .info")
+            )
+        assert foreign_requests(browser, live) == [], name
+        assert "Content-Security-Policy" in httpx.get(url).headers, name
+
+
+def _tab_to(driver: WebDriver, wanted: Any, most: int = 40) -> int:
+    """How many presses of Tab, from the top of the page, reach the element `wanted` picks."""
+    _open(driver, driver.current_url)  # a fresh load: focus starts before the first element
+    for presses in range(1, most + 1):
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+        if wanted(driver.switch_to.active_element):
+            return presses
+    raise AssertionError(f"not reached in {most} presses of Tab")
+
+
+def test_the_search_box_and_the_first_result_are_reached_by_keyboard(
+    browser: WebDriver, live: str, demo: dict[str, int]
+) -> None:
+    _open(browser, f"{live}/disclosure-log")
+    skip = _tab_to(browser, lambda e: e.text == "Skip to main content")
+    box = _tab_to(browser, lambda e: e.get_attribute("id") == "q")
+    first = browser.find_element(By.CSS_SELECTOR, "ol.entries h3 a").text
+    result = _tab_to(browser, lambda e: e.tag_name == "a" and e.text == first)
+    assert skip == 1
+    assert skip < box < result
+    # Enter on the skip link moves focus into the main content.
+    _tab_to(browser, lambda e: e.text == "Skip to main content")
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    assert browser.switch_to.active_element.get_attribute("id") == "main"
+
+
+def test_the_embed_renders_on_a_page_of_another_origin(
+    browser: WebDriver, live: str, demo: dict[str, int], host_page: HostPage
+) -> None:
+    _open(browser, host_page.url)
+    links = WebDriverWait(browser, 20).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "foilog-log li a")
+    )
+    hrefs = [a.get_attribute("href") for a in links]
+    assert f"{live}/disclosure-log/{demo[HERTS]}" in hrefs
+    assert f"{live}/disclosure-log/{demo[MET]}" not in hrefs  # force="hertfordshire"
+    # Light DOM: the entries are the host page's own markup, not in a shadow root.
+    assert browser.execute_script("return document.querySelector('foilog-log').shadowRoot") is None
+    links[0].click()
+    WebDriverWait(browser, 20).until(expected_conditions.url_contains("/disclosure-log/"))
+    assert browser.current_url.startswith(live)
+
+
+def test_axe_finds_no_violation_on_any_page_type(
+    browser: WebDriver, live: str, session: Session, host_page: HostPage
+) -> None:
+    urls = _page_urls(live, session) | {"docs": f"{live}/docs", "embed host": host_page.url}
+    found: dict[str, list[Any]] = {}
+    for name, url in urls.items():
+        _open(browser, url)
+        if name == "docs":
+            WebDriverWait(browser, 20).until(
+                lambda d: d.find_elements(By.CSS_SELECTOR, ".swagger-ui .opblock")
+            )
+        if name == "embed host":
+            WebDriverWait(browser, 20).until(
+                lambda d: d.find_elements(By.CSS_SELECTOR, "foilog-log li a")
+            )
+        # Swagger UI's own markup goes from its h1 to h3 (axe's best-practice heading-order):
+        # /docs is held to the WCAG A and AA rules, every page of ours to every rule.
+        result = axe(browser, only_wcag=name == "docs")
+        assert "error" not in result, result
+        print(f"axe {name}: {len(result['violations'])} violations, {result['passes']} passed")
+        found[name] = result["violations"]
+    assert found == {name: [] for name in urls}
