@@ -18,6 +18,7 @@ from app.health.router import router as health_router
 from app.imports.router import router as import_router
 from app.limits import BodyLimitMiddleware
 from app.publishing.router import router as publishing_router
+from app.round_robins.router import router as round_robins_router
 from app.stats.router import router as stats_router
 from app.topics.router import router as topics_router
 
@@ -52,6 +53,7 @@ def create_app() -> FastAPI:
     app.include_router(feeds_router)
     app.include_router(exports_router)
     app.include_router(stats_router)
+    app.include_router(round_robins_router)
     return app
 
 

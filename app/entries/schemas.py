@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.models import Law, Outcome, ResponseKind
+from app.round_robins.schemas import RoundRobinRef
 
 MAX_TEXT = 200_000
 MAX_ITEMS = 200
@@ -105,6 +106,10 @@ class EntryDocument(BaseModel):
     published_at: datetime
     updated_at: datetime
     status: Literal["published", "scheduled"]
+    round_robin: RoundRobinRef | None = Field(
+        default=None,
+        description="the round-robin (one request sent to many forces) this entry is part of",
+    )
     request: RequestPart
     responses: list[ResponseBody]
 

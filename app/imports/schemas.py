@@ -37,6 +37,8 @@ class ImportDocument(Strict):
     exemptions: Any = None
     updated_at: Any = None
     status: Any = None
+    # Groups are this instance's own: an import links the entries itself (SPEC §12).
+    round_robin: Any = None
 
 
 class ImportResult(BaseModel):

@@ -1,0 +1,547 @@
+"""Round-robin groups (SPEC §12): linking published entries whose request texts are
+near-identical across forces, and reading the groups.
+
+Linking runs inside the write that publishes, imports, changes or withdraws an entry, under one
+transaction-scoped lock (`lock_for_transaction`), so two publishes of one round-robin at once
+cannot both miss each other: the second waits, then finds the first's band keys. A group holds
+at most one entry per force, only visible entries, and never fewer than two."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Table, bindparam, delete, exists, func, insert, or_, select, update
+from sqlmodel import Session
+
+from app.db import lock_for_transaction, utcnow
+from app.disclosure_log.schemas import LogFilters
+from app.errors import BadRequest, NotFound
+from app.models import (
+    DisclosureEntry,
+    EntryExemption,
+    FoiQuestion,
+    FoiRequest,
+    RoundRobin,
+    RoundRobinBand,
+    RoundRobinEntry,
+)
+from app.pagination import decode_cursor, encode_cursor
+from app.round_robins import similarity
+from app.round_robins.schemas import (
+    RoundRobinDetail,
+    RoundRobinMember,
+    RoundRobinRef,
+    RoundRobinSummary,
+)
+from app.search import engine_for
+from app.visibility import public_entries
+
+# The key of the lock every linking write holds until commit.
+LOCK_KEY = 0x526F756E64526F62  # "RoundRob"
+# Band keys per IN list: well under either database's limit on bound parameters.
+CHUNK = 2000
+MAX_ID = 2**31 - 1
+
+
+def _table(model: type[Any]) -> Table:
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+_band = _table(RoundRobinBand).c
+_member = _table(RoundRobinEntry).c
+_group = _table(RoundRobin).c
+_entry = _table(DisclosureEntry).c
+
+
+@dataclass(frozen=True)
+class Text:
+    """An entry to link: its id, force and the request text compared."""
+
+    entry_id: int
+    force_id: str
+    text: str
+
+
+def ref(group_id: int | None, size: int) -> dict[str, Any] | None:
+    """The entry document's `round_robin` field."""
+    return None if group_id is None else RoundRobinRef(id=str(group_id), size=size).model_dump()
+
+
+def membership(session: Session, entry_id: int) -> dict[str, Any] | None:
+    """The `round_robin` field of an entry's document as the database holds it now."""
+    row = session.execute(
+        select(_group.id, _group.size)
+        .join_from(_table(RoundRobinEntry), _table(RoundRobin), _group.id == _member.round_robin_id)
+        .where(_member.entry_id == entry_id)
+    ).first()
+    return None if row is None else ref(row.id, row.size)
+
+
+def lock(session: Session) -> None:
+    """Take the linking lock now: a write that will link later takes it before any lock that
+    other linking writes take after it (the change feed's), so none waits on another in turn."""
+    lock_for_transaction(session, LOCK_KEY)
+
+
+def store(
+    session: Session, texts: Sequence[Text], *, group: bool, now: datetime | None = None
+) -> list[int]:
+    """Keep the band keys of entries just written and, with `group`, link them (they must be
+    visible). Returns the other entries whose documents changed; the given entries' documents
+    are rewritten too when they join a group."""
+    lock_for_transaction(session, LOCK_KEY)
+    if not texts:
+        return []
+    shingled = [similarity.shingles(t.text) for t in texts]
+    keys = similarity.band_keys(shingled)
+    session.execute(
+        insert(_table(RoundRobinEntry)),
+        [
+            {"entry_id": t.entry_id, "round_robin_id": None, "bands": k}
+            for t, k in zip(texts, keys, strict=True)
+        ],
+    )
+    bands = [
+        {"band": b, "entry_id": t.entry_id}
+        for t, k in zip(texts, keys, strict=True)
+        for b in set(k)
+    ]
+    if bands:
+        session.execute(insert(_table(RoundRobinBand)), bands)
+    if not group:
+        return []
+    return _Linker(session, now or utcnow()).link(texts, shingled, keys)
+
+
+def group_announced(session: Session, entry_ids: Sequence[int]) -> list[int]:
+    """Link scheduled entries that have just come into view; returns the other entries whose
+    documents changed."""
+    lock_for_transaction(session, LOCK_KEY)
+    if not entry_ids:
+        return []
+    rows = session.execute(
+        select(_member.entry_id, _member.bands, _entry.force_id)
+        .join_from(_table(RoundRobinEntry), _table(DisclosureEntry), _entry.id == _member.entry_id)
+        .where(_member.entry_id.in_(entry_ids), _member.round_robin_id.is_(None))
+        .order_by(_member.entry_id)
+    ).all()
+    found = _texts(session, [row.entry_id for row in rows])
+    texts = [Text(row.entry_id, row.force_id, found[row.entry_id]) for row in rows]
+    shingled = [similarity.shingles(t.text) for t in texts]
+    return [
+        entry_id
+        for entry_id in _Linker(session, utcnow()).link(
+            texts, shingled, [row.bands for row in rows]
+        )
+        if entry_id not in entry_ids
+    ]
+
+
+def relink(session: Session, text: Text, *, visible: bool) -> list[int]:
+    """After an entry's request text may have changed: nothing if its band keys are the same,
+    else it leaves its group and is linked afresh. Returns the other entries whose documents
+    changed."""
+    keys = similarity.band_keys([similarity.shingles(text.text)])[0]
+    stored = session.execute(
+        select(_member.bands).where(_member.entry_id == text.entry_id)
+    ).scalar_one_or_none()
+    if stored is not None and sorted(stored) == sorted(keys):
+        return []
+    changed = leave(session, text.entry_id) if stored is not None else []
+    changed += store(session, [text], group=visible)
+    return sorted(set(changed) - {text.entry_id})
+
+
+def leave(session: Session, entry_id: int) -> list[int]:
+    """Take an entry out of round-robin linking (withdrawn, or its text changed): it leaves its
+    group, which is dissolved if one entry is left. Returns the entries whose documents
+    changed (the others of the group)."""
+    lock_for_transaction(session, LOCK_KEY)
+    group_id = session.execute(
+        select(_member.round_robin_id).where(_member.entry_id == entry_id)
+    ).scalar_one_or_none()
+    session.execute(delete(_table(RoundRobinBand)).where(_band.entry_id == entry_id))
+    session.execute(delete(_table(RoundRobinEntry)).where(_member.entry_id == entry_id))
+    if group_id is None:
+        return []
+    rest = list(
+        session.execute(
+            select(_member.entry_id).where(_member.round_robin_id == group_id)
+        ).scalars()
+    )
+    now = utcnow()
+    if len(rest) < 2:
+        session.execute(
+            update(_table(RoundRobinEntry))
+            .where(_member.round_robin_id == group_id)
+            .values(round_robin_id=None)
+        )
+        session.execute(delete(_table(RoundRobin)).where(_group.id == group_id))
+        _rewrite(session, {entry_id: None for entry_id in rest}, now, touched=set(rest))
+    else:
+        session.execute(
+            update(_table(RoundRobin))
+            .where(_group.id == group_id)
+            .values(size=len(rest), updated_at=now)
+        )
+        new = ref(group_id, len(rest))
+        _rewrite(session, {entry_id: new for entry_id in rest}, now, touched=set(rest))
+    return sorted(rest)
+
+
+def _texts(session: Session, entry_ids: Iterable[int]) -> dict[int, str]:
+    """The request text compared, of entries in the database."""
+    ids = sorted(set(entry_ids))
+    found: dict[int, str] = {}
+    request = _table(FoiRequest).c
+    question = _table(FoiQuestion).c
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        rows = session.execute(
+            select(_entry.id, request.id.label("request_id"), request.text)
+            .join_from(_table(DisclosureEntry), _table(FoiRequest), request.id == _entry.request_id)
+            .where(_entry.id.in_(chunk))
+        ).all()
+        by_request = {row.request_id: row.id for row in rows}
+        questions: dict[int, list[str]] = defaultdict(list)
+        for request_id, text in session.execute(
+            select(question.request_id, question.text)
+            .where(question.request_id.in_(list(by_request)))
+            .order_by(question.request_id, question.position)
+        ):
+            questions[request_id].append(text)
+        for row in rows:
+            found[row.id] = similarity.request_text(row.text, questions[row.request_id])
+    return found
+
+
+@dataclass
+class _Group:
+    id: int  # negative until the row is written
+    members: dict[int, str] = field(default_factory=dict)  # entry id -> force
+
+
+class _Linker:
+    """Groups entries in order against the database and each other, then writes the groups
+    that changed and the documents whose `round_robin` changed."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session = session
+        self.now = now
+        self.groups: dict[int, _Group] = {}
+        self.group_of: dict[int, int] = {}
+        self.before: dict[int, dict[str, Any] | None] = {}
+        self.dropped: set[int] = set()
+        self.new_ids = -1
+
+    def link(
+        self, texts: Sequence[Text], shingled: Sequence[frozenset[str]], keys: Sequence[list[int]]
+    ) -> list[int]:
+        candidates = self._candidates(texts, keys)
+        known = {t.entry_id: s for t, s in zip(texts, shingled, strict=True)}
+        others = {c for found in candidates.values() for c, _ in found} - known.keys()
+        known.update({i: similarity.shingles(t) for i, t in _texts(self.session, others).items()})
+        self._load(
+            {t.entry_id for t in texts} | {c for found in candidates.values() for c, _ in found}
+        )
+        for text, shingles in zip(texts, shingled, strict=True):
+            matches = [
+                (similarity.jaccard(shingles, known[c]), c, force)
+                for c, force in candidates.get(text.entry_id, [])
+                if force != text.force_id and c != text.entry_id
+            ]
+            matches = [m for m in matches if m[0] >= similarity.THRESHOLD]
+            self._join(text, sorted(matches, reverse=True))
+        return self._write({t.entry_id for t in texts})
+
+    def _candidates(
+        self, texts: Sequence[Text], keys: Sequence[list[int]]
+    ) -> dict[int, list[tuple[int, str]]]:
+        """For each entry, the visible entries that share a band key with it."""
+        holders: dict[int, list[int]] = defaultdict(list)
+        for text, bands in zip(texts, keys, strict=True):
+            for band in set(bands):
+                holders[band].append(text.entry_id)
+        found: dict[int, set[tuple[int, str]]] = defaultdict(set)
+        bands = sorted(holders)
+        for start in range(0, len(bands), CHUNK):
+            rows = self.session.execute(
+                select(_band.band, _band.entry_id, _entry.force_id)
+                .join_from(
+                    _table(RoundRobinBand), _table(DisclosureEntry), _entry.id == _band.entry_id
+                )
+                .where(_band.band.in_(bands[start : start + CHUNK]), public_entries(self.now))
+            )
+            for band, entry_id, force in rows:
+                for holder in holders[band]:
+                    found[holder].add((entry_id, force))
+        return {entry_id: sorted(pairs) for entry_id, pairs in found.items()}
+
+    def _load(self, entry_ids: set[int]) -> None:
+        """The current groups of these entries, with all their members."""
+        ids = sorted(entry_ids)
+        group_ids: set[int] = set()
+        for start in range(0, len(ids), CHUNK):
+            group_ids.update(
+                self.session.execute(
+                    select(_member.round_robin_id).where(
+                        _member.entry_id.in_(ids[start : start + CHUNK]),
+                        _member.round_robin_id.is_not(None),
+                    )
+                ).scalars()
+            )
+        if not group_ids:
+            return
+        rows = self.session.execute(
+            select(_member.round_robin_id, _member.entry_id, _entry.force_id)
+            .join_from(
+                _table(RoundRobinEntry), _table(DisclosureEntry), _entry.id == _member.entry_id
+            )
+            .where(_member.round_robin_id.in_(sorted(group_ids)))
+        )
+        for group_id, entry_id, force in rows:
+            group = self.groups.setdefault(group_id, _Group(group_id))
+            group.members[entry_id] = force
+            self.group_of[entry_id] = group_id
+        for group in self.groups.values():
+            for entry_id in group.members:
+                self.before[entry_id] = ref(group.id, len(group.members))
+
+    def _join(self, text: Text, matches: list[tuple[float, int, str]]) -> None:
+        """Put the entry in the group of its best matches, merging the groups it bridges while
+        no force would appear twice; ungrouped matches of new forces come along."""
+        mine = self.group_of.get(text.entry_id)
+        group = self.groups[mine] if mine is not None else _Group(0, {text.entry_id: text.force_id})
+        for _, other, force in matches:
+            theirs = self.group_of.get(other)
+            if theirs is not None and theirs == mine:
+                continue
+            incoming = self.groups[theirs].members if theirs is not None else {other: force}
+            if set(incoming.values()) & set(group.members.values()):
+                continue
+            if theirs is not None and (mine is None or theirs < mine):
+                # The older group keeps its id.
+                self.groups[theirs].members.update(group.members)
+                if mine is not None:
+                    self._drop(mine)
+                group, mine = self.groups[theirs], theirs
+            else:
+                group.members.update(incoming)
+                if theirs is not None:
+                    self._drop(theirs)
+            if mine is None:
+                mine = self.new_ids
+                self.new_ids -= 1
+                group.id = mine
+                self.groups[mine] = group
+            for entry_id in group.members:
+                self.group_of[entry_id] = mine
+
+    def _drop(self, group_id: int) -> None:
+        del self.groups[group_id]
+        if group_id > 0:
+            self.dropped.add(group_id)
+
+    def _write(self, given: set[int]) -> list[int]:
+        for group_id in self.dropped:
+            self.session.execute(
+                update(_table(RoundRobinEntry))
+                .where(_member.round_robin_id == group_id)
+                .values(round_robin_id=None)
+            )
+            self.session.execute(delete(_table(RoundRobin)).where(_group.id == group_id))
+        after: dict[int, dict[str, Any] | None] = {}
+        for group in self.groups.values():
+            size = len(group.members)
+            if group.id < 0:
+                group.id = self.session.execute(
+                    insert(_table(RoundRobin))
+                    .values(size=size, created_at=self.now, updated_at=self.now)
+                    .returning(_group.id)
+                ).scalar_one()
+            elif any(self.before.get(e) != ref(group.id, size) for e in group.members):
+                self.session.execute(
+                    update(_table(RoundRobin))
+                    .where(_group.id == group.id)
+                    .values(size=size, updated_at=self.now)
+                )
+            for entry_id in group.members:
+                after[entry_id] = ref(group.id, size)
+        for entry_id in self.before.keys() - after.keys():
+            after[entry_id] = None
+        changed = {e: r for e, r in after.items() if self.before.get(e) != r}
+        moved = defaultdict(list)
+        for entry_id, new in changed.items():
+            moved[None if new is None else int(new["id"])].append(entry_id)
+        for group_id, entry_ids in moved.items():
+            self.session.execute(
+                update(_table(RoundRobinEntry))
+                .where(_member.entry_id.in_(entry_ids))
+                .values(round_robin_id=group_id)
+            )
+        _rewrite(self.session, changed, self.now, touched=set(changed) - given)
+        return sorted(set(changed) - given)
+
+
+def _rewrite(
+    session: Session, refs: dict[int, dict[str, Any] | None], now: datetime, *, touched: set[int]
+) -> None:
+    """Set `round_robin` in these entries' documents; those `touched` count as updated."""
+    if not refs:
+        return
+    ids = sorted(refs)
+    rows = []
+    for start in range(0, len(ids), CHUNK):
+        rows += session.execute(
+            select(_entry.id, _entry.document).where(_entry.id.in_(ids[start : start + CHUNK]))
+        ).all()
+    values = []
+    for entry_id, document in rows:
+        parsed = orjson.loads(document)
+        parsed["round_robin"] = refs[entry_id]
+        row: dict[str, Any] = {"b_id": entry_id}
+        if entry_id in touched:
+            parsed["updated_at"] = now.isoformat().replace("+00:00", "Z")
+        row["b_document"] = orjson.dumps(parsed).decode()
+        values.append(row)
+    session.execute(
+        update(_table(DisclosureEntry))
+        .where(_entry.id == bindparam("b_id"))
+        .values(document=bindparam("b_document")),
+        values,
+    )
+    bumped = sorted(touched & set(refs))
+    if bumped:
+        session.execute(
+            update(_table(DisclosureEntry))
+            .where(_entry.id.in_(bumped))
+            .values(updated_at=now, version=_entry.version + 1)
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading groups (the public API)
+
+
+def _decode(token: str) -> tuple[int, int]:
+    size, last = decode_cursor(token, "round-robins", 2)
+    if not all(type(v) is int and 0 <= v <= MAX_ID for v in (size, last)):
+        raise BadRequest(f"cursor {token[:40]!r} is not a cursor this API issued")
+    return size, last
+
+
+def list_groups(
+    session: Session,
+    *,
+    forces: tuple[str, ...] = (),
+    topics: tuple[str, ...] = (),
+    q: str | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+    count: bool = False,
+    now: datetime,
+) -> tuple[list[RoundRobinSummary], str | None, int | None]:
+    """Groups with a published entry matching the filters (those of the log: a force, a topic,
+    full text), largest first, then newest; keyset pages on (size, id)."""
+    # The log's filters check their values the same way here; imported here because the log
+    # reads entries, whose module links round-robins through this one.
+    from app.disclosure_log import service as log
+
+    where = log.conditions(session, LogFilters(forces=forces, topics=topics), now)
+    query = log.search_query(q)
+    if query is not None:
+        where.append(engine_for(session.get_bind()).matches(query))
+    matching = (
+        select(_member.round_robin_id)
+        .join_from(_table(RoundRobinEntry), _table(DisclosureEntry), _entry.id == _member.entry_id)
+        .where(*where, _member.round_robin_id == _group.id)
+    )
+    statement = select(_group.id, _group.size).where(exists(matching))
+    total = (
+        session.scalar(select(func.count()).select_from(statement.subquery())) if count else None
+    )
+    if cursor is not None:
+        size, last = _decode(cursor)
+        statement = statement.where(_group.size <= size, or_(_group.size < size, _group.id < last))
+    rows = session.execute(
+        statement.order_by(_group.size.desc(), _group.id.desc()).limit(limit + 1)
+    ).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor("round-robins", [rows[-1].size, rows[-1].id])
+    members = _members(session, [row.id for row in rows])
+    items = [
+        RoundRobinSummary(
+            id=str(row.id),
+            size=row.size,
+            title=min(members[row.id], key=lambda m: m.id).title,
+            forces=sorted({m.force for m in members[row.id]}),
+        )
+        for row in rows
+    ]
+    return items, next_cursor, total
+
+
+def _members(session: Session, group_ids: list[int]) -> dict[int, list[RoundRobinMember]]:
+    if not group_ids:
+        return {}
+    exemption = _table(EntryExemption).c
+    rows = session.execute(
+        select(
+            _member.round_robin_id,
+            _entry.id,
+            _entry.force_id,
+            _entry.reference,
+            _entry.title,
+            _entry.received_on,
+            _entry.responded_on,
+            _entry.outcome,
+        )
+        .join_from(_table(RoundRobinEntry), _table(DisclosureEntry), _entry.id == _member.entry_id)
+        .where(_member.round_robin_id.in_(group_ids))
+        .order_by(_entry.force_id, _entry.id)
+    ).all()
+    cited: dict[int, list[str]] = defaultdict(list)
+    for entry_id, exemption_id in session.execute(
+        select(exemption.entry_id, exemption.exemption_id)
+        .where(exemption.entry_id.in_([row.id for row in rows]))
+        .order_by(exemption.entry_id, exemption.exemption_id)
+    ):
+        cited[entry_id].append(exemption_id)
+    found: dict[int, list[RoundRobinMember]] = defaultdict(list)
+    for row in rows:
+        found[row.round_robin_id].append(
+            RoundRobinMember(
+                id=row.id,
+                force=row.force_id,
+                reference=row.reference,
+                title=row.title,
+                received_on=row.received_on,
+                responded_on=row.responded_on,
+                outcome=row.outcome,
+                exemptions=cited[row.id],
+            )
+        )
+    return found
+
+
+def get_group(session: Session, group_id: str) -> RoundRobinDetail:
+    """One group with each entry's dates, outcome and exemptions, and counts by outcome."""
+    missing = NotFound(f"no round-robin with id {group_id[:40]!r}; GET /v1/round-robins lists them")
+    if not group_id.isascii() or not group_id.isdigit() or not 0 < int(group_id) <= MAX_ID:
+        raise missing
+    size = session.execute(select(_group.size).where(_group.id == int(group_id))).scalar()
+    if size is None:
+        raise missing
+    entries = _members(session, [int(group_id)]).get(int(group_id), [])
+    by_outcome: dict[str, int] = defaultdict(int)
+    for entry in entries:
+        by_outcome[entry.outcome or "unanswered"] += 1
+    return RoundRobinDetail(
+        id=group_id, size=len(entries), entries=entries, by_outcome=dict(sorted(by_outcome.items()))
+    )
