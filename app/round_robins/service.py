@@ -255,7 +255,10 @@ class _Linker:
                 if force != text.force_id and c != text.entry_id
             ]
             matches = [m for m in matches if m[0] >= similarity.THRESHOLD]
-            self._join(text, sorted(matches, reverse=True))
+            # Larger groups first: a copy joins the round-robin, not a lone copy that repeats
+            # a force already in it.
+            matches.sort(key=lambda m: (self._size(m[1]), m[0]), reverse=True)
+            self._join(text, matches)
         return self._write({t.entry_id for t in texts})
 
     def _candidates(
@@ -310,6 +313,10 @@ class _Linker:
         for group in self.groups.values():
             for entry_id in group.members:
                 self.before[entry_id] = ref(group.id, len(group.members))
+
+    def _size(self, entry_id: int) -> int:
+        group_id = self.group_of.get(entry_id)
+        return 1 if group_id is None else len(self.groups[group_id].members)
 
     def _join(self, text: Text, matches: list[tuple[float, int, str]]) -> None:
         """Put the entry in the group of its best matches, merging the groups it bridges while
