@@ -13,9 +13,12 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 SHINGLE = 3  # words per shingle
 BANDS = 16
@@ -97,7 +100,11 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 @cache
-def _template() -> MinHash:
+def _template() -> "MinHash":
+    # datasketch brings scipy with it, 0.7 s of CPU to import: only writes that link texts
+    # need it, so a process imports it then, not at start.
+    from datasketch import MinHash
+
     return MinHash(num_perm=BANDS * ROWS, seed=SEED, scheme=SCHEME)
 
 
@@ -110,7 +117,7 @@ def band_keys(shingled: Sequence[frozenset[str]]) -> list[list[int]]:
         if not found:
             keys.append([])
             continue
-        signature = MinHash(
+        signature = type(template)(
             num_perm=BANDS * ROWS, seed=SEED, permutations=template.permutations, scheme=SCHEME
         )
         signature.update_batch([s.encode() for s in sorted(found)])
