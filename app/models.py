@@ -2,7 +2,17 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.db import UtcDateTime, utcnow
@@ -355,8 +365,8 @@ class RoundRobin(SQLModel, table=True):
 
 
 class RoundRobinEntry(SQLModel, table=True):
-    """An entry's LSH band keys (kept to find them again when its text changes) and its group,
-    if it has one."""
+    """An entry's MinHash signature (which its band keys come from, and which verifies a
+    candidate) and its group, if it has one."""
 
     __tablename__ = "round_robin_entry"
     __table_args__ = (Index("ix_round_robin_entry_group", "round_robin_id", "entry_id"),)
@@ -365,7 +375,7 @@ class RoundRobinEntry(SQLModel, table=True):
     round_robin_id: int | None = Field(
         default=None, foreign_key="round_robin.id", ondelete="SET NULL"
     )
-    bands: list[int] = Field(default_factory=list, sa_type=JSON)
+    signature: bytes | None = Field(default=None, sa_type=LargeBinary)
 
 
 class RoundRobinBand(SQLModel, table=True):

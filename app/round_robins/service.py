@@ -7,7 +7,7 @@ cannot both miss each other: the second waits, then finds the first's band keys.
 at most one entry per force, only visible entries, and never fewer than two."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,8 +22,6 @@ from app.errors import BadRequest, NotFound
 from app.models import (
     DisclosureEntry,
     EntryExemption,
-    FoiQuestion,
-    FoiRequest,
     RoundRobin,
     RoundRobinBand,
     RoundRobinEntry,
@@ -61,6 +59,10 @@ _group = _table(RoundRobin).c
 _entry = _table(DisclosureEntry).c
 
 
+# An entry to link: id, force and signature.
+Signed = tuple[int, str, bytes | None]
+
+
 @dataclass(frozen=True)
 class Text:
     """An entry to link: its id, force and the request text compared."""
@@ -94,31 +96,31 @@ def lock(session: Session) -> None:
 def store(
     session: Session, texts: Sequence[Text], *, group: bool, now: datetime | None = None
 ) -> list[int]:
-    """Keep the band keys of entries just written and, with `group`, link them (they must be
-    visible). Returns the other entries whose documents changed; the given entries' documents
-    are rewritten too when they join a group."""
+    """Keep the signatures and band keys of entries just written and, with `group`, link them
+    (they must be visible). Returns the other entries whose documents changed; the given
+    entries' documents are rewritten too when they join a group."""
     lock_for_transaction(session, LOCK_KEY)
     if not texts:
         return []
-    shingled = [similarity.shingles(t.text) for t in texts]
-    keys = similarity.band_keys(shingled)
+    signatures = similarity.signatures([similarity.shingles(t.text) for t in texts])
     session.execute(
         insert(_table(RoundRobinEntry)),
         [
-            {"entry_id": t.entry_id, "round_robin_id": None, "bands": k}
-            for t, k in zip(texts, keys, strict=True)
+            {"entry_id": t.entry_id, "round_robin_id": None, "signature": signature}
+            for t, signature in zip(texts, signatures, strict=True)
         ],
     )
     bands = [
-        {"band": b, "entry_id": t.entry_id}
-        for t, k in zip(texts, keys, strict=True)
-        for b in set(k)
+        {"band": band, "entry_id": t.entry_id}
+        for t, signature in zip(texts, signatures, strict=True)
+        for band in similarity.band_keys(signature)
     ]
     if bands:
         session.execute(insert(_table(RoundRobinBand)), bands)
     if not group:
         return []
-    return _Linker(session, now or utcnow()).link(texts, shingled, keys)
+    signed = [(t.entry_id, t.force_id, s) for t, s in zip(texts, signatures, strict=True)]
+    return _Linker(session, now or utcnow()).link(signed)
 
 
 def group_announced(session: Session, entry_ids: Sequence[int]) -> list[int]:
@@ -128,32 +130,24 @@ def group_announced(session: Session, entry_ids: Sequence[int]) -> list[int]:
     if not entry_ids:
         return []
     rows = session.execute(
-        select(_member.entry_id, _member.bands, _entry.force_id)
+        select(_member.entry_id, _entry.force_id, _member.signature)
         .join_from(_table(RoundRobinEntry), _table(DisclosureEntry), _entry.id == _member.entry_id)
         .where(_member.entry_id.in_(entry_ids), _member.round_robin_id.is_(None))
         .order_by(_member.entry_id)
     ).all()
-    found = _texts(session, [row.entry_id for row in rows])
-    texts = [Text(row.entry_id, row.force_id, found[row.entry_id]) for row in rows]
-    shingled = [similarity.shingles(t.text) for t in texts]
-    return [
-        entry_id
-        for entry_id in _Linker(session, utcnow()).link(
-            texts, shingled, [row.bands for row in rows]
-        )
-        if entry_id not in entry_ids
-    ]
+    linked = _Linker(session, utcnow()).link([tuple(row) for row in rows])
+    return [entry_id for entry_id in linked if entry_id not in entry_ids]
 
 
 def relink(session: Session, text: Text, *, visible: bool) -> list[int]:
-    """After an entry's request text may have changed: nothing if its band keys are the same,
+    """After an entry's request text may have changed: nothing if its signature is the same,
     else it leaves its group and is linked afresh. Returns the other entries whose documents
     changed."""
-    keys = similarity.band_keys([similarity.shingles(text.text)])[0]
+    signature = similarity.signatures([similarity.shingles(text.text)])[0]
     stored = session.execute(
-        select(_member.bands).where(_member.entry_id == text.entry_id)
-    ).scalar_one_or_none()
-    if stored is not None and sorted(stored) == sorted(keys):
+        select(_member.entry_id, _member.signature).where(_member.entry_id == text.entry_id)
+    ).first()
+    if stored is not None and stored.signature == signature:
         return []
     changed = leave(session, text.entry_id) if stored is not None else []
     changed += store(session, [text], group=visible)
@@ -197,30 +191,10 @@ def leave(session: Session, entry_id: int) -> list[int]:
     return sorted(rest)
 
 
-def _texts(session: Session, entry_ids: Iterable[int]) -> dict[int, str]:
-    """The request text compared, of entries in the database."""
-    ids = sorted(set(entry_ids))
-    found: dict[int, str] = {}
-    request = _table(FoiRequest).c
-    question = _table(FoiQuestion).c
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        rows = session.execute(
-            select(_entry.id, request.id.label("request_id"), request.text)
-            .join_from(_table(DisclosureEntry), _table(FoiRequest), request.id == _entry.request_id)
-            .where(_entry.id.in_(chunk))
-        ).all()
-        by_request = {row.request_id: row.id for row in rows}
-        questions: dict[int, list[str]] = defaultdict(list)
-        for request_id, text in session.execute(
-            select(question.request_id, question.text)
-            .where(question.request_id.in_(list(by_request)))
-            .order_by(question.request_id, question.position)
-        ):
-            questions[request_id].append(text)
-        for row in rows:
-            found[row.id] = similarity.request_text(row.text, questions[row.request_id])
-    return found
+def _older(a: int, b: int) -> bool:
+    """Whether group `a` is older than `b`: stored groups (ids > 0) by id, before new ones
+    (ids < 0, numbered -1, -2, ... as made)."""
+    return (a < 0, abs(a)) < (b < 0, abs(b))
 
 
 @dataclass
@@ -242,39 +216,50 @@ class _Linker:
         self.dropped: set[int] = set()
         self.new_ids = -1
 
-    def link(
-        self, texts: Sequence[Text], shingled: Sequence[frozenset[str]], keys: Sequence[list[int]]
-    ) -> list[int]:
-        candidates = self._candidates(texts, keys)
-        known = {t.entry_id: s for t, s in zip(texts, shingled, strict=True)}
-        others = {c for found in candidates.values() for c, _ in found} - known.keys()
-        known.update({i: similarity.shingles(t) for i, t in _texts(self.session, others).items()})
+    def link(self, signed: Sequence[Signed]) -> list[int]:
+        """Group these entries, in order, with verified matches among the visible entries
+        (each other included)."""
+        candidates = self._candidates(signed)
+        known = {entry_id: signature for entry_id, _, signature in signed}
+        known.update(self._signatures({c for found in candidates.values() for c, _ in found}))
         self._load(
-            {t.entry_id for t in texts} | {c for found in candidates.values() for c, _ in found}
+            {e for e, _, _ in signed} | {c for found in candidates.values() for c, _ in found}
         )
-        for text, shingles in zip(texts, shingled, strict=True):
+        for entry_id, force_id, signature in signed:
+            if signature is None:
+                continue
             matches = [
-                (similarity.jaccard(shingles, known[c]), c, force)
-                for c, force in candidates.get(text.entry_id, [])
-                if force != text.force_id and c != text.entry_id
+                (similarity.estimated_jaccard(signature, theirs), c, force)
+                for c, force in candidates.get(entry_id, [])
+                if force != force_id and (theirs := known.get(c)) is not None
             ]
             matches = [m for m in matches if m[0] >= similarity.THRESHOLD]
-            # Larger groups first: a copy joins the round-robin, not a lone copy that repeats
-            # a force already in it.
-            matches.sort(key=lambda m: (self._size(m[1]), m[0]), reverse=True)
-            self._join(text, matches)
-        return self._write({t.entry_id for t in texts})
+            # Most similar first; of equals, the larger group: a copy joins the round-robin, not
+            # a lone copy that repeats a force already in it.
+            matches.sort(key=lambda m: (m[0], self._size(m[1])), reverse=True)
+            self._join(entry_id, force_id, matches)
+        return self._write({entry_id for entry_id, _, _ in signed})
 
-    def _candidates(
-        self, texts: Sequence[Text], keys: Sequence[list[int]]
-    ) -> dict[int, list[tuple[int, str]]]:
+    def _signatures(self, entry_ids: set[int]) -> dict[int, bytes | None]:
+        ids = sorted(entry_ids)
+        found: dict[int, bytes | None] = {}
+        for start in range(0, len(ids), CHUNK):
+            rows = self.session.execute(
+                select(_member.entry_id, _member.signature).where(
+                    _member.entry_id.in_(ids[start : start + CHUNK])
+                )
+            )
+            found.update({entry_id: signature for entry_id, signature in rows})
+        return found
+
+    def _candidates(self, signed: Sequence[Signed]) -> dict[int, list[tuple[int, str]]]:
         """For each entry, the visible entries that share the most band keys with it (at most
         MAX_CANDIDATES: a text that many entries nearly repeat must not make every publication
         read them all), with their forces."""
         holders: dict[int, list[int]] = defaultdict(list)
-        for text, bands in zip(texts, keys, strict=True):
-            for band in set(bands):
-                holders[band].append(text.entry_id)
+        for entry_id, _, signature in signed:
+            for band in similarity.band_keys(signature):
+                holders[band].append(entry_id)
         shared: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         bands = sorted(holders)
         for start in range(0, len(bands), CHUNK):
@@ -338,19 +323,22 @@ class _Linker:
         group_id = self.group_of.get(entry_id)
         return 1 if group_id is None else len(self.groups[group_id].members)
 
-    def _join(self, text: Text, matches: list[tuple[float, int, str]]) -> None:
+    def _join(self, entry_id: int, force_id: str, matches: list[tuple[float, int, str]]) -> None:
         """Put the entry in the group of its best matches, merging the groups it bridges while
         no force would appear twice; ungrouped matches of new forces come along."""
-        mine = self.group_of.get(text.entry_id)
-        group = self.groups[mine] if mine is not None else _Group(0, {text.entry_id: text.force_id})
-        for _, other, force in matches:
+        mine = self.group_of.get(entry_id)
+        group = self.groups[mine] if mine is not None else _Group(0, {entry_id: force_id})
+        for score, other, force in matches:
             theirs = self.group_of.get(other)
             if theirs is not None and theirs == mine:
+                continue
+            if mine is not None and theirs is not None and score < similarity.MERGE_THRESHOLD:
+                # Joining two groups takes more: one false bridge would join every pair.
                 continue
             incoming = self.groups[theirs].members if theirs is not None else {other: force}
             if set(incoming.values()) & set(group.members.values()):
                 continue
-            if theirs is not None and (mine is None or theirs < mine):
+            if theirs is not None and (mine is None or _older(theirs, mine)):
                 # The older group keeps its id.
                 self.groups[theirs].members.update(group.members)
                 if mine is not None:
@@ -365,8 +353,8 @@ class _Linker:
                 self.new_ids -= 1
                 group.id = mine
                 self.groups[mine] = group
-            for entry_id in group.members:
-                self.group_of[entry_id] = mine
+            for member in group.members:
+                self.group_of[member] = mine
 
     def _drop(self, group_id: int) -> None:
         del self.groups[group_id]

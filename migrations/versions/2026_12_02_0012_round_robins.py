@@ -6,7 +6,7 @@ Create Date: 2026-12-02 00:40:00
 
 round_robin_band's primary key leads with the band key, so finding the entries that share a
 band with a new one is an index lookup on both databases. Entries published before this
-revision have no band keys and are grouped with nothing until their text is next written
+revision have no signature and are grouped with nothing until their text is next written
 (README, "Round-robin requests").
 """
 
@@ -37,7 +37,7 @@ def upgrade() -> None:
         "round_robin_entry",
         sa.Column("entry_id", sa.Integer(), nullable=False),
         sa.Column("round_robin_id", sa.Integer(), nullable=True),
-        sa.Column("bands", sa.JSON(), nullable=False),
+        sa.Column("signature", sa.LargeBinary(), nullable=True),
         sa.ForeignKeyConstraint(
             ["entry_id"],
             ["disclosure_entry.id"],
