@@ -164,6 +164,14 @@ def refresh_statistics(session: Session) -> None:
     session.commit()
 
 
+def lock_for_transaction(session: Session, key: int) -> None:
+    """Hold the exclusive lock named by `key` (a signed 64-bit number) until the transaction
+    ends. PostgreSQL: an advisory lock. SQLite: a write transaction holds the database's one
+    write lock already (BEGIN IMMEDIATE), so there is nothing more to take."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def ping(engine: Engine) -> None:
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))

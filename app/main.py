@@ -21,6 +21,7 @@ from app.letters.router import router as letters_router
 from app.limits import BodyLimitMiddleware
 from app.pages.router import router as pages_router
 from app.publishing.router import router as publishing_router
+from app.round_robins.router import router as round_robins_router
 from app.stats.router import router as stats_router
 from app.topics.router import router as topics_router
 from app.webhooks.router import router as webhooks_router
@@ -72,6 +73,7 @@ def create_app() -> FastAPI:
     app.include_router(letters_router)
     app.include_router(webhooks_router)
     app.include_router(pages_router)
+    app.include_router(round_robins_router)
     return app
 
 

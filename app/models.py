@@ -420,3 +420,42 @@ class WebhookDelivery(SQLModel, table=True):
     error: str | None = Field(default=None, sa_type=Text)
     next_retry_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     delivered: bool = False
+
+
+# Round-robin requests (SPEC §12): one text sent to many forces, linked across them.
+
+
+class RoundRobin(SQLModel, table=True):
+    """A group of published entries of different forces whose request texts are
+    near-identical. Groups of one are not kept."""
+
+    __tablename__ = "round_robin"
+    __table_args__ = (Index("ix_round_robin_size", "size", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    size: int
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class RoundRobinEntry(SQLModel, table=True):
+    """An entry's MinHash signature (which its band keys come from, and which verifies a
+    candidate) and its group, if it has one."""
+
+    __tablename__ = "round_robin_entry"
+    __table_args__ = (Index("ix_round_robin_entry_group", "round_robin_id", "entry_id"),)
+
+    entry_id: int = Field(foreign_key="disclosure_entry.id", primary_key=True, ondelete="CASCADE")
+    round_robin_id: int | None = Field(
+        default=None, foreign_key="round_robin.id", ondelete="SET NULL"
+    )
+    signature: bytes | None = Field(default=None, sa_type=LargeBinary)
+
+
+class RoundRobinBand(SQLModel, table=True):
+    """One LSH band key of an entry's request text: entries sharing a key are candidates."""
+
+    __tablename__ = "round_robin_band"
+
+    band: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    entry_id: int = Field(foreign_key="disclosure_entry.id", primary_key=True, ondelete="CASCADE")

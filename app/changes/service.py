@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from app.db import utcnow
 from app.models import ChangeCounter, ChangeKind, DisclosureEntry, EntryChange
+from app.round_robins import service as round_robins
 
 
 class ChangeRow(NamedTuple):
@@ -65,6 +66,7 @@ def announce(session: Session, entry_ids: list[int]) -> int:
     """Announce these entries as published. Processes may race here: the conditional UPDATE
     lets exactly one of them claim each entry."""
     entry = DisclosureEntry.__table__.c  # type: ignore[attr-defined]
+    round_robins.lock(session)
     claimed = session.execute(
         update(DisclosureEntry)
         .where(entry.id.in_(entry_ids), entry.announced_at.is_(None))
@@ -72,7 +74,10 @@ def announce(session: Session, entry_ids: list[int]) -> int:
         .returning(entry.id)
     ).scalars()
     ids = sorted(claimed)
+    # Only now visible, they join their round-robins now (SPEC §12).
+    regrouped = round_robins.group_announced(session, ids)
     record(session, ids, ChangeKind.PUBLISHED)
+    record(session, regrouped, ChangeKind.UPDATED)
     session.commit()
     return len(ids)
 

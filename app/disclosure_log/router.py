@@ -44,6 +44,9 @@ async def log_filters(
     received_to: Annotated[IsoDate | None, Query(description="received on or before")] = None,
     published_from: Annotated[IsoDate | None, Query(description="published on or after")] = None,
     published_to: Annotated[IsoDate | None, Query(description="published on or before")] = None,
+    round_robin: Annotated[
+        list[Value] | None, _values("round-robin id (GET /v1/round-robins lists them)")
+    ] = None,
 ) -> LogFilters:
     # Async only so that FastAPI calls it in the event loop, not through the thread pool.
     return LogFilters(
@@ -58,6 +61,7 @@ async def log_filters(
         received_to=received_to,
         published_from=published_from,
         published_to=published_to,
+        round_robins=tuple(round_robin or ()),
     )
 
 

@@ -52,6 +52,7 @@ class LogFilters:
     received_to: date | None = None
     published_from: date | None = None
     published_to: date | None = None
+    round_robins: tuple[str, ...] = ()
 
 
 @dataclass

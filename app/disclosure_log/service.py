@@ -27,6 +27,8 @@ from app.models import (
     EntryTopic,
     Law,
     Outcome,
+    RoundRobin,
+    RoundRobinEntry,
     Topic,
 )
 from app.pagination import decode_cursor, encode_cursor
@@ -111,7 +113,22 @@ def conditions(session: Session, filters: LogFilters, now: datetime) -> list[Col
         where.append(col(Entry.published_at) >= _start_of(filters.published_from))
     if filters.published_to is not None and filters.published_to < date.max:
         where.append(col(Entry.published_at) < _start_of(filters.published_to + timedelta(1)))
+    if filters.round_robins:
+        where.append(_in_round_robins(session, filters.round_robins))
     return where
+
+
+def _in_round_robins(session: Session, given: tuple[str, ...]) -> ColumnElement[bool]:
+    ids = {int(v) for v in given if v.isascii() and v.isdigit() and 0 < int(v) <= MAX_ID}
+    known = {
+        str(i)
+        for i in session.scalars(select(col(RoundRobin.id)).where(col(RoundRobin.id).in_(ids)))
+    }
+    _check("round_robin", given, known, "GET /v1/round-robins lists them")
+    grouped = select(col(RoundRobinEntry.entry_id)).where(
+        col(RoundRobinEntry.round_robin_id).in_([int(v) for v in given])
+    )
+    return col(Entry.id).in_(grouped)
 
 
 def search_query(q: str | None) -> SearchQuery | None:

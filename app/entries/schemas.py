@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from app.inputs import clean_text
 from app.models import Law, Outcome, ResponseKind
+from app.round_robins.schemas import RoundRobinRef
 
 MAX_TEXT = 200_000
 MAX_ITEMS = 200
@@ -115,6 +116,10 @@ class EntryDocument(BaseModel):
     published_at: datetime
     updated_at: datetime
     status: Literal["published", "scheduled"]
+    round_robin: RoundRobinRef | None = Field(
+        default=None,
+        description="the round-robin (one request sent to many forces) this entry is part of",
+    )
     request: RequestPart
     responses: list[ResponseBody]
     attachments: list[AttachmentLink] = Field(default_factory=list)

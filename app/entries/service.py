@@ -24,6 +24,9 @@ from app.models import (
     ResponseKind,
     Topic,
 )
+from app.round_robins import service as round_robins
+from app.round_robins.service import Text
+from app.round_robins.similarity import request_text
 
 # Of the text inside an entry's attachments, this much is indexed for search (PostgreSQL indexes
 # the first 250,000 characters of the whole search text); all of it is privacy-checked.
@@ -210,6 +213,7 @@ def document(
     request: RequestParts,
     topics: Sequence[TopicParts],
     attachments: Sequence[Attached] = (),
+    round_robin: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The entry document (SPEC §7). Built from an allow-list: the requester is never read."""
     return {
@@ -231,6 +235,7 @@ def document(
         # The stored document is what the public sees, and the public sees it only once due;
         # keyed callers are told a scheduled entry's status when it is sent (`keyed_document`).
         "status": "published",
+        "round_robin": round_robin,
         "request": {
             "text": request.text,
             "questions": [{"number": q.number, "text": q.text} for q in request.questions],
@@ -287,8 +292,10 @@ def fill(
     topics: Sequence[TopicParts],
     law: str,
     attachments: Sequence[Attached] = (),
+    round_robin: dict[str, Any] | None = None,
 ) -> None:
-    """Derive every column of the entry from its request (no queries)."""
+    """Derive every column of the entry from its request (no queries); `round_robin` is the
+    group the entry is in, if any."""
     latest = request.responses[-1] if request.responses else None
     entry.force_id = request.force_id
     entry.law = law
@@ -306,7 +313,9 @@ def fill(
     )
     entry.outcome = latest.outcome if latest else None
     entry.search_text = search_text(entry, request, topics, attachments)
-    entry.document = orjson.dumps(document(entry, request, topics, attachments)).decode()
+    entry.document = orjson.dumps(
+        document(entry, request, topics, attachments, round_robin)
+    ).decode()
 
 
 def link_rows(
@@ -318,6 +327,13 @@ def link_rows(
     return (
         [{"entry_id": entry.id, "exemption_id": e} for e in cited_exemptions(request)],
         [{"entry_id": entry.id, "reference_key": k, "force_id": entry.force_id} for k in keys],
+    )
+
+
+def compared_text(entry_id: int, request: RequestParts) -> Text:
+    """What round-robin linking compares of an entry: its request text and questions."""
+    return Text(
+        entry_id, request.force_id, request_text(request.text, [q.text for q in request.questions])
     )
 
 
@@ -360,8 +376,13 @@ def create(
     entry.topics = topics
     session.flush()
     _write_links(session, entry, request)
-    if entry.announced_at is not None:
-        changes.record(session, [entry.id], ChangeKind.PUBLISHED)  # type: ignore[list-item]
+    assert entry.id is not None
+    visible = entry.announced_at is not None
+    linked = round_robins.store(session, [compared_text(entry.id, request)], group=visible)
+    session.refresh(entry, ["document"])  # it holds the entry's group once linked
+    if visible:
+        changes.record(session, [entry.id], ChangeKind.PUBLISHED)
+        changes.record(session, linked, ChangeKind.UPDATED)
     return entry
 
 
@@ -373,14 +394,26 @@ def refresh(session: Session, entry: DisclosureEntry) -> None:
     session.refresh(request)
     entry.updated_at = utcnow()
     entry.version += 1
-    fill(entry, request, list(entry.topics), entry.law, attached(session, request))
+    assert entry.id is not None
+    # Linked again only if the request's text changed (its band keys with it).
+    linked = round_robins.relink(
+        session, compared_text(entry.id, request), visible=entry.announced_at is not None
+    )
+    fill(
+        entry,
+        request,
+        list(entry.topics),
+        entry.law,
+        attached(session, request),
+        round_robins.membership(session, entry.id),
+    )
     for model in (EntryExemption, EntryReference):
         session.execute(delete(model).where(col(model.entry_id) == entry.id))
     _write_links(session, entry, request)
     session.add(entry)
     session.flush()
     if entry.announced_at is not None:
-        changes.record(session, [entry.id], ChangeKind.UPDATED)  # type: ignore[list-item]
+        changes.record(session, [entry.id, *linked], ChangeKind.UPDATED)
 
 
 class Withdrawn(Protocol):

@@ -40,6 +40,8 @@ class ImportDocument(Strict):
     status: Any = None
     # Output-only: attachments are uploaded, never imported (the mirror copies them).
     attachments: Any = None
+    # Groups are this instance's own: an import links the entries itself (SPEC §12).
+    round_robin: Any = None
 
 
 class ImportResult(BaseModel):

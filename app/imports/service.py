@@ -51,6 +51,7 @@ from app.models import (
     Topic,
 )
 from app.publishing import privacy
+from app.round_robins import service as round_robins
 from app.topics import service as topics_service
 
 # Lines are settled a batch at a time, and the ORM session emptied after each, so memory stays
@@ -304,6 +305,7 @@ class _Importer:
         existing one (or one repeated in the file) through the replace path."""
         if not self.waiting:
             return
+        round_robins.lock(self.session)
         c = _table(FoiRequest).c
         keys = {line.key for line in self.waiting}
         existing: dict[tuple[str, str], int] = {
@@ -345,6 +347,7 @@ class _Importer:
         response_ids = iter(_reserve(connection, FoiResponse, count))
         rows = _Rows()
         announced: list[int] = []
+        compared: dict[bool, list[round_robins.Text]] = {True: [], False: []}
         for line, request_id, entry_id in zip(lines, request_ids, entry_ids, strict=True):
             document = line.document
             # In the order the request's rows will be read back: by date, then as written.
@@ -393,8 +396,13 @@ class _Importer:
             rows.add(EntryReference, reference_rows)
             if announce:
                 announced.append(entry_id)
+            compared[announce].append(entries.compared_text(entry_id, request))
         rows.write(connection)
+        # Linked a batch at a time: one band lookup for the batch, which finds its own copies.
+        round_robins.store(self.session, compared[False], group=False)
+        regrouped = round_robins.store(self.session, compared[True], group=True, now=now)
         changes.record(self.session, announced, ChangeKind.PUBLISHED)
+        changes.record(self.session, regrouped, ChangeKind.UPDATED)
         self.result.created += len(lines)
         return {line.key: request_id for line, request_id in zip(lines, request_ids, strict=True)}
 

@@ -17,6 +17,7 @@ from app.keys.schemas import Actor
 from app.models import ChangeKind, DisclosureEntry
 from app.publishing import privacy
 from app.publishing.schemas import EntryUpdate, Publish
+from app.round_robins import service as round_robins
 
 BODY = ("body",)
 
@@ -151,6 +152,8 @@ def withdraw(
 ) -> DisclosureEntry:
     """Take an entry out of the public log; it answers 410 with a tombstone from now on."""
     entry = _live(session, entry_id, actor=actor, if_match=if_match)
+    # First, before the entry's row is written: linking locks before rows (round_robins.lock).
+    regrouped = round_robins.leave(session, entry_id)
     before = snapshot(entry)
     now = utcnow()
     entry.withdrawn_at = now
@@ -161,5 +164,6 @@ def withdraw(
     audit.record(session, actor, "entry.withdraw", "entry", entry.id, before, snapshot(entry))
     if entry.announced_at is not None:
         changes.record(session, [entry.id], ChangeKind.WITHDRAWN)  # type: ignore[list-item]
+    changes.record(session, regrouped, ChangeKind.UPDATED)
     session.commit()
     return entry

@@ -1,0 +1,562 @@
+"""Round-robin groups (SPEC §12): linking published entries whose request texts are
+near-identical across forces, and reading the groups.
+
+Linking runs inside the write that publishes, imports, changes or withdraws an entry, under one
+transaction-scoped lock (`lock_for_transaction`), so two publishes of one round-robin at once
+cannot both miss each other: the second waits, then finds the first's band keys. A group holds
+at most one entry per force, only visible entries, and never fewer than two."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Table, bindparam, delete, exists, func, insert, or_, select, update
+from sqlmodel import Session
+
+from app.db import lock_for_transaction, utcnow
+from app.disclosure_log.schemas import LogFilters
+from app.errors import BadRequest, NotFound
+from app.models import (
+    DisclosureEntry,
+    EntryExemption,
+    RoundRobin,
+    RoundRobinBand,
+    RoundRobinEntry,
+)
+from app.pagination import decode_cursor, encode_cursor
+from app.round_robins import similarity
+from app.round_robins.schemas import (
+    RoundRobinDetail,
+    RoundRobinMember,
+    RoundRobinRef,
+    RoundRobinSummary,
+)
+from app.search import engine_for
+from app.visibility import public_entries
+
+# The key of the lock every linking write holds until commit.
+LOCK_KEY = 0x526F756E64526F62  # "RoundRob"
+# Band keys per IN list: well under either database's limit on bound parameters.
+CHUNK = 2000
+MAX_ID = 2**31 - 1
+# Candidates verified per entry, those sharing the most band keys first. True copies share
+# several keys (4 of 16 on average at similarity 0.7); one force's yearly repeats of a request
+# can otherwise make thousands of entries share one.
+MAX_CANDIDATES = 100
+
+
+def _table(model: type[Any]) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+_band = _table(RoundRobinBand).c
+_member = _table(RoundRobinEntry).c
+_group = _table(RoundRobin).c
+_entry = _table(DisclosureEntry).c
+
+
+# An entry to link: id, force and signature.
+Signed = tuple[int, str, bytes | None]
+
+
+@dataclass(frozen=True)
+class Text:
+    """An entry to link: its id, force and the request text compared."""
+
+    entry_id: int
+    force_id: str
+    text: str
+
+
+def ref(group_id: int | None, size: int) -> dict[str, Any] | None:
+    """The entry document's `round_robin` field."""
+    return None if group_id is None else RoundRobinRef(id=str(group_id), size=size).model_dump()
+
+
+def membership(session: Session, entry_id: int) -> dict[str, Any] | None:
+    """The `round_robin` field of an entry's document as the database holds it now."""
+    row = session.execute(
+        select(_group.id, _group.size)
+        .join_from(_table(RoundRobinEntry), _table(RoundRobin), _group.id == _member.round_robin_id)
+        .where(_member.entry_id == entry_id)
+    ).first()
+    return None if row is None else ref(row.id, row.size)
+
+
+def lock(session: Session) -> None:
+    """Take the linking lock now: a write that will link later takes it before any lock that
+    other linking writes take after it (the change feed's), so none waits on another in turn."""
+    lock_for_transaction(session, LOCK_KEY)
+
+
+def store(
+    session: Session, texts: Sequence[Text], *, group: bool, now: datetime | None = None
+) -> list[int]:
+    """Keep the signatures and band keys of entries just written and, with `group`, link them
+    (they must be visible). Returns the other entries whose documents changed; the given
+    entries' documents are rewritten too when they join a group."""
+    lock_for_transaction(session, LOCK_KEY)
+    if not texts:
+        return []
+    signatures = similarity.signatures([similarity.shingles(t.text) for t in texts])
+    session.execute(
+        insert(_table(RoundRobinEntry)),
+        [
+            {"entry_id": t.entry_id, "round_robin_id": None, "signature": signature}
+            for t, signature in zip(texts, signatures, strict=True)
+        ],
+    )
+    bands = [
+        {"band": band, "entry_id": t.entry_id}
+        for t, signature in zip(texts, signatures, strict=True)
+        for band in similarity.band_keys(signature)
+    ]
+    if bands:
+        session.execute(insert(_table(RoundRobinBand)), bands)
+    if not group:
+        return []
+    signed = [(t.entry_id, t.force_id, s) for t, s in zip(texts, signatures, strict=True)]
+    return _Linker(session, now or utcnow()).link(signed)
+
+
+def group_announced(session: Session, entry_ids: Sequence[int]) -> list[int]:
+    """Link scheduled entries that have just come into view; returns the other entries whose
+    documents changed."""
+    lock_for_transaction(session, LOCK_KEY)
+    if not entry_ids:
+        return []
+    rows = session.execute(
+        select(_member.entry_id, _entry.force_id, _member.signature)
+        .join_from(_table(RoundRobinEntry), _table(DisclosureEntry), _entry.id == _member.entry_id)
+        .where(_member.entry_id.in_(entry_ids), _member.round_robin_id.is_(None))
+        .order_by(_member.entry_id)
+    ).all()
+    linked = _Linker(session, utcnow()).link([tuple(row) for row in rows])
+    return [entry_id for entry_id in linked if entry_id not in entry_ids]
+
+
+def relink(session: Session, text: Text, *, visible: bool) -> list[int]:
+    """After an entry's request text may have changed: nothing if its signature is the same,
+    else it leaves its group and is linked afresh. Returns the other entries whose documents
+    changed."""
+    signature = similarity.signatures([similarity.shingles(text.text)])[0]
+    stored = session.execute(
+        select(_member.entry_id, _member.signature).where(_member.entry_id == text.entry_id)
+    ).first()
+    if stored is not None and stored.signature == signature:
+        return []
+    changed = leave(session, text.entry_id) if stored is not None else []
+    changed += store(session, [text], group=visible)
+    return sorted(set(changed) - {text.entry_id})
+
+
+def leave(session: Session, entry_id: int) -> list[int]:
+    """Take an entry out of round-robin linking (withdrawn, or its text changed): it leaves its
+    group, which is dissolved if one entry is left. Returns the entries whose documents
+    changed (the others of the group)."""
+    lock_for_transaction(session, LOCK_KEY)
+    group_id = session.execute(
+        select(_member.round_robin_id).where(_member.entry_id == entry_id)
+    ).scalar_one_or_none()
+    session.execute(delete(_table(RoundRobinBand)).where(_band.entry_id == entry_id))
+    session.execute(delete(_table(RoundRobinEntry)).where(_member.entry_id == entry_id))
+    if group_id is None:
+        return []
+    rest = list(
+        session.execute(
+            select(_member.entry_id).where(_member.round_robin_id == group_id)
+        ).scalars()
+    )
+    now = utcnow()
+    if len(rest) < 2:
+        session.execute(
+            update(_table(RoundRobinEntry))
+            .where(_member.round_robin_id == group_id)
+            .values(round_robin_id=None)
+        )
+        session.execute(delete(_table(RoundRobin)).where(_group.id == group_id))
+        _rewrite(session, {entry_id: None for entry_id in rest}, now, touched=set(rest))
+    else:
+        session.execute(
+            update(_table(RoundRobin))
+            .where(_group.id == group_id)
+            .values(size=len(rest), updated_at=now)
+        )
+        new = ref(group_id, len(rest))
+        _rewrite(session, {entry_id: new for entry_id in rest}, now, touched=set(rest))
+    return sorted(rest)
+
+
+def _older(a: int, b: int) -> bool:
+    """Whether group `a` is older than `b`: stored groups (ids > 0) by id, before new ones
+    (ids < 0, numbered -1, -2, ... as made)."""
+    return (a < 0, abs(a)) < (b < 0, abs(b))
+
+
+@dataclass
+class _Group:
+    id: int  # negative until the row is written
+    members: dict[int, str] = field(default_factory=dict)  # entry id -> force
+
+
+class _Linker:
+    """Groups entries in order against the database and each other, then writes the groups
+    that changed and the documents whose `round_robin` changed."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session = session
+        self.now = now
+        self.groups: dict[int, _Group] = {}
+        self.group_of: dict[int, int] = {}
+        self.before: dict[int, dict[str, Any] | None] = {}
+        self.dropped: set[int] = set()
+        self.new_ids = -1
+
+    def link(self, signed: Sequence[Signed]) -> list[int]:
+        """Group these entries, in order, with verified matches among the visible entries
+        (each other included)."""
+        candidates = self._candidates(signed)
+        known = {entry_id: signature for entry_id, _, signature in signed}
+        known.update(self._signatures({c for found in candidates.values() for c, _ in found}))
+        self._load(
+            {e for e, _, _ in signed} | {c for found in candidates.values() for c, _ in found}
+        )
+        for entry_id, force_id, signature in signed:
+            if signature is None:
+                continue
+            matches = [
+                (similarity.estimated_jaccard(signature, theirs), c, force)
+                for c, force in candidates.get(entry_id, [])
+                if force != force_id and (theirs := known.get(c)) is not None
+            ]
+            matches = [m for m in matches if m[0] >= similarity.THRESHOLD]
+            # Most similar first; of equals, the larger group: a copy joins the round-robin, not
+            # a lone copy that repeats a force already in it.
+            matches.sort(key=lambda m: (m[0], self._size(m[1])), reverse=True)
+            self._join(entry_id, force_id, matches)
+        return self._write({entry_id for entry_id, _, _ in signed})
+
+    def _signatures(self, entry_ids: set[int]) -> dict[int, bytes | None]:
+        ids = sorted(entry_ids)
+        found: dict[int, bytes | None] = {}
+        for start in range(0, len(ids), CHUNK):
+            rows = self.session.execute(
+                select(_member.entry_id, _member.signature).where(
+                    _member.entry_id.in_(ids[start : start + CHUNK])
+                )
+            )
+            found.update({entry_id: signature for entry_id, signature in rows})
+        return found
+
+    def _candidates(self, signed: Sequence[Signed]) -> dict[int, list[tuple[int, str]]]:
+        """For each entry, the visible entries that share the most band keys with it (at most
+        MAX_CANDIDATES: a text that many entries nearly repeat must not make every publication
+        read them all), with their forces."""
+        holders: dict[int, list[int]] = defaultdict(list)
+        for entry_id, _, signature in signed:
+            for band in similarity.band_keys(signature):
+                holders[band].append(entry_id)
+        shared: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        bands = sorted(holders)
+        for start in range(0, len(bands), CHUNK):
+            rows = self.session.execute(
+                select(_band.band, _band.entry_id).where(
+                    _band.band.in_(bands[start : start + CHUNK])
+                )
+            )
+            for band, entry_id in rows:
+                for holder in holders[band]:
+                    if holder != entry_id:
+                        shared[holder][entry_id] += 1
+        best = {
+            holder: sorted(counts, key=lambda e: (counts[e], e), reverse=True)[:MAX_CANDIDATES]
+            for holder, counts in shared.items()
+        }
+        ids = sorted({entry_id for found in best.values() for entry_id in found})
+        forces: dict[int, str] = {}
+        for start in range(0, len(ids), CHUNK):
+            rows = self.session.execute(
+                select(_entry.id, _entry.force_id).where(
+                    _entry.id.in_(ids[start : start + CHUNK]), public_entries(self.now)
+                )
+            )
+            forces.update({entry_id: force for entry_id, force in rows})
+        return {
+            holder: [(e, forces[e]) for e in found if e in forces] for holder, found in best.items()
+        }
+
+    def _load(self, entry_ids: set[int]) -> None:
+        """The current groups of these entries, with all their members."""
+        ids = sorted(entry_ids)
+        group_ids: set[int] = set()
+        for start in range(0, len(ids), CHUNK):
+            group_ids.update(
+                self.session.execute(
+                    select(_member.round_robin_id).where(
+                        _member.entry_id.in_(ids[start : start + CHUNK]),
+                        _member.round_robin_id.is_not(None),
+                    )
+                ).scalars()
+            )
+        if not group_ids:
+            return
+        rows = self.session.execute(
+            select(_member.round_robin_id, _member.entry_id, _entry.force_id)
+            .join_from(
+                _table(RoundRobinEntry), _table(DisclosureEntry), _entry.id == _member.entry_id
+            )
+            .where(_member.round_robin_id.in_(sorted(group_ids)))
+        )
+        for group_id, entry_id, force in rows:
+            group = self.groups.setdefault(group_id, _Group(group_id))
+            group.members[entry_id] = force
+            self.group_of[entry_id] = group_id
+        for group in self.groups.values():
+            for entry_id in group.members:
+                self.before[entry_id] = ref(group.id, len(group.members))
+
+    def _size(self, entry_id: int) -> int:
+        group_id = self.group_of.get(entry_id)
+        return 1 if group_id is None else len(self.groups[group_id].members)
+
+    def _join(self, entry_id: int, force_id: str, matches: list[tuple[float, int, str]]) -> None:
+        """Put the entry in the group of its best matches, merging the groups it bridges while
+        no force would appear twice; ungrouped matches of new forces come along."""
+        mine = self.group_of.get(entry_id)
+        group = self.groups[mine] if mine is not None else _Group(0, {entry_id: force_id})
+        for score, other, force in matches:
+            theirs = self.group_of.get(other)
+            if theirs is not None and theirs == mine:
+                continue
+            if mine is not None and theirs is not None and score < similarity.MERGE_THRESHOLD:
+                # Joining two groups takes more: one false bridge would join every pair.
+                continue
+            incoming = self.groups[theirs].members if theirs is not None else {other: force}
+            if set(incoming.values()) & set(group.members.values()):
+                continue
+            if theirs is not None and (mine is None or _older(theirs, mine)):
+                # The older group keeps its id.
+                self.groups[theirs].members.update(group.members)
+                if mine is not None:
+                    self._drop(mine)
+                group, mine = self.groups[theirs], theirs
+            else:
+                group.members.update(incoming)
+                if theirs is not None:
+                    self._drop(theirs)
+            if mine is None:
+                mine = self.new_ids
+                self.new_ids -= 1
+                group.id = mine
+                self.groups[mine] = group
+            for member in group.members:
+                self.group_of[member] = mine
+
+    def _drop(self, group_id: int) -> None:
+        del self.groups[group_id]
+        if group_id > 0:
+            self.dropped.add(group_id)
+
+    def _write(self, given: set[int]) -> list[int]:
+        for group_id in self.dropped:
+            self.session.execute(
+                update(_table(RoundRobinEntry))
+                .where(_member.round_robin_id == group_id)
+                .values(round_robin_id=None)
+            )
+            self.session.execute(delete(_table(RoundRobin)).where(_group.id == group_id))
+        after: dict[int, dict[str, Any] | None] = {}
+        for group in self.groups.values():
+            size = len(group.members)
+            if group.id < 0:
+                group.id = self.session.scalars(
+                    insert(_table(RoundRobin))
+                    .values(size=size, created_at=self.now, updated_at=self.now)
+                    .returning(_group.id)
+                ).one()
+            elif any(self.before.get(e) != ref(group.id, size) for e in group.members):
+                self.session.execute(
+                    update(_table(RoundRobin))
+                    .where(_group.id == group.id)
+                    .values(size=size, updated_at=self.now)
+                )
+            for entry_id in group.members:
+                after[entry_id] = ref(group.id, size)
+        for entry_id in self.before.keys() - after.keys():
+            after[entry_id] = None
+        changed = {e: r for e, r in after.items() if self.before.get(e) != r}
+        moved: dict[int | None, list[int]] = defaultdict(list)
+        for entry_id, new in changed.items():
+            moved[None if new is None else int(new["id"])].append(entry_id)
+        for target, entry_ids in moved.items():
+            self.session.execute(
+                update(_table(RoundRobinEntry))
+                .where(_member.entry_id.in_(entry_ids))
+                .values(round_robin_id=target)
+            )
+        _rewrite(self.session, changed, self.now, touched=set(changed) - given)
+        return sorted(set(changed) - given)
+
+
+def _rewrite(
+    session: Session, refs: dict[int, dict[str, Any] | None], now: datetime, *, touched: set[int]
+) -> None:
+    """Set `round_robin` in these entries' documents; those `touched` count as updated."""
+    if not refs:
+        return
+    ids = sorted(refs)
+    rows: list[Any] = []
+    for start in range(0, len(ids), CHUNK):
+        rows += session.execute(
+            select(_entry.id, _entry.document).where(_entry.id.in_(ids[start : start + CHUNK]))
+        ).all()
+    values = []
+    for entry_id, document in rows:
+        parsed = orjson.loads(document)
+        parsed["round_robin"] = refs[entry_id]
+        row: dict[str, Any] = {"b_id": entry_id}
+        if entry_id in touched:
+            parsed["updated_at"] = now.isoformat().replace("+00:00", "Z")
+        row["b_document"] = orjson.dumps(parsed).decode()
+        values.append(row)
+    session.execute(
+        update(_table(DisclosureEntry))
+        .where(_entry.id == bindparam("b_id"))
+        .values(document=bindparam("b_document")),
+        values,
+    )
+    bumped = sorted(touched & set(refs))
+    if bumped:
+        session.execute(
+            update(_table(DisclosureEntry))
+            .where(_entry.id.in_(bumped))
+            .values(updated_at=now, version=_entry.version + 1)
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading groups (the public API)
+
+
+def _decode(token: str) -> tuple[int, int]:
+    size, last = decode_cursor(token, "round-robins", 2)
+    if not all(type(v) is int and 0 <= v <= MAX_ID for v in (size, last)):
+        raise BadRequest(f"cursor {token[:40]!r} is not a cursor this API issued")
+    return size, last
+
+
+def list_groups(
+    session: Session,
+    *,
+    forces: tuple[str, ...] = (),
+    topics: tuple[str, ...] = (),
+    q: str | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+    count: bool = False,
+    now: datetime,
+) -> tuple[list[RoundRobinSummary], str | None, int | None]:
+    """Groups with a published entry matching the filters (those of the log: a force, a topic,
+    full text), largest first, then newest; keyset pages on (size, id)."""
+    # The log's filters check their values the same way here; imported here because the log
+    # reads entries, whose module links round-robins through this one.
+    from app.disclosure_log import service as log
+
+    where = log.conditions(session, LogFilters(forces=forces, topics=topics), now)
+    query = log.search_query(q)
+    if query is not None:
+        where.append(engine_for(session.get_bind()).matches(query))
+    matching = (
+        select(_member.round_robin_id)
+        .join_from(_table(RoundRobinEntry), _table(DisclosureEntry), _entry.id == _member.entry_id)
+        .where(*where, _member.round_robin_id == _group.id)
+    )
+    statement = select(_group.id, _group.size).where(exists(matching))
+    total = (
+        session.scalar(select(func.count()).select_from(statement.subquery())) if count else None
+    )
+    if cursor is not None:
+        size, last = _decode(cursor)
+        statement = statement.where(_group.size <= size, or_(_group.size < size, _group.id < last))
+    rows = session.execute(
+        statement.order_by(_group.size.desc(), _group.id.desc()).limit(limit + 1)
+    ).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor("round-robins", [rows[-1].size, rows[-1].id])
+    members = _members(session, [row.id for row in rows])
+    items = [
+        RoundRobinSummary(
+            id=str(row.id),
+            size=row.size,
+            title=min(members[row.id], key=lambda m: m.id).title,
+            forces=sorted({m.force for m in members[row.id]}),
+        )
+        for row in rows
+    ]
+    return items, next_cursor, total
+
+
+def _members(session: Session, group_ids: list[int]) -> dict[int, list[RoundRobinMember]]:
+    if not group_ids:
+        return {}
+    exemption = _table(EntryExemption).c
+    rows = session.execute(
+        select(
+            _member.round_robin_id,
+            _entry.id,
+            _entry.force_id,
+            _entry.reference,
+            _entry.title,
+            _entry.received_on,
+            _entry.responded_on,
+            _entry.outcome,
+        )
+        .join_from(_table(RoundRobinEntry), _table(DisclosureEntry), _entry.id == _member.entry_id)
+        .where(_member.round_robin_id.in_(group_ids))
+        .order_by(_entry.force_id, _entry.id)
+    ).all()
+    cited: dict[int, list[str]] = defaultdict(list)
+    for entry_id, exemption_id in session.execute(
+        select(exemption.entry_id, exemption.exemption_id)
+        .where(exemption.entry_id.in_([row.id for row in rows]))
+        .order_by(exemption.entry_id, exemption.exemption_id)
+    ):
+        cited[entry_id].append(exemption_id)
+    found: dict[int, list[RoundRobinMember]] = defaultdict(list)
+    for row in rows:
+        found[row.round_robin_id].append(
+            RoundRobinMember(
+                id=row.id,
+                force=row.force_id,
+                reference=row.reference,
+                title=row.title,
+                received_on=row.received_on,
+                responded_on=row.responded_on,
+                outcome=row.outcome,
+                exemptions=cited[row.id],
+            )
+        )
+    return found
+
+
+def get_group(session: Session, group_id: str) -> RoundRobinDetail:
+    """One group with each entry's dates, outcome and exemptions, and counts by outcome."""
+    missing = NotFound(f"no round-robin with id {group_id[:40]!r}; GET /v1/round-robins lists them")
+    if not group_id.isascii() or not group_id.isdigit() or not 0 < int(group_id) <= MAX_ID:
+        raise missing
+    size = session.execute(select(_group.size).where(_group.id == int(group_id))).scalar()
+    if size is None:
+        raise missing
+    entries = _members(session, [int(group_id)]).get(int(group_id), [])
+    by_outcome: dict[str, int] = defaultdict(int)
+    for entry in entries:
+        by_outcome[entry.outcome or "unanswered"] += 1
+    return RoundRobinDetail(
+        id=group_id, size=len(entries), entries=entries, by_outcome=dict(sorted(by_outcome.items()))
+    )

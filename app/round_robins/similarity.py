@@ -1,0 +1,154 @@
+"""What makes two request texts one round-robin: the text reduced to what the requester wrote
+for every force, its word shingles, and their MinHash signature cut into LSH bands.
+
+Two requests whose shingle sets have Jaccard similarity J share at least one band key with
+probability 1 - (1 - J^ROWS)^BANDS: about 0.99 at J = 0.7 and 0.004 at J = 0.1. The band keys
+are stored in an indexed table, so finding candidates is an index lookup in the database; each
+candidate is then verified by the Jaccard similarity their stored signatures estimate."""
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from functools import cache
+from importlib.resources import files
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
+
+SHINGLE = 3  # words per shingle
+BANDS = 16
+ROWS = 4  # signature values per band
+# Signature values: the first BANDS * ROWS make the band keys; all of them estimate similarity
+# (within about 0.045 at 0.5, one standard deviation).
+VALUES = 64
+THRESHOLD = 0.5  # Jaccard similarity at or above which two texts are one request
+MERGE_THRESHOLD = 0.6  # at or above which an entry joins a second group to its own
+MIN_WORDS = 8  # fewer words than this ("please see attached") link nothing
+# Permutations fixed by seed: stored band keys stay valid across processes and restarts.
+SEED = 1
+SCHEME = "affine32"
+
+_SALUTATION = re.compile(
+    r"^\s*(?:dear\s+(?:sir(?:s)?\s*(?:/|or|and)?\s*(?:madam)?|madam|all|team|foi\b[^,\n]{0,40}"
+    r"|freedom of information[^,\n]{0,40}|[^,\n]{0,40})|hello(?:\s+there)?|hi|good\s+"
+    r"(?:morning|afternoon|evening|day)|to whom it may concern|greetings)\s*[,.:;!-]*\s*",
+)
+_SIGN_OFF = re.compile(
+    r"(?:\b(?:kind|best|warm|many)?\s*regards\b|\byours\s+(?:faithfully|sincerely|truly)\b"
+    r"|\bbest wishes\b|\bmany thanks\b|\bthanks? (?:you )?in advance\b"
+    r"|\bthank you (?:for your (?:time|help|assistance)|very much)\b)"
+)
+# List markers: `1.`, `(2)`, `3)`, `Q4:`, `b)`, `iv.`; copies number their questions differently.
+_MARKER = re.compile(
+    r"(?:(?<=\s)|^)(?:q(?:uestion)?\s*)?\(?(?:\d{1,2}[a-z]?|[a-h]|[ivx]{1,4})[.):]+(?=\s)"
+)
+_NON_WORD = re.compile(r"[^\w]+")
+_FORCE_SUFFIX = r"(?:\s+(?:police(?:\s+(?:service|force))?|constabulary))?"
+
+
+@cache
+def _force_names() -> re.Pattern[str]:
+    """Every force's name, and its place name with any of the usual endings: a round-robin
+    says "Kent Police" in one copy and "Hertfordshire Constabulary" in the next."""
+    reference = files("app") / "reference" / "forces.json"
+    names: set[str] = {"psni", "the met", "met police", "police scotland"}
+    for force in json.loads(reference.read_text("utf-8")):
+        name = _fold(force["name"])
+        names.add(name)
+        place = re.sub(r"\s*\(.*\)|\s+(?:police(?:\s+service)?|constabulary)$", "", name)
+        place = re.sub(r"^police service of\s+", "", place)
+        if place and place != name:
+            names.add(place)
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternatives}){_FORCE_SUFFIX}\b")
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold().replace("&", " and ")
+
+
+def words(text: str) -> list[str]:
+    """The words a requester wrote for every force: no salutation, no sign-off and what
+    follows it, no force names, no punctuation or case."""
+    text = _fold(text)
+    text = _SALUTATION.sub("", text, count=1)
+    if (sign_off := _SIGN_OFF.search(text)) is not None and sign_off.start() > 0:
+        text = text[: sign_off.start()]
+    text = _force_names().sub(" force ", text)
+    text = _MARKER.sub(" ", text)
+    return _NON_WORD.sub(" ", text).split()
+
+
+def request_text(text: str, questions: Iterable[str]) -> str:
+    """The text compared: the request and its numbered questions."""
+    return "\n".join([text, *questions])
+
+
+def shingles(text: str) -> frozenset[str]:
+    """Overlapping runs of SHINGLE words; empty for a text too short to be a round-robin."""
+    found = words(text)
+    if len(found) < MIN_WORDS:
+        return frozenset()
+    return frozenset(" ".join(found[i : i + SHINGLE]) for i in range(len(found) - SHINGLE + 1))
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+@cache
+def _template() -> "MinHash":
+    # datasketch brings scipy with it, 0.7 s of CPU to import: only writes that link texts
+    # need it, so a process imports it then, not at start.
+    from datasketch import MinHash
+
+    return MinHash(num_perm=VALUES, seed=SEED, scheme=SCHEME)
+
+
+def signatures(shingled: Sequence[frozenset[str]]) -> list[bytes | None]:
+    """Each shingle set's MinHash signature (VALUES 32-bit values); None for a set with no
+    shingles, which is linked with nothing."""
+    template = _template()
+    found: list[bytes | None] = []
+    for shingles in shingled:
+        if not shingles:
+            found.append(None)
+            continue
+        signature = type(template)(
+            num_perm=VALUES, seed=SEED, permutations=template.permutations, scheme=SCHEME
+        )
+        signature.update_batch([s.encode() for s in sorted(shingles)])
+        found.append(np.asarray(signature.hashvalues, dtype="<u4").tobytes())
+    return found
+
+
+def band_keys(signature: bytes | None) -> list[int]:
+    """The signature's LSH band keys: signed 64-bit, as a BIGINT column holds them."""
+    if signature is None:
+        return []
+    width = ROWS * 4
+    return sorted(
+        {
+            int.from_bytes(
+                hashlib.blake2b(
+                    bytes([band]) + signature[band * width : (band + 1) * width], digest_size=8
+                ).digest(),
+                "little",
+                signed=True,
+            )
+            for band in range(BANDS)
+        }
+    )
+
+
+def estimated_jaccard(a: bytes, b: bytes) -> float:
+    """The share of signature values two texts have in common: their shingle sets' Jaccard
+    similarity."""
+    return float(np.mean(np.frombuffer(a, dtype="<u4") == np.frombuffer(b, dtype="<u4")))

@@ -1,0 +1,318 @@
+"""Round-robin requests (SPEC §12): grouping on publish, import, announce and withdrawal, the
+entry document's `round_robin`, /v1/round-robins and the `round_robin` log filter."""
+
+import threading
+from datetime import timedelta
+from itertools import combinations
+from typing import Any
+
+import orjson
+from factories import auth, change_feed, make_key, stored_document
+from fastapi.testclient import TestClient
+from log_factories import Spec, publish
+from round_robin_corpus import corpus
+from sqlmodel import Session, select
+
+from app.changes import service as changes
+from app.db import new_session, utcnow
+from app.keys.schemas import Actor
+from app.models import DisclosureEntry
+from app.publishing import service as publishing
+
+QUESTIONS = [
+    "How many times has {force} deployed live facial recognition in each of the last three "
+    "financial years?",
+    "How much has {force} spent on facial recognition software, including licences and "
+    "hardware, since 1 January 2020?",
+    "Please provide a copy of any equality impact assessment covering the use of live facial "
+    "recognition.",
+]
+
+
+def copy(force_name: str, salutation: str = "Dear Sir/Madam,", sign_off: str = "") -> str:
+    questions = "\n".join(f"{n}. {q.format(force=force_name)}" for n, q in enumerate(QUESTIONS, 1))
+    return f"{salutation}\nUnder the Freedom of Information Act 2000:\n{questions}\n{sign_off}"
+
+
+def sent(session: Session, force: str, name: str, **changes: Any) -> DisclosureEntry:
+    text = copy(name, **changes)
+    return publish(session, Spec(force=force, text=text, questions=[], topics=["biometrics"]))
+
+
+def group_of(entry_id: int | None) -> dict[str, Any] | None:
+    assert entry_id is not None
+    found: dict[str, Any] | None = stored_document(entry_id)["round_robin"]
+    return found
+
+
+def test_copies_to_other_forces_form_one_group(session: Session) -> None:
+    kent = sent(session, "kent", "Kent Police", sign_off="Kind regards,\nJane Marlow")
+    assert group_of(kent.id) is None
+    herts = sent(session, "hertfordshire", "Hertfordshire Constabulary", salutation="Hello,")
+    essex = sent(session, "essex", "Essex Police", sign_off="Yours faithfully, Sam")
+    ids = [kent.id, herts.id, essex.id]
+    groups = [group_of(i) for i in ids]
+    assert groups[0] == groups[1] == groups[2]
+    assert groups[0] is not None
+    assert groups[0]["size"] == 3
+    # Kent's document changed twice after it was published: each an `updated` change.
+    assert change_feed().count((kent.id or 0, "updated")) == 2
+    assert (herts.id, "updated") in change_feed()
+
+
+def test_one_forces_entries_and_other_questions_are_not_grouped(session: Session) -> None:
+    first = sent(session, "kent", "Kent Police")
+    again = sent(session, "kent", "Kent Police", salutation="Hello,")
+    other = publish(
+        session,
+        Spec(
+            force="essex",
+            text="Under the Freedom of Information Act 2000: how many police dogs does Essex "
+            "Police own, and how much did their kennels, food and veterinary care cost in each "
+            "of the last three financial years?",
+            questions=[],
+        ),
+    )
+    assert [group_of(e.id) for e in (first, again, other)] == [None, None, None]
+
+
+def test_a_withdrawal_leaves_its_group_and_a_group_of_one_is_none(
+    session: Session, client: TestClient
+) -> None:
+    kent = sent(session, "kent", "Kent Police")
+    herts = sent(session, "hertfordshire", "Hertfordshire Constabulary")
+    essex = sent(session, "essex", "Essex Police")
+    group = group_of(kent.id)
+    assert group is not None
+    actor = Actor.system("test")
+    publishing.withdraw(session, essex.id or 0, reason="error", actor=actor)
+    assert group_of(kent.id) == {"id": group["id"], "size": 2}
+    detail = client.get(f"/v1/round-robins/{group['id']}").json()
+    assert [e["id"] for e in detail["entries"]] == [herts.id, kent.id]
+    publishing.withdraw(session, herts.id or 0, reason="error", actor=actor)
+    assert group_of(kent.id) is None
+    assert client.get(f"/v1/round-robins/{group['id']}").status_code == 404
+
+
+def test_an_entry_that_bridges_two_groups_merges_them(session: Session) -> None:
+    part = [
+        "How many custody suites does {f} operate and how many cells does each one hold?",
+        "How many detainees were held for longer than twenty four hours in each of the "
+        "last three calendar years?",
+        "What is the annual budget for healthcare provided to detainees held in custody?",
+    ]
+
+    def text(parts: list[int], name: str) -> str:
+        return " ".join(part[i].format(f=name) for i in parts)
+
+    pairs = [("kent", "Kent Police", [0, 1]), ("essex", "Essex Police", [0, 1])]
+    pairs += [("dorset", "Dorset Police", [1, 2]), ("surrey", "Surrey Police", [1, 2])]
+    made = [publish(session, Spec(force=f, text=text(p, n), questions=[])) for f, n, p in pairs]
+    first, second = group_of(made[0].id), group_of(made[2].id)
+    assert first is not None
+    assert second is not None
+    assert first != second
+    bridge = publish(
+        session, Spec(force="gwent", text=text([0, 1, 2], "Gwent Police"), questions=[])
+    )
+    merged = group_of(bridge.id)
+    assert merged == {"id": first["id"], "size": 5}
+    assert all(group_of(e.id) == merged for e in made)
+
+
+def test_a_scheduled_entry_joins_when_it_falls_due(session: Session) -> None:
+    kent = sent(session, "kent", "Kent Police")
+    later = publish(
+        session,
+        Spec(force="essex", text=copy("Essex Police"), questions=[]),
+        published_at=utcnow() + timedelta(hours=1),
+    )
+    assert group_of(kent.id) is None
+    assert group_of(later.id) is None
+    session.get_one(DisclosureEntry, later.id).published_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+    with new_session(write=True) as write:
+        changes.announce(write, changes.due_announcements(write))
+    assert group_of(kent.id) == group_of(later.id) == {"id": group_of(kent.id)["id"], "size": 2}  # type: ignore[index]
+
+
+def test_the_api_lists_groups_largest_first_and_filters_the_log(
+    session: Session, client: TestClient
+) -> None:
+    three = [
+        sent(session, f, n) for f, n in [("kent", "Kent"), ("essex", "Essex"), ("dorset", "Dorset")]
+    ]
+    other = "How many police horses does {f} keep, and what did stabling and feed cost in 2023?"
+    two = [
+        publish(session, Spec(force=f, text=other.format(f=n), questions=[], topics=["animals"]))
+        for f, n in [("kent", "Kent Police"), ("gwent", "Gwent Police")]
+    ]
+    big, small = group_of(three[0].id)["id"], group_of(two[0].id)["id"]  # type: ignore[index]
+    page = client.get("/v1/round-robins", params={"limit": 1, "count": "true"})
+    assert page.status_code == 200, page.text
+    assert page.headers["ETag"]
+    assert page.headers["Cache-Control"].startswith("public")
+    body = page.json()
+    assert body["total"] == 2
+    assert body["items"] == [
+        {
+            "id": big,
+            "size": 3,
+            "title": "Police vehicle fleet",
+            "forces": ["dorset", "essex", "kent"],
+        }
+    ]
+    rest = client.get("/v1/round-robins", params={"limit": 1, "cursor": body["next_cursor"]})
+    assert [g["id"] for g in rest.json()["items"]] == [small]
+    assert rest.json()["next_cursor"] is None
+    assert [g["id"] for g in client.get("/v1/round-robins?force=gwent").json()["items"]] == [small]
+    assert [g["id"] for g in client.get("/v1/round-robins?topic=animals").json()["items"]] == [
+        small
+    ]
+    assert [g["id"] for g in client.get("/v1/round-robins?q=horses").json()["items"]] == [small]
+    unknown = client.get("/v1/round-robins?force=atlantis&topic=nothing")
+    assert unknown.status_code == 400
+    assert "atlantis" in unknown.json()["detail"]
+    assert client.get("/v1/round-robins?cursor=nonsense").status_code == 400
+    tag = page.headers["ETag"]
+    again = client.get(
+        "/v1/round-robins", params={"limit": 1, "count": "true"}, headers={"If-None-Match": tag}
+    )
+    assert again.status_code == 304
+
+    detail = client.get(f"/v1/round-robins/{big}")
+    assert detail.status_code == 200
+    assert detail.headers["ETag"]
+    group = detail.json()
+    assert group["size"] == 3
+    assert group["by_outcome"] == {"disclosed_in_full": 3}
+    assert [e["force"] for e in group["entries"]] == ["dorset", "essex", "kent"]
+    assert set(group["entries"][0]) == {
+        "id",
+        "force",
+        "reference",
+        "title",
+        "received_on",
+        "responded_on",
+        "outcome",
+        "exemptions",
+    }
+    assert "Marlow" not in detail.text
+    for missing in ("999999", "abc", "0"):
+        assert client.get(f"/v1/round-robins/{missing}").status_code == 404
+
+    log = client.get("/v1/disclosure-log", params={"round_robin": small}).json()
+    assert sorted(e["id"] for e in log["items"]) == sorted(e.id or 0 for e in two)
+    assert all(e["round_robin"] == {"id": small, "size": 2} for e in log["items"])
+    stats = client.get("/v1/stats", params={"round_robin": big}).json()
+    assert stats["total"] == 3
+    bad = client.get("/v1/disclosure-log", params={"round_robin": ["999999", small]})
+    assert bad.status_code == 400
+    assert "999999" in bad.json()["detail"]
+
+
+def _ndjson(copies: list[dict[str, Any]]) -> bytes:
+    return b"\n".join(orjson.dumps(c) for c in copies)
+
+
+def _line(number: int, force: str, text: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "force": force,
+        "reference": f"RR/{number}",
+        "title": f"Request {number}",
+        "received_on": "2024-01-10",
+        "request": {"text": text, "questions": []},
+        "responses": [
+            {
+                "kind": "initial",
+                "responded_on": "2024-02-01",
+                "outcome": "not_held",
+                "text": "None.",
+            }
+        ],
+        **extra,
+    }
+
+
+def _import(client: TestClient, key: str, lines: list[dict[str, Any]]) -> None:
+    response = client.post(
+        "/v1/import",
+        content=_ndjson(lines),
+        headers={**auth(key), "Content-Type": "application/x-ndjson"},
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_an_import_groups_its_entries_and_ignores_the_field(
+    session: Session, client: TestClient
+) -> None:
+    key = make_key(session)
+    bogus = {"id": "77", "size": 40}
+    lines = [
+        _line(1, "kent", copy("Kent Police"), round_robin=bogus),
+        _line(2, "essex", copy("Essex Police", salutation="Hello,")),
+        _line(3, "kent", copy("Kent Police", salutation="Hi,")),
+    ]
+    _import(client, key, lines)
+    log = client.get("/v1/disclosure-log").json()["items"]
+    groups = {e["reference"]: e["round_robin"] for e in log}
+    assert groups["RR/1"] is not None
+    assert groups["RR/1"]["size"] == 2
+    assert groups["RR/1"] == groups["RR/2"]
+    assert groups["RR/3"] is None
+    # A later import of a copy joins the group, and the members' documents say so.
+    _import(client, key, [_line(4, "dorset", copy("Dorset Police"))])
+    first = next(e["id"] for e in log if e["reference"] == "RR/1")
+    assert group_of(first) == {"id": groups["RR/1"]["id"], "size": 3}
+
+
+def _pairs(groups: dict[int, str]) -> set[frozenset[int]]:
+    return {frozenset((a, b)) for a, b in combinations(sorted(groups), 2) if groups[a] == groups[b]}
+
+
+def test_precision_and_recall_on_a_labelled_set(session: Session, client: TestClient) -> None:
+    """Round-robins of 5-40 forces with small variations and same-topic distractors, imported
+    in batches: pairs of entries grouped together against pairs that are one request."""
+    key = make_key(session)
+    copies = corpus(seed=14, round_robins=20, distractors=80)
+    lines = [_line(n, c.force, c.text) for n, c in enumerate(copies)]
+    for start in range(0, len(lines), 300):
+        _import(client, key, lines[start : start + 300])
+    label = {f"RR/{n}": c.label for n, c in enumerate(copies)}
+    with new_session() as read:
+        rows = read.exec(select(DisclosureEntry.reference, DisclosureEntry.document)).all()
+    found = {ref: orjson.loads(doc)["round_robin"] for ref, doc in rows}
+    number = {ref: n for n, ref in enumerate(sorted(found))}
+    truth = _pairs({number[r]: label[r] for r in found})
+    grouped = _pairs({number[r]: g["id"] for r, g in found.items() if g is not None})
+    precision = len(truth & grouped) / len(grouped)
+    recall = len(truth & grouped) / len(truth)
+    print(f"pairs {len(truth)}: precision {precision:.4f} recall {recall:.4f}")
+    assert precision >= 0.95
+    assert recall >= 0.95
+
+
+def _publish_at_once(force: str, text: str, start: threading.Barrier, made: list[int]) -> None:
+    with new_session(write=True) as own:
+        start.wait()
+        entry = publish(own, Spec(force=force, text=text, questions=[]))
+        made.append(entry.id or 0)
+
+
+def test_two_publishes_of_one_round_robin_at_once_end_in_one_group(session: Session) -> None:
+    forces = [("kent", "Kent Police"), ("essex", "Essex Police")]
+    forces += [("dorset", "Dorset Police"), ("surrey", "Surrey Police")]
+    horses = "How many police horses does {f} keep, and what did stabling and feed cost in 2023?"
+    for template in (copy, lambda name: horses.format(f=name)):
+        start = threading.Barrier(len(forces))
+        made: list[int] = []
+        texts = [(force, template(name), start, made) for force, name in forces]
+        threads = [threading.Thread(target=_publish_at_once, args=args) for args in texts]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        groups = {orjson.dumps(group_of(i)) for i in made}
+        assert len(made) == 4
+        assert len(groups) == 1
+        assert group_of(made[0])["size"] == 4  # type: ignore[index]
