@@ -528,3 +528,33 @@ def test_a_reimport_keeps_the_attachments_and_ignores_the_listed_ones(
     assert after["title"] == "Facial recognition (corrected)"
     assert [a["id"] for a in after["attachments"]] == [created["id"]]
     assert client.get(f"/v1/attachments/{created['id']}").status_code == 200
+
+
+def test_publishing_by_import_checks_the_attachments_too(
+    client: TestClient, admin: str, answered: tuple[int, int]
+) -> None:
+    request_id, response_id = answered
+    letter = files.pdf(f"Dear {REQUESTER['name']}, please find the figures")
+    uploaded(client, admin, response_id, "letter.pdf", letter)
+    request = client.get(f"/v1/requests/{request_id}", headers=auth(admin)).json()
+    internal = ("id", "request_id", "created_at", "updated_at", "version")
+    document = {
+        "force": "hertfordshire",
+        "reference": "FOI2018/02892",
+        "title": "Facial image database and facial recognition",
+        "received_on": "2018-05-29",
+        "request": {"text": request["text"], "questions": request["questions"]},
+        "responses": [
+            {k: v for k, v in response.items() if k not in internal}
+            for response in request["responses"]
+        ],
+    }
+    imported = client.post(
+        "/v1/import",
+        content=orjson.dumps(document) + b"\n",
+        headers={**auth(admin), "Content-Type": "application/x-ndjson"},
+    )
+    body = problem(imported, 422)
+    assert body["rule"] == "privacy-requester-named"
+    assert "letter.pdf" in body["detail"]
+    assert client.get("/v1/disclosure-log").json()["items"] == []

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Insert, Table, func, insert, select, tuple_
 from sqlmodel import Session
 
 from app import deadlines
+from app.attachments import service as attachments
 from app.audit import service as audit
 from app.changes import service as changes
 from app.db import refresh_statistics, utcnow
@@ -564,6 +565,10 @@ class _Importer:
         self, request: FoiRequest, document: ImportDocument, law: str, *, loc: ErrorLoc = ()
     ) -> None:
         privacy.guard(request, document.title, acknowledged=False, loc=loc)
+        # A request recorded through the API may hold attachments uploaded before publishing.
+        attachments.guard_privacy(
+            request, entries.attached(self.session, request), acknowledged=False, loc=loc
+        )
         entries.create(
             self.session,
             request,
