@@ -556,5 +556,5 @@ def test_publishing_by_import_checks_the_attachments_too(
     )
     body = problem(imported, 422)
     assert body["rule"] == "privacy-requester-named"
-    assert "letter.pdf" in body["detail"]
+    assert "attachments.0" in body["detail"]
     assert client.get("/v1/disclosure-log").json()["items"] == []

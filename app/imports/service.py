@@ -564,11 +564,9 @@ class _Importer:
     def _publish(
         self, request: FoiRequest, document: ImportDocument, law: str, *, loc: ErrorLoc = ()
     ) -> None:
-        privacy.guard(request, document.title, acknowledged=False, loc=loc)
         # A request recorded through the API may hold attachments uploaded before publishing.
-        attachments.guard_privacy(
-            request, entries.attached(self.session, request), acknowledged=False, loc=loc
-        )
+        attached = attachments.published_text(entries.attached(self.session, request))
+        privacy.guard(request, document.title, acknowledged=False, loc=loc, extra=attached)
         entries.create(
             self.session,
             request,
