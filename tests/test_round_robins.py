@@ -316,3 +316,24 @@ def test_two_publishes_of_one_round_robin_at_once_end_in_one_group(session: Sess
         assert len(made) == 4
         assert len(groups) == 1
         assert group_of(made[0])["size"] == 4  # type: ignore[index]
+
+
+def test_the_entry_page_links_to_how_each_force_answered(
+    client: TestClient, session: Session
+) -> None:
+    entries = [
+        sent(session, "kent", "Kent Police"),
+        sent(session, "essex", "Essex Police"),
+        sent(session, "dorset", "Dorset Police"),
+    ]
+    alone = publish(session, Spec(force="kent", reference="OTHER/1", text="Speed cameras?"))
+    group = group_of(entries[0].id)
+    assert group is not None
+    page = client.get(f"/disclosure-log/{entries[1].id}")
+    link = f"/disclosure-log?round_robin={group['id']}"
+    assert f'href="{link}"' in page.text
+    listed = client.get(link)
+    assert listed.status_code == 200
+    for entry in entries:
+        assert f'href="/disclosure-log/{entry.id}"' in listed.text
+    assert f'href="/disclosure-log/{alone.id}"' not in listed.text
