@@ -31,6 +31,7 @@ lint: setup
 	$(BIN)/ruff check app tests migrations bench scripts
 	$(BIN)/mypy app tests bench scripts
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/lint-imports
 
 test-sqlite: setup
 	$(BIN)/pytest -q

@@ -134,12 +134,14 @@ def export(
 ) -> None:
     """Export every published entry, streamed; the same bytes as GET /v1/disclosure-log.<format>."""
     from app.disclosure_log.schemas import LogFilters
+    from app.disclosure_log.service import selection
     from app.exports import service
 
     target = output.open("wb") if output else nullcontext(sys.stdout.buffer)
-    with new_session() as session, target as handle:
-        where = service.selection(session, LogFilters(), utcnow())
-        for chunk in service.stream(session, where, fmt):
+    with new_session() as session:
+        where = selection(session, LogFilters(), utcnow())
+    with target as handle:
+        for chunk in service.stream(where, fmt, sessions=new_session):
             handle.write(chunk)
     if output is not None:
         typer.echo(f"exported the log as {fmt} to {output}", err=True)

@@ -27,13 +27,17 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="public address of the API, used in absolute links (Atom feeds)",
     )
-    kept_answers_mb: int = Field(
-        default=32,
-        ge=0,
-        description="memory per process for public answers kept under their ETag (log pages, "
-        "stats) until the data changes; 0 keeps none",
-    )
     db_pool_size: int = Field(default=5, ge=1, description="PostgreSQL connections per process")
+    db_pool_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="seconds a request waits for a pooled database connection before failing",
+    )
+    read_database_url: str | None = Field(
+        default=None,
+        description="optional PostgreSQL streaming replica that public reads go to; keyed "
+        "calls and writes use FOILOG_DATABASE_URL",
+    )
 
 
 @lru_cache

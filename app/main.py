@@ -4,7 +4,6 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from app import problems
 from app.audit.router import router as audit_router
-from app.caching import KeptAnswerMiddleware
 from app.changes.router import router as changes_router
 from app.disclosure_log.router import references_router
 from app.disclosure_log.router import router as disclosure_log_router
@@ -15,6 +14,7 @@ from app.foi_requests.router import router as requests_router
 from app.foi_responses.router import router as responses_router
 from app.forces.router import router as forces_router
 from app.health.router import router as health_router
+from app.http_cache import EncodedVariants
 from app.imports.router import router as import_router
 from app.limits import BodyLimitMiddleware
 from app.publishing.router import router as publishing_router
@@ -30,8 +30,8 @@ Errors are `application/problem+json` (RFC 9457)."""
 def create_app() -> FastAPI:
     app = FastAPI(title="foilog", version="1.0.0", description=DESCRIPTION)
     problems.install(app)
-    app.add_middleware(KeptAnswerMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(EncodedVariants)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(
         CORSMiddleware,

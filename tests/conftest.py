@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
 from app.config import get_settings
-from app.db import get_engine, new_session
+from app.db import get_engine, get_read_engine, new_session
 from app.migrate import upgrade
 
 REFERENCE_TABLES = {"force", "exemption", "alembic_version"}
@@ -44,6 +44,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     os.environ["FOILOG_DATABASE_URL"] = url
     get_settings.cache_clear()
     get_engine.cache_clear()
+    get_read_engine.cache_clear()
     upgrade(url)
     yield url
     if postgres:

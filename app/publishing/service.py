@@ -6,7 +6,6 @@ import orjson
 from sqlmodel import Session
 
 from app.audit import service as audit
-from app.caching import check_if_match, etag_for
 from app.changes import service as changes
 from app.db import utcnow
 from app.entries import service as entries
@@ -14,6 +13,7 @@ from app.errors import Gone, NotFound, RuleViolation
 from app.foi_requests import service as requests
 from app.keys.schemas import Actor
 from app.models import ChangeKind, DisclosureEntry
+from app.preconditions import check_if_match, etag_for
 from app.publishing import privacy
 from app.publishing.schemas import EntryUpdate, Publish
 
