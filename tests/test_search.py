@@ -4,11 +4,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from factories import add_response, create_request, hertfordshire_response_body, make_key
+from factories import publish as publish_request
 from fastapi.testclient import TestClient
 from log_factories import hertfordshire, publish
 from sqlmodel import Session, col, select
 
-from app.db import utcnow
+from app.db import new_session, utcnow
 from app.disclosure_log import service
 from app.disclosure_log.schemas import LogFilters, Sort
 from app.entries import service as entries
@@ -262,3 +264,26 @@ def test_five_kilobytes_of_query_is_a_4xx(client: TestClient) -> None:
     response = client.get(LOG, params={"q": "facial recognition " * 270})
     assert response.status_code == 400
     assert response.headers["content-type"] == PROBLEM
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "debate",  # a public interest factor for disclosure
+        "criminals capacity",  # one against
+        "supersede",  # the balance
+        "zeppelin",  # harm
+        '"information rights"',  # the signatory's role
+    ],
+)
+def test_full_text_covers_the_reasoning_of_each_citation(client: TestClient, q: str) -> None:
+    with new_session(write=True) as session:
+        key = make_key(session)
+    request = create_request(client, key)
+    citations = hertfordshire_response_body()["citations"]
+    citations[1]["harm"] = "Confirming would help a zeppelin of offenders evade detection."
+    add_response(client, key, request["id"], citations=citations)
+    entry = publish_request(client, key, request["id"])
+    found = client.get("/v1/disclosure-log", params={"q": q}).json()["items"]
+    assert [item["id"] for item in found] == [entry["id"]]
+    assert "<mark>" in found[0]["highlight"]

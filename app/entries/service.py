@@ -212,7 +212,21 @@ def search_text(entry: EntryParts, request: RequestParts, topics: Sequence[Topic
         parts.append(response.text)
         parts += [a.text for a in response.answers]
     parts += [t.label for t in topics]
+    parts += reasoning_text(request.responses)
     return "\n".join(p for p in parts if p)
+
+
+def reasoning_text(responses: Sequence[ResponseParts]) -> list[str]:
+    """The reasoning of the responses, searchable after the rest: each citation's public
+    interest factors (for, against, balance) and harm, and who signed (the role)."""
+    parts: list[str] = []
+    for response in responses:
+        for citation in response.citations:
+            reasons = citation.public_interest or {}
+            parts += [*reasons.get("for", []), *reasons.get("against", [])]
+            parts += [reasons.get("balance") or "", citation.harm or ""]
+        parts.append(response.signatory_role or "")
+    return [part for part in parts if part]
 
 
 def fill(entry: EntryParts, request: RequestParts, topics: Sequence[TopicParts], law: str) -> None:
