@@ -60,7 +60,7 @@ def _share(session: Session, query: SearchQuery) -> tuple[int, int]:
     if kept is not None and kept[0] > time.monotonic():
         return kept[1], kept[2]
     counted = select(func.count()).select_from(_fts).where(_matching(query))
-    everything = select(func.max(_fts.c.rowid)).select_from(_fts)
+    everything = select(func.max(col(DisclosureEntry.id)))
     matched, entries = session.execute(
         select(counted.scalar_subquery(), everything.scalar_subquery())
     ).one()
