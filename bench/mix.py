@@ -232,8 +232,11 @@ def main() -> None:
     ours, theirs = url_lists(corpus, args.size)
     env = {"FOILOG_DATABASE_URL": f"sqlite:///{args.foilog_db.resolve()}"}
     load = os.getloadavg()
-    command = [str(APP_BIN / "foilog"), "serve", "--host", HOST, "--port", str(FOILOG_PORT)]
-    with serving("mix-foilog", [*command, "--workers", "2"], FOILOG_PORT, "/healthz", env) as s:
+    # uvicorn as `foilog serve` runs it, with room for a worker to start on a loaded machine
+    # (its default 5 s health check restarts a worker still importing).
+    command = [str(APP_BIN / "uvicorn"), "app.main:app", "--host", HOST, "--port", str(FOILOG_PORT)]
+    command += ["--workers", "2", "--timeout-worker-healthcheck", "120", "--no-access-log"]
+    with serving("mix-foilog", command, FOILOG_PORT, "/healthz", env) as s:
         foilog_ok = check(s.base, ours)
         foilog = wrk_mix(s.base, ours, "foilog", args.connections, args.duration)
         writes = writes_under_load(s.base, env, args.size, args.duration)
