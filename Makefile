@@ -7,7 +7,7 @@ POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup browser-setup run serve test lint test-sqlite test-postgres bench bench-quick wrk lock clean
+.PHONY: setup browser-setup run serve test lint test-sqlite test-postgres test-replica bench bench-quick wrk lock clean
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -31,20 +31,32 @@ run: setup
 	$(BIN)/foilog demo --if-empty
 	$(BIN)/foilog serve --host $(HOST) --port $(PORT)
 
-## Set up and run every check: format, lint, types, Dockerfile, then the suite on both databases
-test: setup lint test-sqlite test-postgres
+## Set up and run every check: format, lint, types, Dockerfile, then the suite on both databases,
+## then the public read tests against a streaming replica of the PostgreSQL server
+test: setup lint test-sqlite test-postgres test-replica
 
 lint: setup
 	$(BIN)/ruff format --check app tests migrations bench scripts
 	$(BIN)/ruff check app tests migrations bench scripts
 	$(BIN)/mypy app tests bench scripts
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/lint-imports
 
 test-sqlite: setup
 	$(BIN)/pytest -q
 
 test-postgres: setup
 	FOILOG_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest -q
+
+# The public read path, read from a streaming replica that scripts/with-replica.sh makes of the
+# local PostgreSQL (127.0.0.1:5432; needs root) and removes afterwards.
+REPLICA_TESTS := tests/test_replica.py tests/test_read_path.py tests/test_disclosure_log.py \
+	tests/test_search.py tests/test_search_pages.py tests/test_paging.py tests/test_caching.py \
+	tests/test_caching_tags.py tests/test_exports.py tests/test_atom.py tests/test_stats.py \
+	tests/test_public_surfaces_privacy.py
+
+test-replica: setup
+	scripts/with-replica.sh env FOILOG_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest -q $(REPLICA_TESTS)
 
 ## The benchmark of bench/README.md: a million entries (hours), or a quick 20,000
 bench: setup wrk

@@ -218,13 +218,15 @@ def export(
 ) -> None:
     """Export every published entry, streamed; the same bytes as GET /v1/disclosure-log.<format>."""
     from app.disclosure_log.schemas import LogFilters
+    from app.disclosure_log.service import selection
     from app.exports import service
     from app.links import base_url
 
     target = output.open("wb") if output else nullcontext(sys.stdout.buffer)
-    with new_session() as session, target as handle:
-        where = service.selection(session, LogFilters(), utcnow())
-        for chunk in service.stream(session, where, fmt, base_url=base_url(None)):
+    with new_session() as session:
+        where = selection(session, LogFilters(), utcnow())
+    with target as handle:
+        for chunk in service.stream(where, fmt, sessions=new_session, base_url=base_url(None)):
             handle.write(chunk)
     if output is not None:
         typer.echo(f"exported the log as {fmt} to {output}", err=True)

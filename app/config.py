@@ -33,18 +33,11 @@ class Settings(BaseSettings):
         description="public address of the API, used in absolute links (Atom ids and links, "
         "CSV url, page links); unset, the address each request reached",
     )
-    kept_answers_mb: int = Field(
-        default=32,
-        ge=0,
-        description="memory per process for public answers kept under their ETag (log pages, "
-        "stats) until the data changes; 0 keeps none",
-    )
     max_attachment_bytes: int = Field(
         default=25 * 1024 * 1024,
         ge=1,
         description="largest attachment POST /v1/responses/{id}/attachments accepts (bytes)",
     )
-    db_pool_size: int = Field(default=5, ge=1, description="PostgreSQL connections per process")
     webhook_allow_private: bool = Field(
         default=False,
         description="let webhooks target private, loopback, link-local and reserved addresses",
@@ -65,6 +58,17 @@ class Settings(BaseSettings):
     )
     worker_poll_seconds: float = Field(
         default=1.0, gt=0, le=60, description="how often the background runner looks for work"
+    )
+    db_pool_size: int = Field(default=5, ge=1, description="PostgreSQL connections per process")
+    db_pool_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="seconds a request waits for a pooled database connection before failing",
+    )
+    read_database_url: str | None = Field(
+        default=None,
+        description="optional PostgreSQL streaming replica that public reads go to; keyed "
+        "calls and writes use FOILOG_DATABASE_URL",
     )
 
 

@@ -68,24 +68,40 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str, *, connections: int | None = None) -> Engine:
-    """An engine for `url`; with `connections`, a pool of exactly that many."""
-    fixed: dict[str, Any] = {} if connections is None else {"pool_size": connections}
-    if connections is not None:
-        fixed["max_overflow"] = 0
+def make_engine(url: str) -> Engine:
+    # A short pool timeout: with every connection taken, a request fails fast (503) instead of
+    # queueing for SQLAlchemy's default 30 s behind requests that hold theirs.
+    timeout = get_settings().db_pool_timeout
     if url.startswith("sqlite"):
         sqlite_args = {"check_same_thread": False, "timeout": 30}
-        engine = create_engine(url, connect_args=sqlite_args, **fixed)
+        engine = create_engine(url, connect_args=sqlite_args, pool_timeout=timeout)
         _configure_sqlite(engine)
         return engine
     size = get_settings().db_pool_size
-    pool = fixed or {"pool_size": size, "max_overflow": size}
-    return create_engine(url, pool_pre_ping=True, **pool)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=size, max_overflow=size, pool_timeout=timeout
+    )
+
+
+def dedicated_engine(engine: Engine) -> Engine:
+    """One autocommit connection of its own beside `engine`'s pool, for a session-level lock
+    that must outlive every request's connection (the background runner's election)."""
+    return create_engine(
+        engine.url, pool_pre_ping=True, pool_size=1, max_overflow=0, isolation_level="AUTOCOMMIT"
+    )
 
 
 @lru_cache
 def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
+
+
+@lru_cache
+def get_read_engine() -> Engine:
+    """Where public reads go: the streaming replica of FOILOG_READ_DATABASE_URL, else the
+    primary. Keyed calls and writes always use the primary (`get_engine`)."""
+    url = get_settings().read_database_url
+    return make_engine(url) if url else get_engine()
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -109,16 +125,9 @@ def new_session(*, write: bool = False) -> Session:
     return Session(write_bind if write else read_bind, expire_on_commit=False)
 
 
-@lru_cache
-def _loop_engine(engine: Engine) -> Engine:
-    return make_engine(engine.url.render_as_string(hide_password=False), connections=1)
-
-
-def loop_session() -> Session:
-    """A read session for a short query in the event loop, on a connection of its own. The loop
-    runs one such query at a time, so it never waits for a connection, as it could for one of
-    the pool the routes' threads share."""
-    read_bind, _ = _binds(_loop_engine(get_engine()))
+def public_session() -> Session:
+    """A read-only session for a public read, on the read database (a replica when set)."""
+    read_bind, _ = _binds(get_read_engine())
     return Session(read_bind, expire_on_commit=False)
 
 
@@ -130,12 +139,18 @@ async def read_session() -> AsyncIterator[Session]:
         yield session
 
 
+async def public_read_session() -> AsyncIterator[Session]:
+    with public_session() as session:
+        yield session
+
+
 def write_session() -> Iterator[Session]:
     with new_session(write=True) as session:
         yield session
 
 
 ReadSession = Annotated[Session, Depends(read_session)]
+PublicSession = Annotated[Session, Depends(public_read_session)]
 WriteSession = Annotated[Session, Depends(write_session)]
 
 T = TypeVar("T")

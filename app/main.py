@@ -5,7 +5,6 @@ from app import problems
 from app.attachments.router import COMPRESSED
 from app.attachments.router import router as attachments_router
 from app.audit.router import router as audit_router
-from app.caching import KeptAnswerMiddleware
 from app.changes.router import router as changes_router
 from app.disclosure_log.router import references_router
 from app.disclosure_log.router import router as disclosure_log_router
@@ -16,6 +15,7 @@ from app.foi_requests.router import router as requests_router
 from app.foi_responses.router import router as responses_router
 from app.forces.router import router as forces_router
 from app.health.router import router as health_router
+from app.http_cache import EncodedVariants
 from app.imports.router import router as import_router
 from app.letters.router import router as letters_router
 from app.limits import BodyLimitMiddleware
@@ -43,12 +43,12 @@ def create_app() -> FastAPI:
         responses=problems.EVERY_ROUTE,
     )
     problems.install(app)
-    app.add_middleware(KeptAnswerMiddleware)
     app.add_middleware(
         GZipMiddleware,
         minimum_size=1024,
         exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *COMPRESSED),
     )
+    app.add_middleware(EncodedVariants)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(
         problems.ProblemCORSMiddleware,

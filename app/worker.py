@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.changes import service as changes
 from app.config import get_settings
-from app.db import get_engine, is_sqlite, make_engine, new_session
+from app.db import dedicated_engine, get_engine, is_sqlite, new_session
 from app.webhooks import dispatcher
 
 log = logging.getLogger("foilog.worker")
@@ -46,10 +46,7 @@ class Leadership(Protocol):
 
 class AdvisoryLock:
     def __init__(self, engine: Engine) -> None:
-        url = engine.url.render_as_string(hide_password=False)
-        self._engine = make_engine(url, connections=1).execution_options(
-            isolation_level="AUTOCOMMIT"
-        )
+        self._engine = dedicated_engine(engine)
         self._connection: Connection | None = None
 
     def acquire(self) -> bool:

@@ -32,13 +32,14 @@ def test_public_gets_send_etag_and_revalidate(client: TestClient, herts: Disclos
         first = client.get(path)
         assert first.status_code == 200
         etag = first.headers["etag"]
-        assert etag.startswith('"')
+        assert etag.removeprefix("W/").startswith('"')
         assert first.headers["cache-control"] == "public, max-age=60"
         again = client.get(path, headers={"If-None-Match": etag})
         assert again.status_code == 304
         assert again.content == b""
         assert again.headers["etag"] == etag
-        weak = client.get(path, headers={"If-None-Match": f'"other", W/{etag}'})
+        strong = etag.removeprefix("W/")
+        weak = client.get(path, headers={"If-None-Match": f'"other", W/{strong}'})
         assert weak.status_code == 304
         assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
 
@@ -111,6 +112,29 @@ def test_large_pages_are_gzipped_when_asked(client: TestClient, session: Session
     assert len(gzipped.json()["items"]) == 3
     plain = client.get(LOG, headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers
+
+
+def test_compressed_and_plain_answers_are_tagged_apart_and_vary_once(
+    client: TestClient, session: Session
+) -> None:
+    entry = publish(session, text="facial recognition " * 100)
+    origin = {"Origin": "https://www.herts.police.uk"}
+    for path in (LOG, f"{LOG}/{entry.id}", f"{LOG}.ndjson"):
+        gzipped = client.get(path, headers={"Accept-Encoding": "gzip", **origin})
+        plain = client.get(path, headers={"Accept-Encoding": "identity", **origin})
+        assert gzipped.headers["content-encoding"] == "gzip"
+        # One strong tag promises the same bytes: the gzip body's tag is weak.
+        assert gzipped.headers["etag"].startswith("W/")
+        assert not plain.headers["etag"].startswith("W/")
+        for response in (gzipped, plain):
+            named = [name.strip().lower() for name in response.headers["vary"].split(",")]
+            assert sorted(named) == ["accept-encoding", "origin"]
+        again = client.get(
+            path,
+            headers={"Accept-Encoding": "gzip", "If-None-Match": gzipped.headers["etag"]},
+        )
+        assert again.status_code == 304
+        assert again.headers["etag"] == gzipped.headers["etag"]
 
 
 def test_errors_are_not_cached_publicly(client: TestClient) -> None:

@@ -166,7 +166,7 @@ def test_topics_first_seen_mid_file_are_created_once_and_labelled(session: Sessi
     assert [(t.slug, t.label) for t in topics] == [("cctv", "Cctv"), ("drone-use", "Drone use")]
     assert stored_document(6)["topics"] == ["cctv", "drone-use"]
     entry = session.get_one(DisclosureEntry, 6)
-    assert entry.search_text.endswith("Cctv\nDrone use")
+    assert "\nCctv\nDrone use\n" in entry.search_text  # the reasoning follows the labels
     linked = session.exec(
         select(func.count()).select_from(EntryTopic).where(EntryTopic.topic_slug == "drone-use")
     ).one()

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from log_factories import publish
 from sqlmodel import Session
 
-from app.disclosure_log import service
 from app.models import DisclosureEntry
 from app.pagination import encode_cursor
+from app.search import sqlite as fts5
 
 LOG = "/v1/disclosure-log"
 PROBLEM = "application/problem+json"
@@ -80,17 +80,18 @@ def test_search_pages_walk_each_hit_exactly_once(
     assert seen == [item["id"] for item in whole["items"]]
 
 
+@pytest.mark.parametrize("walk", [10**9, 0])
 @pytest.mark.parametrize("q", ["custody", "escort"])
-def test_probing_the_date_index_walks_each_hit_exactly_once(
+def test_newest_first_search_walks_each_hit_exactly_once(
     client: TestClient,
     sixty: list[DisclosureEntry],
     monkeypatch: pytest.MonkeyPatch,
     q: str,
+    walk: int,
 ) -> None:
-    # Small probe rounds, always probing: each page probes, then falls back to the search index.
-    monkeypatch.setattr(service, "PROBE_CHUNK", 3)
-    monkeypatch.setattr(service, "PROBE_LIMIT", 6)
-    monkeypatch.setattr(service, "_probing_pays", lambda *_: True)
+    # Either form of the match (each entry tested while walking the date index, or the
+    # matches taken from the search index) pages the same.
+    monkeypatch.setattr(fts5, "WALK_LIMIT", walk)
     expected = [
         e.id
         for e in sorted(sixty, key=lambda e: key(e, "-published_at"), reverse=True)

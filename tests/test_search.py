@@ -4,16 +4,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from factories import add_response, create_request, hertfordshire_response_body, make_key
+from factories import publish as publish_request
 from fastapi.testclient import TestClient
 from log_factories import hertfordshire, publish
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from app.db import new_session, utcnow
 from app.disclosure_log import service
 from app.disclosure_log.schemas import LogFilters, Sort
 from app.entries import service as entries
 from app.errors import BadRequest
 from app.models import DisclosureEntry
 from app.search import SearchQuery, engine_for, parse
+from app.search import sqlite as fts5
 
 LOG = "/v1/disclosure-log"
 PROBLEM = "application/problem+json"
@@ -144,16 +148,18 @@ def test_search_follows_updates(session: Session, client: TestClient) -> None:
     assert hits(client, "mounted") == {entry.id}
 
 
-def test_engine_counts_and_probes_matches(
-    session: Session, corpus: dict[str, DisclosureEntry]
+@pytest.mark.parametrize("walk", [10**9, 0])
+def test_either_form_of_the_match_finds_the_same_entries(
+    session: Session,
+    corpus: dict[str, DisclosureEntry],
+    monkeypatch: pytest.MonkeyPatch,
+    walk: int,
 ) -> None:
+    monkeypatch.setattr(fts5, "WALK_LIMIT", walk)
     search = engine_for(session.get_bind())
-    query = parse("taser")
-    estimate = search.estimate(session, query)
-    assert estimate in (None, 2)
-    every = [entry.id or 0 for entry in corpus.values()]
-    assert search.matching(session, query, every) == {corpus["tasers"].id, corpus["taser_once"].id}
-    assert search.matching(session, query, [corpus["herts"].id or 0]) == set()
+    matching = search.matches_in_order(session, parse("taser"), 20)
+    found = set(session.scalars(select(col(DisclosureEntry.id)).where(matching)))
+    assert found == {corpus["tasers"].id, corpus["taser_once"].id}
 
 
 def test_count_with_search(client: TestClient, corpus: dict[str, DisclosureEntry]) -> None:
@@ -167,7 +173,9 @@ def test_search_with_filters(
 ) -> None:
     params = {"q": "facial", "force": "hertfordshire"}
     assert hits(client, **params) == {corpus["herts"].id}
-    page = service.list_entries(session, LogFilters(q="facial", forces=("metropolitan",)))
+    page = service.list_entries(
+        session, LogFilters(q="facial", forces=("metropolitan",)), now=utcnow()
+    )
     assert len(page.items) == 1
     assert page.items[0].endswith("}")
 
@@ -186,7 +194,7 @@ def test_only_excluded_words_is_400_with_a_clear_message(client: TestClient) -> 
 
 def test_relevance_needs_a_query(session: Session) -> None:
     with pytest.raises(BadRequest, match="relevance"):
-        service.list_entries(session, LogFilters(), sort=Sort.RELEVANCE)
+        service.list_entries(session, LogFilters(), now=utcnow(), sort=Sort.RELEVANCE)
 
 
 HOSTILE = [
@@ -256,3 +264,26 @@ def test_five_kilobytes_of_query_is_a_4xx(client: TestClient) -> None:
     response = client.get(LOG, params={"q": "facial recognition " * 270})
     assert response.status_code == 400
     assert response.headers["content-type"] == PROBLEM
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "debate",  # a public interest factor for disclosure
+        "criminals capacity",  # one against
+        "supersede",  # the balance
+        "zeppelin",  # harm
+        '"information rights"',  # the signatory's role
+    ],
+)
+def test_full_text_covers_the_reasoning_of_each_citation(client: TestClient, q: str) -> None:
+    with new_session(write=True) as session:
+        key = make_key(session)
+    request = create_request(client, key)
+    citations = hertfordshire_response_body()["citations"]
+    citations[1]["harm"] = "Confirming would help a zeppelin of offenders evade detection."
+    add_response(client, key, request["id"], citations=citations)
+    entry = publish_request(client, key, request["id"])
+    found = client.get("/v1/disclosure-log", params={"q": q}).json()["items"]
+    assert [item["id"] for item in found] == [entry["id"]]
+    assert "<mark>" in found[0]["highlight"]

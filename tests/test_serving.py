@@ -1,5 +1,5 @@
 """The app under a real server with more requests at once than the database pool has
-connections: answers kept or not, every request is answered."""
+connections: every request is answered."""
 
 import socket
 import threading
@@ -49,8 +49,6 @@ def test_more_requests_than_connections_are_all_answered(
             return list_entries(*args, **kwargs)
 
         monkeypatch.setattr(service, "list_entries", slow)
-        # The path has a kept answer, so each request is first checked for one; the URLs
-        # differ, so none is found and every one goes on to compute its page.
         urls = [f"/v1/disclosure-log?q=custody&limit={n}" for n in range(1, CONCURRENT + 1)]
         with ThreadPoolExecutor(CONCURRENT) as pool:
             statuses = list(pool.map(lambda url: client.get(url).status_code, urls))

@@ -6,12 +6,12 @@ from starlette.responses import StreamingResponse
 
 from app.attachments import files, service
 from app.attachments.schemas import AttachmentInternal, RequestAttachments
-from app.caching import matches
 from app.config import get_settings
 from app.db import ReadSession, WriteSession, utcnow
-from app.foi_requests.router import PRIVATE, Acknowledge, ResourceId
+from app.etags import matches
 from app.keys.auth import CurrentActor
 from app.problems import PROBLEMS
+from app.write_params import PRIVATE, Acknowledge, ResourceId
 
 router = APIRouter(tags=["attachments"])
 

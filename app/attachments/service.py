@@ -5,7 +5,7 @@ the attachment and refreshes its entry, so a failed upload leaves nothing and a 
 everything. An upload is inspected (`files.inspect`) before that transaction begins, so no
 connection or lock is held while a file is read or parsed."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
@@ -46,12 +46,6 @@ def internal(attachment: Attachment) -> AttachmentInternal:
         url=entries.attachment_url(attachment.id),
         created_at=attachment.created_at,
     )
-
-
-def published_text(attached: Sequence[entries.Attached]) -> list[privacy.PublishedText]:
-    """What attachments publish, each file's name and the text inside, at its place in the entry
-    document: the privacy check reads them with the rest of the entry."""
-    return [(("attachments", i), f"{a.filename}\n{a.text}") for i, a in enumerate(attached)]
 
 
 def _entry(session: Session, request: FoiRequest) -> DisclosureEntry | None:

@@ -4,13 +4,13 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from app.caching import public_response
 from app.changes import service
 from app.changes.schemas import ChangePage
 from app.db import ReadSession, new_session
 from app.entries.schemas import dump
 from app.entries.service import timestamp, tombstone
 from app.errors import BadRequest
+from app.http_cache import public_response
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from app.problems import PROBLEMS
 

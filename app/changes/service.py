@@ -1,8 +1,8 @@
 from collections.abc import Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlmodel import Session
 
 from app.db import utcnow
@@ -47,6 +47,18 @@ def record(session: Session, entry_ids: Sequence[int], kind: ChangeKind) -> None
             {"seq": first + offset, "entry_id": entry_id, "kind": kind, "at": now}
             for offset, entry_id in enumerate(entry_ids)
         ],
+    )
+
+
+def data_version_select() -> Select[Any]:
+    """The feed's last change number and when it was made: one row, read by every public
+    answer's tag. (A database rebuilt from scratch counts from 0 again, at another time.)"""
+    counters = ChangeCounter.__table__  # type: ignore[attr-defined]
+    changes = EntryChange.__table__  # type: ignore[attr-defined]
+    return (
+        select(counters.c.value, changes.c.at)
+        .select_from(counters.outerjoin(changes, changes.c.seq == counters.c.value))
+        .where(counters.c.id == 1)
     )
 
 

@@ -13,7 +13,6 @@ from sqlalchemy import ColumnElement, Row, and_, exists, func, or_, select, true
 from sqlmodel import Session, col
 
 from app.config import get_settings
-from app.db import utcnow
 from app.disclosure_log.schemas import LogFilters, LogPage, Sort
 from app.entries.schemas import dump
 from app.entries.service import reference_key, tombstone
@@ -140,6 +139,16 @@ def search_query(q: str | None) -> SearchQuery | None:
     return parse(q)
 
 
+def selection(session: Session, filters: LogFilters, now: datetime) -> list[ColumnElement[bool]]:
+    """What the log's filters and `q` ask of an entry, ranking nothing: the conditions its
+    feeds, exports and stats share. Unknown filter values raise here, before any output."""
+    where = conditions(session, filters, now)
+    query = search_query(filters.q)
+    if query is not None:
+        where.append(engine_for(session.get_bind()).matches(query))
+    return where
+
+
 def _bad_cursor(token: str) -> BadRequest:
     return BadRequest(f"cursor {token[:40]!r} is not a cursor this API issued")
 
@@ -226,17 +235,6 @@ class _DateOrder:
         return list(session.execute(statement.order_by(*self.order).limit(size)))
 
 
-# Probing (see _date_matches): candidates read per round, and at most this many in all.
-PROBE_CHUNK = 200
-PROBE_LIMIT = 2000
-
-
-def _probing_pays(matches: int, entries: int, size: int) -> bool:
-    """Whether `size` matches are likely within half the probe budget, were matches spread
-    evenly over the entries."""
-    return matches * PROBE_LIMIT >= 2 * size * entries
-
-
 def _date_matches(
     session: Session,
     search: SearchEngine,
@@ -246,36 +244,21 @@ def _date_matches(
     position: Position,
     size: int,
 ) -> list[tuple[int, Any]]:
-    """The next `size` matches in date order. A common word is found by walking the date index
-    and asking the search index which candidates match (a page of "police" out of 500,000
-    matches: one probe round instead of 500,000 row lookups); a rarer one by driving from the
-    search index. Probing gives way to the search index when it finds too few."""
-    estimate = search.estimate(session, query)
-    if estimate is not None:
-        entries = session.scalar(select(func.max(col(Entry.id)))) or 0
-        if _probing_pays(estimate, entries, size):
-            found: list[tuple[int, Any]] = []
-            for _ in range(PROBE_LIMIT // PROBE_CHUNK):
-                candidates = order.page(session, where, position, PROBE_CHUNK)
-                hits = search.matching(session, query, [c[0] for c in candidates])
-                found += [c for c in candidates if c[0] in hits][: size - len(found)]
-                if len(found) == size or len(candidates) < PROBE_CHUNK:
-                    return found
-                position = (candidates[-1][1], candidates[-1][0])
-            size -= len(found)
-            return found + order.page(session, [*where, search.matches(query)], position, size)
-    return order.page(session, [*where, search.matches(query)], position, size)
+    """The next `size` matches in date order, in one query: the engine chooses whether the
+    date index is walked with each entry tested, or the matches are taken and sorted."""
+    matching = search.matches_in_order(session, query, size)
+    return order.page(session, [*where, matching], position, size)
 
 
 def list_entries(
     session: Session,
     filters: LogFilters,
     *,
+    now: datetime,
     sort: Sort | None = None,
     limit: int = 20,
     cursor: str | None = None,
     count: bool = False,
-    now: datetime | None = None,
 ) -> LogPage:
     """One page of the public log. Keyset pagination on (sort key, id) in every order, so a page
     costs the same at any depth; `total` is counted only when asked. The page is chosen on the
@@ -285,7 +268,7 @@ def list_entries(
     sort = sort or (Sort.RELEVANCE if query else Sort.NEWEST)
     if sort is Sort.RELEVANCE and query is None:
         raise BadRequest("sort=relevance ranks the matches of a query: give `q` too")
-    where = conditions(session, filters, now or utcnow())
+    where = conditions(session, filters, now)
     search = engine_for(session.get_bind())
     position = _decode(cursor, sort) if cursor else None
     rows: list[tuple[int, Any]]
@@ -322,8 +305,8 @@ _LOOKUP = select(
 )
 
 
-def _public_document(entry: Row[Any] | None, missing: str) -> str:
-    if entry is None or entry.published_at > utcnow():
+def _public_document(entry: Row[Any] | None, missing: str, now: datetime) -> str:
+    if entry is None or entry.published_at > now:
         raise NotFound(missing)
     if entry.withdrawn_at is not None:
         stone = dump(tombstone(entry))
@@ -333,13 +316,16 @@ def _public_document(entry: Row[Any] | None, missing: str) -> str:
     return document
 
 
-def get_document(session: Session, entry_id: int) -> str:
-    """The document of a published entry; a withdrawn one is Gone with its tombstone."""
+def get_document(session: Session, entry_id: int, *, now: datetime) -> str:
+    """The document of an entry published at `now`; a withdrawn one is Gone with its
+    tombstone."""
     entry = session.execute(_LOOKUP.where(col(Entry.id) == entry_id)).first()
-    return _public_document(entry, f"no published entry with id {entry_id}")
+    return _public_document(entry, f"no published entry with id {entry_id}", now)
 
 
-def get_document_by_reference(session: Session, force_id: str, reference: str) -> str:
+def get_document_by_reference(
+    session: Session, force_id: str, reference: str, *, now: datetime
+) -> str:
     """The entry a force published under a reference or alias (case and spaces ignored)."""
     forces.require(session, force_id)
     key = reference_key(reference)
@@ -348,7 +334,7 @@ def get_document_by_reference(session: Session, force_id: str, reference: str) -
             _LOOKUP.join(EntryReference, col(EntryReference.entry_id) == col(Entry.id)).where(
                 col(EntryReference.force_id) == force_id,
                 col(EntryReference.reference_key) == key,
-                col(Entry.published_at) <= utcnow(),
+                col(Entry.published_at) <= now,
             )
         )
     )
@@ -357,4 +343,4 @@ def get_document_by_reference(session: Session, force_id: str, reference: str) -
         key=lambda e: (e.withdrawn_at is not None, reference_key(e.reference) != key, -e.id)
     )
     missing = f"{force_id} has published no entry with reference {reference[:100]!r}"
-    return _public_document(candidates[0] if candidates else None, missing)
+    return _public_document(candidates[0] if candidates else None, missing, now)

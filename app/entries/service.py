@@ -165,6 +165,12 @@ def attached(session: Session, request: FoiRequest) -> list[Attached]:
     return sorted(found, key=lambda attachment: attachment.response)
 
 
+def attachment_texts(attached: Sequence[Attached]) -> list[tuple[tuple[str, int], str]]:
+    """What attachments publish, each file's name and the text inside, at its place in the entry
+    document: the privacy check reads them with the rest of the entry."""
+    return [(("attachments", i), f"{a.filename}\n{a.text}") for i, a in enumerate(attached)]
+
+
 def reference_key(reference: str) -> str:
     """References match ignoring case and white space: `foi 2018/02892` is `FOI2018/02892`."""
     return "".join(reference.split()).lower()
@@ -283,7 +289,21 @@ def search_text(
         text = f"{attachment.filename}\n{attachment.text}"[:budget]
         parts.append(text)
         budget -= len(text)
+    parts += reasoning_text(request.responses)
     return "\n".join(p for p in parts if p)
+
+
+def reasoning_text(responses: Sequence[ResponseParts]) -> list[str]:
+    """The reasoning of the responses, searchable after the rest: each citation's public
+    interest factors (for, against, balance) and harm, and who signed (the role)."""
+    parts: list[str] = []
+    for response in responses:
+        for citation in response.citations:
+            reasons = citation.public_interest or {}
+            parts += [*reasons.get("for", []), *reasons.get("against", [])]
+            parts += [reasons.get("balance") or "", citation.harm or ""]
+        parts.append(response.signatory_role or "")
+    return [part for part in parts if part]
 
 
 def fill(

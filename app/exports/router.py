@@ -1,15 +1,16 @@
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.responses import Response, StreamingResponse
 
 from app import links
-from app.caching import data_etag, not_modified, tagged_response
-from app.db import ReadSession, utcnow
-from app.disclosure_log.router import Filters
+from app.db import public_session
+from app.disclosure_log.filters import Filters
+from app.disclosure_log.service import selection
 from app.exports import service
 from app.exports.service import MEDIA_TYPES, Format
 from app.problems import PROBLEMS
+from app.read_context import PublicRead
 
 router = APIRouter(prefix="/v1", tags=["mirroring"])
 
@@ -20,16 +21,16 @@ def _documented(fmt: Format, description: str) -> dict[int | str, dict[str, Any]
     return {200: ok, **PROBLEMS(400)}
 
 
-def _export(request: Request, session: ReadSession, filters: Filters, fmt: Format) -> Response:
-    # The filters are checked (400 for an unknown value) before the first byte is sent. The
-    # session stays open until the stream ends: FastAPI closes it after the response.
-    now = utcnow()
-    etag = data_etag(request, session, now)
-    if unchanged := not_modified(request, etag):
-        return unchanged
-    where = service.selection(session, filters, now)
-    chunks = service.stream(session, where, fmt, base_url=links.base_url(request))
-    return tagged_response(chunks, etag, media_type=MEDIA_TYPES[fmt])
+def _export(read: PublicRead, filters: Filters, fmt: Format) -> Response:
+    # The filters are checked (400 for an unknown value) before the first byte is sent; each
+    # batch is then read on a short-lived session of its own.
+    return read.stream(
+        lambda session, now: selection(session, filters, now),
+        lambda where: service.stream(
+            where, fmt, sessions=public_session, base_url=links.base_url(read.request)
+        ),
+        media_type=MEDIA_TYPES[fmt],
+    )
 
 
 @router.get(
@@ -37,9 +38,9 @@ def _export(request: Request, session: ReadSession, filters: Filters, fmt: Forma
     response_class=StreamingResponse,
     responses=_documented(Format.NDJSON, "one entry document (SPEC §7) a line"),
 )
-def export_ndjson(request: Request, session: ReadSession, filters: Filters) -> Response:
+def export_ndjson(read: PublicRead, filters: Filters) -> Response:
     """Every matching entry as NDJSON, streamed; `POST /v1/import` takes it unchanged."""
-    return _export(request, session, filters, Format.NDJSON)
+    return _export(read, filters, Format.NDJSON)
 
 
 @router.get(
@@ -47,6 +48,6 @@ def export_ndjson(request: Request, session: ReadSession, filters: Filters) -> R
     response_class=StreamingResponse,
     responses=_documented(Format.CSV, "a header, then one row an entry; lists joined with ;"),
 )
-def export_csv(request: Request, session: ReadSession, filters: Filters) -> Response:
+def export_csv(read: PublicRead, filters: Filters) -> Response:
     """Every matching entry as CSV, one row an entry, streamed."""
-    return _export(request, session, filters, Format.CSV)
+    return _export(read, filters, Format.CSV)

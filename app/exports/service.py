@@ -3,12 +3,12 @@ CSV. The route and `foilog export` share `stream`, so both write the same bytes.
 
 Entries are read in keyset batches on the id (`id > last ORDER BY id LIMIT n`), selecting only
 the id and the stored document, so memory stays flat however many entries match and a batch
-costs the same at any depth."""
+costs the same at any depth. Each batch is read on a session of its own, closed before the
+batch is handed on: a client that stops reading holds no database connection."""
 
 import csv
 import io
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import Any
 
@@ -16,10 +16,7 @@ import orjson
 from sqlalchemy import ColumnElement, select
 from sqlmodel import Session, col
 
-from app.disclosure_log.schemas import LogFilters
-from app.disclosure_log.service import conditions, search_query
 from app.models import DisclosureEntry
-from app.search import engine_for
 
 BATCH = 1000
 
@@ -55,29 +52,24 @@ CSV_COLUMNS = (
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def selection(session: Session, filters: LogFilters, now: datetime) -> list[ColumnElement[bool]]:
-    """What the log's filters and `q` ask of an entry: the log's own conditions plus the
-    full-text match, ranking nothing. Unknown filter values raise here, before any output."""
-    where = conditions(session, filters, now)
-    query = search_query(filters.q)
-    if query is not None:
-        where.append(engine_for(session.get_bind()).matches(query))
-    return where
+Sessions = Callable[[], Session]
 
 
 def batches(
-    session: Session, where: list[ColumnElement[bool]], *, size: int
+    where: list[ColumnElement[bool]], *, sessions: Sessions, size: int
 ) -> Iterator[list[str]]:
-    """The stored documents of the entries that meet `where`, in id order, `size` at a time."""
+    """The stored documents of the entries that meet `where`, in id order, `size` at a time,
+    each batch read on a new session from `sessions`."""
     entry_id = col(DisclosureEntry.id)
     last = 0
     while True:
-        rows = session.execute(
-            select(entry_id, col(DisclosureEntry.document))
-            .where(*where, entry_id > last)
-            .order_by(entry_id)
-            .limit(size)
-        ).all()
+        with sessions() as session:
+            rows = session.execute(
+                select(entry_id, col(DisclosureEntry.document))
+                .where(*where, entry_id > last)
+                .order_by(entry_id)
+                .limit(size)
+            ).all()
         if rows:
             yield [document for _, document in rows]
         if len(rows) < size:
@@ -127,8 +119,8 @@ def _csv(documents: Iterator[list[str]], base_url: str) -> Iterator[bytes]:
 
 
 def stream(
-    session: Session, where: list[ColumnElement[bool]], fmt: Format, *, base_url: str
+    where: list[ColumnElement[bool]], fmt: Format, *, sessions: Sessions, base_url: str
 ) -> Iterator[bytes]:
     """The export as chunks of bytes, one batch of entries each; CSV links under `base_url`."""
-    documents = batches(session, where, size=BATCH)
+    documents = batches(where, sessions=sessions, size=BATCH)
     return _ndjson(documents) if fmt is Format.NDJSON else _csv(documents, base_url)

@@ -2,11 +2,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app import links
-from app.caching import public_response
-from app.db import ReadSession
-from app.disclosure_log.router import Filters
+from app.disclosure_log.filters import Filters
 from app.feeds import service
 from app.problems import PROBLEMS
+from app.read_context import PublicRead
 
 router = APIRouter(prefix="/v1", tags=["disclosure log"])
 
@@ -24,10 +23,14 @@ ATOM_TYPE = "application/atom+xml"
         **PROBLEMS(400),
     },
 )
-def atom_feed(request: Request, session: ReadSession, filters: Filters) -> Response:
+def atom_feed(request: Request, read: PublicRead, filters: Filters) -> Response:
     """Atom 1.0 feed of the newest 50 entries the log's filters select, newest first."""
     base_url = links.base_url(request)
     query = request.url.query
     feed_url = f"{base_url}{request.url.path}" + (f"?{query}" if query else "")
-    body = service.atom(session, filters, feed_url=feed_url, base_url=base_url)
-    return public_response(request, body, media_type=ATOM_TYPE)
+    return read.document(
+        lambda session, now: service.atom(
+            session, filters, now=now, feed_url=feed_url, base_url=base_url
+        ),
+        media_type=ATOM_TYPE,
+    )

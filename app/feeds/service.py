@@ -11,10 +11,9 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 import orjson
 from sqlmodel import Session, col, select
 
-from app.db import utcnow
 from app.disclosure_log.schemas import LogFilters
+from app.disclosure_log.service import selection
 from app.exemptions import service as exemptions
-from app.exports.service import selection
 from app.forces import service as forces
 from app.models import DisclosureEntry
 from app.topics import service as topics
@@ -26,9 +25,9 @@ TITLE = "UK police FOI disclosure log"
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def newest(session: Session, filters: LogFilters) -> list[dict[str, Any]]:
+def newest(session: Session, filters: LogFilters, now: datetime) -> list[dict[str, Any]]:
     """The documents of the newest FEED_SIZE matching entries, by published_at (even with `q`)."""
-    where = selection(session, filters, utcnow())
+    where = selection(session, filters, now)
     published, entry_id = col(DisclosureEntry.published_at), col(DisclosureEntry.id)
     documents = session.scalars(
         select(col(DisclosureEntry.document))
@@ -105,10 +104,12 @@ def title(session: Session, filters: LogFilters) -> str:
     return f"{TITLE}: {'; '.join(said)}" if said else TITLE
 
 
-def atom(session: Session, filters: LogFilters, *, feed_url: str, base_url: str) -> bytes:
-    """The feed as XML; `feed_url` is its own address (its id), `base_url` the API's. Each
-    entry links to its JSON document (its id) and to its HTML page."""
-    documents = newest(session, filters)
+def atom(
+    session: Session, filters: LogFilters, *, now: datetime, feed_url: str, base_url: str
+) -> bytes:
+    """The feed as XML at `now`; `feed_url` is its own address (its id), `base_url` the API's.
+    Each entry links to its JSON document (its id) and to its HTML page."""
+    documents = newest(session, filters, now)
     names = {f: forces.get(session, f).name for f in {d["force"] for d in documents}}
     headings = {e.id: e.heading for e in exemptions.catalogue(session).values()}
     feed = Element("feed", {"xmlns": ATOM})

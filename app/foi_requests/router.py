@@ -1,13 +1,12 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import Session
 
 from app.db import ReadSession, WriteSession
 from app.foi_requests import service
 from app.foi_requests.schemas import (
-    MAX_ID,
     RequestCreate,
     RequestInternal,
     RequestSummary,
@@ -17,16 +16,9 @@ from app.keys.auth import CurrentActor
 from app.models import FoiRequest
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, next_link
 from app.problems import PROBLEMS
+from app.write_params import PRIVATE, Acknowledge, IfMatch, ResourceId
 
 router = APIRouter(prefix="/v1/requests", tags=["requests (key needed)"])
-
-ResourceId = Annotated[int, Path(ge=1, le=MAX_ID)]
-IfMatch = Annotated[str | None, Header(description="the ETag last read; 412 when stale")]
-Acknowledge = Annotated[
-    bool,
-    Query(description="publish text naming the requester anyway (recorded in the audit log)"),
-]
-PRIVATE = {"Cache-Control": "no-store"}
 
 
 def send(session: Session, request: FoiRequest, response: Response) -> RequestInternal:

@@ -13,7 +13,6 @@ from sqlmodel import Session, col, select
 
 from app import deadlines
 from app.audit import service as audit
-from app.caching import check_if_match, version_etag
 from app.db import utcnow
 from app.entries import service as entries
 from app.entries.schemas import Question
@@ -39,6 +38,7 @@ from app.models import (
     Topic,
 )
 from app.pagination import Page, decode_cursor, encode_cursor
+from app.preconditions import check_if_match, version_etag
 from app.publishing import privacy
 from app.topics import service as topics_service
 

@@ -2,12 +2,12 @@ from fastapi import APIRouter, Response
 
 from app.db import WriteSession
 from app.foi_requests import service as requests
-from app.foi_requests.router import PRIVATE, Acknowledge, IfMatch, ResourceId
 from app.foi_responses import service
 from app.foi_responses.schemas import ResponseCreate, ResponseInternal, ResponseUpdate
 from app.keys.auth import CurrentActor
 from app.models import FoiResponse
 from app.problems import PROBLEMS
+from app.write_params import PRIVATE, Acknowledge, IfMatch, ResourceId
 
 router = APIRouter(tags=["requests (key needed)"])
 

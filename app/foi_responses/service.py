@@ -6,7 +6,6 @@ from typing import Any
 from sqlmodel import Session
 
 from app.audit import service as audit
-from app.caching import check_if_match, version_etag
 from app.db import utcnow
 from app.entries import service as entries
 from app.entries.schemas import Citation, ResponseBody
@@ -25,6 +24,7 @@ from app.models import (
     Outcome,
     RequestStatus,
 )
+from app.preconditions import check_if_match, version_etag
 from app.publishing import privacy
 
 BODY: ErrorLoc = ("body",)

@@ -16,7 +16,6 @@ from sqlalchemy import Connection, Insert, Table, func, insert, select, tuple_
 from sqlmodel import Session
 
 from app import deadlines
-from app.attachments import service as attachments
 from app.audit import service as audit
 from app.changes import service as changes
 from app.db import refresh_statistics, utcnow
@@ -565,7 +564,7 @@ class _Importer:
         self, request: FoiRequest, document: ImportDocument, law: str, *, loc: ErrorLoc = ()
     ) -> None:
         # A request recorded through the API may hold attachments uploaded before publishing.
-        attached = attachments.published_text(entries.attached(self.session, request))
+        attached = entries.attachment_texts(entries.attached(self.session, request))
         privacy.guard(request, document.title, acknowledged=False, loc=loc, extra=attached)
         entries.create(
             self.session,

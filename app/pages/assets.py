@@ -11,8 +11,8 @@ from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from starlette.responses import Response
 
-from app.caching import public_response
 from app.errors import NotFound
+from app.http_cache import public_response
 from app.pages.render import HTML, SECURITY_HEADERS, Page, render
 
 router = APIRouter(include_in_schema=False)

@@ -12,8 +12,8 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.caching import public_response
 from app.errors import FoilogError
+from app.http_cache import public_response
 from app.links import base_url
 from app.topics.service import label_for
 

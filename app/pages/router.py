@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from app.db import ReadSession, utcnow
 from app.disclosure_log import service
-from app.disclosure_log.router import Filters
+from app.disclosure_log.filters import Filters
 from app.disclosure_log.schemas import LogFilters, Sort
 from app.errors import BadRequest, FoilogError
 from app.exemptions import service as exemptions
@@ -203,7 +203,7 @@ def entry_page(
     embed: Embed = False,
 ) -> Response:
     """One published entry in full; a withdrawn one answers 410 with a page saying why."""
-    document = orjson.loads(service.get_document(session, entry_id))
+    document = orjson.loads(service.get_document(session, entry_id, now=utcnow()))
     cited = set(document["exemptions"]) | {
         c["exemption"] for r in document["responses"] for c in r["citations"]
     }

@@ -5,9 +5,7 @@ from typing import Any
 import orjson
 from sqlmodel import Session
 
-from app.attachments import service as attachments
 from app.audit import service as audit
-from app.caching import check_if_match, etag_for
 from app.changes import service as changes
 from app.db import utcnow
 from app.entries import service as entries
@@ -15,6 +13,7 @@ from app.errors import Gone, NotFound, RuleViolation
 from app.foi_requests import service as requests
 from app.keys.schemas import Actor
 from app.models import ChangeKind, DisclosureEntry
+from app.preconditions import check_if_match, etag_for
 from app.publishing import privacy
 from app.publishing.schemas import EntryUpdate, Publish
 from app.round_robins import service as round_robins
@@ -59,7 +58,7 @@ def publish(session: Session, body: Publish, *, actor: Actor) -> DisclosureEntry
         title,
         topics=topics,
         acknowledged=body.acknowledge_privacy_warning,
-        extra=attachments.published_text(entries.attached(session, request)),
+        extra=entries.attachment_texts(entries.attached(session, request)),
     )
     entry = entries.create(
         session,

@@ -1,13 +1,14 @@
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import StringConstraints
+from sqlmodel import Session
 from starlette.responses import Response
 
-from app.caching import data_etag, kept_response
-from app.db import ReadSession, utcnow
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, next_link, page_body
 from app.problems import PROBLEMS
+from app.read_context import PublicRead
 from app.round_robins import service
 from app.round_robins.schemas import RoundRobinDetail, RoundRobinSummary
 
@@ -19,7 +20,7 @@ Value = Annotated[str, StringConstraints(max_length=100)]
 @router.get("", response_model=Page[RoundRobinSummary], responses=PROBLEMS(400))
 def list_round_robins(
     request: Request,
-    session: ReadSession,
+    read: PublicRead,
     force: Annotated[
         list[Value] | None,
         Query(description="a force that answered it (repeatable)", max_length=50),
@@ -35,10 +36,8 @@ def list_round_robins(
     count: Annotated[bool, Query(description="also count every match into `total`")] = False,
 ) -> Response:
     """Round-robin requests (one text sent to many forces), largest group first."""
-    now = utcnow()
-    etag = data_etag(request, session, now)
 
-    def page() -> tuple[bytes, dict[str, str]]:
+    def page(session: Session, now: datetime) -> tuple[bytes, dict[str, str]]:
         items, next_cursor, total = service.list_groups(
             session,
             forces=tuple(force or ()),
@@ -52,17 +51,16 @@ def list_round_robins(
         body = page_body([item.model_dump_json() for item in items], next_cursor, total)
         return body, next_link(request, next_cursor)
 
-    return kept_response(request, etag, page)
+    return read.answer(page)
 
 
 @router.get("/{round_robin_id}", response_model=RoundRobinDetail, responses=PROBLEMS(404))
 def get_round_robin(
-    round_robin_id: Annotated[str, Path(max_length=40)], request: Request, session: ReadSession
+    round_robin_id: Annotated[str, Path(max_length=40)], read: PublicRead
 ) -> Response:
     """One round-robin: how each force answered, and how many gave each outcome."""
-    etag = data_etag(request, session, utcnow())
 
-    def detail() -> tuple[bytes, dict[str, str]]:
+    def detail(session: Session, now: datetime) -> tuple[bytes, dict[str, str]]:
         return service.get_group(session, round_robin_id).model_dump_json().encode(), {}
 
-    return kept_response(request, etag, detail)
+    return read.answer(detail)

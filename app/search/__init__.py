@@ -34,13 +34,12 @@ class SearchEngine(Protocol):
         match, every score is <= 0, and a term weighs by how rare it is in the whole log."""
         ...
 
-    def estimate(self, session: Session, query: SearchQuery) -> int | None:
-        """How many entries match, when the engine can tell cheaply and its database cannot
-        plan for it; None where the planner knows the query's selectivity itself."""
-        ...
-
-    def matching(self, session: Session, query: SearchQuery, ids: list[int]) -> set[int]:
-        """Which of these entries match."""
+    def matches_in_order(
+        self, session: Session, query: SearchQuery, size: int
+    ) -> ColumnElement[bool]:
+        """The same condition as `matches`, in the form that finds `size` matches soonest in
+        a query that walks a date index: tested entry by entry when matches are common,
+        taken from the search index when they are rare. The page stays one query."""
         ...
 
     def highlights(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, str]:

@@ -86,16 +86,12 @@ class TsvectorSearch:
         finally:
             session.execute(text("RESET enable_seqscan"))
 
-    def estimate(self, session: Session, query: SearchQuery) -> int | None:
+    def matches_in_order(
+        self, session: Session, query: SearchQuery, size: int
+    ) -> ColumnElement[bool]:
         # The planner knows how common each lexeme is (tsvector statistics) and chooses between
         # the GIN index and walking the date index by itself.
-        return None
-
-    def matching(self, session: Session, query: SearchQuery, ids: list[int]) -> set[int]:
-        found = select(col(DisclosureEntry.id)).where(
-            col(DisclosureEntry.id).in_(ids), self.matches(query)
-        )
-        return set(session.scalars(found))
+        return self.matches(query)
 
     def highlights(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, str]:
         tsquery, _ = _tsquery(query)

@@ -1,5 +1,6 @@
 """FTS5: the `search_entry` table (porter stemmer over unicode61), ranked by bm25()."""
 
+import time
 from typing import Any
 
 from sqlalchemy import (
@@ -20,6 +21,13 @@ from app.search import Newest
 from app.search.query import MARK_END, MARK_START, SearchQuery, mark
 
 _fts = table("search_entry", column("rowid"))
+# How many entries a page that tests each entry may expect to walk before it has its matches.
+WALK_LIMIT = 1000
+# How common a query's matches are only steers the plan, never the answer: a count kept a
+# while per process spares the count (25 ms for 500,000 matches) on each page.
+SHARE_KEPT_SECONDS = 300.0
+SHARES_KEPT = 4096
+
 _FTS: ColumnClause[Any] = literal_column("search_entry")
 SNIPPET_TOKENS = 24
 
@@ -42,6 +50,26 @@ def _matching(query: SearchQuery) -> ColumnElement[bool]:
     return _FTS.op("MATCH")(bindparam("search_match", match_expression(query), unique=True))
 
 
+_shares: dict[tuple[str, str], tuple[float, int, int]] = {}
+
+
+def _share(session: Session, query: SearchQuery) -> tuple[int, int]:
+    """(entries matching, entries in all), counted in the search index alone, kept a while."""
+    key = (session.get_bind().engine.url.render_as_string(), match_expression(query))
+    kept = _shares.get(key)
+    if kept is not None and kept[0] > time.monotonic():
+        return kept[1], kept[2]
+    counted = select(func.count()).select_from(_fts).where(_matching(query))
+    everything = select(func.max(col(DisclosureEntry.id)))
+    matched, entries = session.execute(
+        select(counted.scalar_subquery(), everything.scalar_subquery())
+    ).one()
+    if len(_shares) >= SHARES_KEPT:
+        _shares.clear()
+    _shares[key] = (time.monotonic() + SHARE_KEPT_SECONDS, matched, entries or 0)
+    return matched, entries or 0
+
+
 class Fts5Search:
     def matches(self, query: SearchQuery) -> ColumnElement[bool]:
         return col(DisclosureEntry.id).in_(select(_fts.c.rowid).where(_matching(query)))
@@ -61,16 +89,19 @@ class Fts5Search:
         ordered = found.order_by(_fts.c.rowid.desc()).limit(ask.size)
         return [(entry_id, score) for entry_id, score in session.execute(ordered)]
 
-    def estimate(self, session: Session, query: SearchQuery) -> int | None:
+    def matches_in_order(
+        self, session: Session, query: SearchQuery, size: int
+    ) -> ColumnElement[bool]:
         # SQLite cannot see how common a word is: it always drives from the FTS match, which
-        # for a word in half a million entries means that many row lookups before the first
-        # page. Counting in the FTS index alone is cheap (25 ms for 500,000 matches).
-        return session.scalar(select(func.count()).select_from(_fts).where(_matching(query)))
-
-    def matching(self, session: Session, query: SearchQuery, ids: list[int]) -> set[int]:
-        # A probe round is a few hundred ids: seeking each is cheaper than a whole posting list.
-        found = select(_fts.c.rowid).where(_matching(query), _fts.c.rowid.in_(ids))
-        return set(session.scalars(found))
+        # for a word in half a million entries means that many row lookups and a sort before
+        # the first page. Where matches are common enough that walking the date index meets
+        # `size` of them within WALK_LIMIT entries, each entry is tested on its own instead
+        # (FTS5 seeks the entry's rowid in each term's posting list).
+        matched, entries = _share(session, query)
+        if matched * WALK_LIMIT >= size * entries:
+            each = select(_fts.c.rowid).where(_matching(query), _fts.c.rowid == DisclosureEntry.id)
+            return each.exists()
+        return self.matches(query)
 
     def highlights(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, str]:
         snippet = func.snippet(_FTS, 0, MARK_START, MARK_END, "…", SNIPPET_TOKENS)

@@ -11,9 +11,7 @@ How one force's stats stay fast (profiled with EXPLAIN QUERY PLAN and sqlite3's 
 - the median is read off a histogram of working days (one GROUP BY) instead of sorting every
   value for ORDER BY ... OFFSET; it is the same middle value (or mean of the two middle ones).
 That still reads every entry the filters select (and their topics and exemptions): about a
-second for that force at a million entries. So each process also keeps the answers it computed,
-under their ETag (`app.caching.data_etag`: the release, the URL and the data version), and the
-next request with the same tag is served them (`app.caching.kept_response`).
+second for that force at a million entries.
 """
 
 from collections import Counter
@@ -24,7 +22,7 @@ from sqlalchemy import ColumnElement, extract, func, select
 from sqlmodel import Session, col
 
 from app.disclosure_log.schemas import LogFilters
-from app.exports.service import selection
+from app.disclosure_log.service import selection
 from app.models import DisclosureEntry, EntryExemption, EntryTopic
 from app.stats.schemas import Stats, Timeliness
 

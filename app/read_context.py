@@ -1,0 +1,119 @@
+"""The one seam every public read goes through: `now` and the data version, taken once per
+request, read-only, on the read database (a replica when one is set), then passed down.
+
+A public GET never writes: what becomes visible by time (a scheduled entry) is selected by
+time, in the query, with the `now` taken here. The tag of an answer is known before the answer
+is computed, from the release, the URL and the data version read in the same session (so on
+the same database, replica or not) that then computes the answer. The session is closed before
+the response is sent: a slow client holds no connection."""
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Request
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+from starlette.responses import Response
+
+from app.changes.service import data_version_select
+from app.config import get_settings
+from app.db import public_session, utcnow
+from app.http_cache import not_modified, public_response, tagged_response
+from app.migrate import head_revision
+from app.models import DisclosureEntry
+
+T = TypeVar("T")
+Entry = DisclosureEntry
+
+
+def _release() -> bytes:
+    """What, besides the data, decides the bytes of an answer: the code (hashed once per
+    process, the same in every worker of a release), the schema revision (reference data
+    changes only by migration) and the base URL (CSV rows hold absolute links)."""
+    digest = hashlib.blake2b(digest_size=16)
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    digest.update(f"{head_revision()}\0{get_settings().base_url}".encode())
+    return digest.digest()
+
+
+_RELEASE = _release()
+
+
+def data_version(session: Session, now: datetime) -> tuple[object, ...]:
+    """What every change a reader can see moves, in one round trip of index probes: the change
+    feed's last number and time; the latest publication time not after `now`, which moves when
+    a scheduled entry comes into view with no write at all; and the latest time any entry was
+    written (an entry due but not yet in the feed can still be edited or withdrawn)."""
+    published = col(Entry.published_at)
+    query = data_version_select().add_columns(
+        select(func.max(published)).where(published <= now).scalar_subquery(),
+        select(func.max(col(Entry.updated_at))).scalar_subquery(),
+    )
+    return tuple(session.execute(query).one())
+
+
+@dataclass(frozen=True)
+class ReadContext:
+    """A public GET: its request and the moment it shows the log as of."""
+
+    request: Request
+    now: datetime
+
+    def data_tag(self, session: Session) -> str:
+        version = data_version(session, self.now)
+        digest = hashlib.blake2b(_RELEASE, digest_size=16)
+        digest.update("\0".join(map(str, (*version, self.request.url))).encode())
+        return '"' + digest.hexdigest() + '"'
+
+    def answer(
+        self,
+        compute: Callable[[Session, datetime], tuple[bytes, dict[str, str]]],
+        *,
+        media_type: str = "application/json",
+    ) -> Response:
+        """`compute`'s (body, headers) under the data tag; 304 before computing anything when
+        the client holds that tag."""
+        with public_session() as session:
+            etag = self.data_tag(session)
+            if unchanged := not_modified(self.request, etag):
+                return unchanged
+            body, headers = compute(session, self.now)
+        return tagged_response(body, etag, media_type=media_type, headers=headers)
+
+    def document(
+        self, compute: Callable[[Session, datetime], bytes], *, media_type: str = "application/json"
+    ) -> Response:
+        """`compute`'s body under its own hash: the tag a write's If-Match compares."""
+        with public_session() as session:
+            body = compute(session, self.now)
+        return public_response(self.request, body, media_type=media_type)
+
+    def stream(
+        self,
+        prepare: Callable[[Session, datetime], T],
+        chunks: Callable[[T], Iterator[bytes]],
+        *,
+        media_type: str,
+    ) -> Response:
+        """A streamed answer under the data tag. `prepare` checks the request (a 400 comes
+        before the first byte); `chunks` reads on sessions of its own, a batch at a time."""
+        with public_session() as session:
+            etag = self.data_tag(session)
+            if unchanged := not_modified(self.request, etag):
+                return unchanged
+            plan = prepare(session, self.now)
+        return tagged_response(chunks(plan), etag, media_type=media_type)
+
+
+async def read_context(request: Request) -> ReadContext:
+    # Async so that FastAPI calls it in the event loop: it does no I/O.
+    return ReadContext(request, utcnow())
+
+
+PublicRead = Annotated[ReadContext, Depends(read_context)]

@@ -1,0 +1,264 @@
+"""Distinct URLs and writes under load, foilog against Datasette on the same entries.
+
+`python -m bench.mix --size 100000 --foilog-db F.db --datasette-db D.db` serves each database
+in turn (foilog with 2 workers, Datasette as one process), drives each with wrk at 32
+connections over a deterministic shuffled list of distinct URLs (40% searches, 20% reference
+lookups, 15% force pages, 10% topic filters, 15% cursor pages; a Lua script walks the list,
+each wrk connection from its own offset), then reads foilog's hot page at 32 connections while
+a publish (a one-entry import) is sent every 0.5 s. It prints a Markdown report."""
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import httpx
+
+from app.demo import generate_entries
+from app.pagination import encode_cursor
+from bench.run import APP_BIN, DATA, HOST, OUT, PEER_BIN, Load, parse_wrk, serving
+
+KINDS = {"search": 40, "reference": 20, "force": 15, "topic": 10, "cursor": 15}
+SAMPLE = 16_800
+SEED = 20261202
+FOILOG_PORT = 8811
+DATASETTE_PORT = 8812
+DS_PAGE = {"_nocount": "1", "_nofacet": "1", "_nosuggest": "1"}
+
+LUA = """
+local paths = {}
+for line in io.lines(os.getenv("MIX_PATHS")) do paths[#paths + 1] = line end
+local counter = 0
+function setup(thread)
+  thread:set("offset", counter * 7919)
+  counter = counter + 1
+end
+local i = 0
+function request()
+  i = i + 1
+  return wrk.format("GET", paths[((offset + i) % #paths) + 1])
+end
+"""
+
+
+@dataclass
+class Entry:
+    id: int
+    force: str
+    reference: str
+    published_at: str
+    topics: list[str]
+    words: list[str]
+
+
+def _sample(corpus: Path, size: int, rng: random.Random) -> list[Entry]:
+    wanted = set(rng.sample(range(1, size + 1), min(size, 4000)))
+    found = []
+    with corpus.open("rb") as lines:
+        for number, line in enumerate(lines, 1):
+            if number in wanted:
+                document = json.loads(line)
+                words = [w.strip(".,;:()'\"").lower() for w in document["title"].split()]
+                found.append(
+                    Entry(
+                        number,
+                        document["force"],
+                        document["reference"],
+                        document["published_at"],
+                        document["topics"],
+                        [w for w in words if len(w) > 3 and w.isalpha()],
+                    )
+                )
+    return found
+
+
+def url_lists(corpus: Path, size: int) -> tuple[list[str], list[str]]:
+    """The same distinct requests for foilog and for Datasette, shuffled alike."""
+    rng = random.Random(SEED)
+    entries = _sample(corpus, size, rng)
+    forces = sorted({e.force for e in entries})
+    topics = sorted({t for e in entries for t in e.topics})
+    vocabulary = sorted({w for e in entries for w in e.words})
+    pairs: list[tuple[str, str]] = []
+    for kind, share in KINDS.items():
+        seen: set[str] = set()
+        while len(seen) < SAMPLE * share // 100:
+            entry = rng.choice(entries)
+            limit = rng.randint(5, 60)
+            if kind == "search":
+                words = " ".join(rng.sample(vocabulary, rng.choice((1, 2))))
+                newest = rng.random() < 0.5
+                ours = {"q": words, "limit": limit} | ({"sort": "-published_at"} if newest else {})
+                theirs = {"_search": words, "_size": limit} | (
+                    {"_sort_desc": "published_at"} if newest else {}
+                )
+                pair = (f"/v1/disclosure-log?{urlencode(ours)}", _ds(theirs))
+            elif kind == "reference":
+                ref = quote(entry.reference, safe="/")
+                pair = (
+                    f"/v1/forces/{entry.force}/references/{ref}",
+                    _ds({"force": entry.force, "reference": entry.reference}),
+                )
+            elif kind == "force":
+                force = rng.choice(forces)
+                pair = (
+                    f"/v1/disclosure-log?{urlencode({'force': force, 'limit': limit})}",
+                    _ds({"force": force, "_sort_desc": "published_at", "_size": limit}),
+                )
+            elif kind == "topic":
+                topic = rng.choice(topics)
+                pair = (
+                    f"/v1/disclosure-log?{urlencode({'topic': topic, 'limit': limit})}",
+                    _ds({"topics__contains": topic, "_sort_desc": "published_at", "_size": limit}),
+                )
+            else:
+                cursor = encode_cursor("-published_at", [entry.published_at, entry.id])
+                at = entry.published_at.replace("Z", "+00:00")
+                pair = (
+                    f"/v1/disclosure-log?{urlencode({'cursor': cursor, 'limit': limit})}",
+                    _ds({"published_at__lt": at, "_sort_desc": "published_at", "_size": limit}),
+                )
+            if pair[0] not in seen:
+                seen.add(pair[0])
+                pairs.append(pair)
+    rng.shuffle(pairs)
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def _ds(params: dict[str, object]) -> str:
+    return "/foilog/entries.json?" + urlencode({**params, **DS_PAGE})
+
+
+def wrk_mix(base: str, paths: list[str], name: str, connections: int, duration: int) -> Load:
+    OUT.mkdir(parents=True, exist_ok=True)
+    listing = OUT / f"mix-{name}.txt"
+    listing.write_text("\n".join(paths) + "\n")
+    script = OUT / "mix.lua"
+    script.write_text(LUA)
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "30s"]
+    done = subprocess.run(
+        [*command, "-s", str(script), base],
+        capture_output=True,
+        text=True,
+        timeout=duration + 120,
+        check=True,
+        env={**os.environ, "MIX_PATHS": str(listing)},
+    )
+    return parse_wrk(done.stdout)
+
+
+def check(base: str, paths: list[str], count: int = 200) -> tuple[int, int]:
+    """How many of the first `count` URLs answer 200 (the rest are reported, not hidden)."""
+    with httpx.Client(base_url=base, timeout=120) as client:
+        good = sum(client.get(path).status_code == 200 for path in paths[:count])
+    return good, count
+
+
+def _admin_key(env: dict[str, str]) -> str:
+    name = f"bench-{time.time_ns()}"
+    done = subprocess.run(
+        [str(APP_BIN / "foilog"), "keys", "create", "--role", "admin", "--name", name],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+def writes_under_load(base: str, env: dict[str, str], size: int, duration: int) -> dict[str, float]:
+    key = _admin_key(env)
+    alone = wrk_hot(base, duration)
+    latencies: list[float] = []
+    stop = threading.Event()
+    documents = generate_entries(10_000, start_index=size + time.time_ns() % 10**6 * 10)
+
+    def publish() -> None:
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/x-ndjson"}
+        with httpx.Client(base_url=base, timeout=60) as client:
+            while not stop.is_set():
+                body = json.dumps(next(documents)).encode()
+                started = time.perf_counter()
+                response = client.post("/v1/import", content=body, headers=headers)
+                latencies.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, response.text
+                stop.wait(0.5)
+
+    writer = threading.Thread(target=publish)
+    writer.start()
+    loaded = wrk_hot(base, duration)
+    stop.set()
+    writer.join()
+    latencies.sort()
+    return {
+        "reader_alone_rps": alone.rps,
+        "reader_with_writes_rps": loaded.rps,
+        "reader_p99_ms": loaded.p99_ms,
+        "publishes": len(latencies),
+        "publish_p50_ms": statistics.median(latencies),
+        "publish_p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+    }
+
+
+def wrk_hot(base: str, duration: int) -> Load:
+    command = ["wrk", "-t2", "-c32", f"-d{duration}s", "--latency", "--timeout", "30s"]
+    done = subprocess.run(
+        [*command, f"{base}/v1/disclosure-log"],
+        capture_output=True,
+        text=True,
+        timeout=duration + 120,
+        check=True,
+    )
+    return parse_wrk(done.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--corpus", type=Path)
+    parser.add_argument("--foilog-db", type=Path, required=True)
+    parser.add_argument("--datasette-db", type=Path, required=True)
+    parser.add_argument("--duration", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    corpus = args.corpus or DATA / f"corpus-{args.size}.ndjson"
+    ours, theirs = url_lists(corpus, args.size)
+    env = {"FOILOG_DATABASE_URL": f"sqlite:///{args.foilog_db.resolve()}"}
+    load = os.getloadavg()
+    # uvicorn as `foilog serve` runs it, with room for a worker to start on a loaded machine
+    # (its default 5 s health check restarts a worker still importing).
+    command = [str(APP_BIN / "uvicorn"), "app.main:app", "--host", HOST, "--port", str(FOILOG_PORT)]
+    command += ["--workers", "2", "--timeout-worker-healthcheck", "120", "--no-access-log"]
+    with serving("mix-foilog", command, FOILOG_PORT, "/healthz", env) as s:
+        foilog_ok = check(s.base, ours)
+        foilog = wrk_mix(s.base, ours, "foilog", args.connections, args.duration)
+        writes = writes_under_load(s.base, env, args.size, args.duration)
+    peer = [str(PEER_BIN / "datasette"), "serve", "-i", str(args.datasette_db), "--host", HOST]
+    peer += ["--port", str(DATASETTE_PORT), "--setting", "sql_time_limit_ms", "60000"]
+    peer += ["--setting", "suggest_facets", "off", "--setting", "max_returned_rows", "1000"]
+    with serving("mix-datasette", peer, DATASETTE_PORT, "/-/versions.json") as s:
+        peer_ok = check(s.base, theirs)
+        datasette = wrk_mix(s.base, theirs, "datasette", args.connections, args.duration)
+    after = os.getloadavg()
+    print(f"## Distinct URLs at {args.size:,} entries ({len(ours):,} URLs, SQLite)\n")
+    print(f"Load average before {load[0]:.1f}, after {after[0]:.1f} (2 cores, shared).\n")
+    print("| server | requests/s | p50 ms | p99 ms | errors | URLs checked 200 |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, got, ok in (("foilog", foilog, foilog_ok), ("Datasette", datasette, peer_ok)):
+        row = f"| {name} | {got.rps:.0f} | {got.p50_ms:.1f} | {got.p99_ms:.1f} | {got.errors}"
+        print(f"{row} | {ok[0]}/{ok[1]} |")
+    print(f"\nfoilog / Datasette requests/s: **{foilog.rps / datasette.rps:.2f}x**\n")
+    print("## Writes under load (foilog's hot page at 32 connections, a publish every 0.5 s)\n")
+    for name, value in writes.items():
+        print(f"- {name}: {value:.1f}")
+
+
+if __name__ == "__main__":
+    main()
