@@ -19,7 +19,7 @@ from app.config import get_settings
 from app.db import loop_session, new_session, utcnow
 from app.errors import PreconditionFailed
 from app.migrate import head_revision
-from app.models import ChangeCounter, DisclosureEntry, EntryChange
+from app.models import DisclosureEntry
 
 T = TypeVar("T")
 
@@ -84,27 +84,22 @@ def _release() -> bytes:
 
 _RELEASE = _release()
 
-_counters = ChangeCounter.__table__  # type: ignore[attr-defined]
-_changes = EntryChange.__table__  # type: ignore[attr-defined]
-_counter, _change = _counters.c, _changes.c
+_version = changes.data_version_select().subquery()
 _entry = DisclosureEntry.__table__.c  # type: ignore[attr-defined]
-# The last change number and when it was made (a database rebuilt from scratch counts from 0
-# again, at other times); the latest publication time already passed; and whether a scheduled
-# entry fell due unannounced. An index probe each, in one round trip.
-_DATA_VERSION = (
-    select(
-        _counter.value,
-        _change.at,
-        select(func.max(_entry.published_at))
-        .where(_entry.published_at <= bindparam("now"))
-        .scalar_subquery(),
-        select(_entry.id)
-        .where(_entry.announced_at.is_(None), _entry.withdrawn_at.is_(None))
-        .where(_entry.published_at <= bindparam("now"))
-        .exists(),
-    )
-    .select_from(_counters.outerjoin(_changes, _change.seq == _counter.value))
-    .where(_counter.id == 1)
+# The change feed's data version; the latest publication time already passed; and whether a
+# scheduled entry fell due unannounced. An index probe each, in one round trip.
+_DATA_VERSION = select(
+    _version.c.seq,
+    _version.c.at,
+    _version.c.counted_from,
+    _version.c.count,
+    select(func.max(_entry.published_at))
+    .where(_entry.published_at <= bindparam("now"))
+    .scalar_subquery(),
+    select(_entry.id)
+    .where(_entry.announced_at.is_(None), _entry.withdrawn_at.is_(None))
+    .where(_entry.published_at <= bindparam("now"))
+    .exists(),
 )
 
 
@@ -126,14 +121,14 @@ def data_etag(request: Request, session: Session, now: datetime) -> str:
     session.rollback()  # the answer must see the announcements (SQLite reads a snapshot)
     with new_session(write=True) as write:
         changes.announce(write, announce)
-    value, at, published, _ = session.execute(_DATA_VERSION, {"now": now}).one()
-    return _tag(request, value, at, published)
+    *version, _ = session.execute(_DATA_VERSION, {"now": now}).one()
+    return _tag(request, *version)
 
 
 def unannounced_data_etag(request: Request, session: Session, now: datetime) -> str | None:
     """`data_etag` when no entry fell due unannounced, else None: it writes nothing."""
-    value, at, published, due = session.execute(_DATA_VERSION, {"now": now}).one()
-    return None if due else _tag(request, value, at, published)
+    *version, due = session.execute(_DATA_VERSION, {"now": now}).one()
+    return None if due else _tag(request, *version)
 
 
 def _tag(request: Request, *version: object) -> str:

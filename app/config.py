@@ -34,6 +34,11 @@ class Settings(BaseSettings):
         "stats) until the data changes; 0 keeps none",
     )
     db_pool_size: int = Field(default=5, ge=1, description="PostgreSQL connections per process")
+    write_wait_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="SQLite: how long a write waits for another's lock before answering 503",
+    )
 
 
 @lru_cache
