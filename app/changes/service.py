@@ -150,7 +150,7 @@ def data_version_select() -> Select[Any]:
         .limit(1)
         .scalar_subquery()
     )
-    counted_from = func.coalesce(last_settled, 0) / VERSION_STRIDE * VERSION_STRIDE
+    counted_from = func.coalesce(last_settled, 0) // VERSION_STRIDE * VERSION_STRIDE
     return select(
         func.coalesce(last, 0).label("seq"),
         select(_change.at).where(_change.seq == last).scalar_subquery().label("at"),
