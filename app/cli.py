@@ -1,5 +1,5 @@
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
@@ -140,6 +140,7 @@ def _entry_count() -> int:
 
 
 def _import(lines_total: int | None, lines: Iterable[bytes], label: str) -> None:
+    """`lines` is read twice (checked, then written): a list, a Spool, or a file's lines."""
     from app.imports.service import import_entries
     from app.keys.service import Actor
 
@@ -192,8 +193,11 @@ def demo(
                 )
             else:
                 loaded += 1
-    lines = (orjson.dumps(document) for document in demo_entries(count, seeds=seeds))
-    _import(count + loaded, lines, "demo")
+    from app.imports.service import Spool
+
+    lines = (orjson.dumps(document) + b"\n" for document in demo_entries(count, seeds=seeds))
+    with Spool.of(lines, max_bytes=sys.maxsize) as spool:
+        _import(count + loaded, spool, "demo")
 
 
 @cli.command("import")
@@ -203,8 +207,18 @@ def import_file(
     """Import NDJSON entry documents: upsert by (force, reference), all or nothing."""
     with file.open("rb") as count_handle:
         total = sum(1 for _ in count_handle)
-    with file.open("rb") as handle:
-        _import(total, handle, file.name)
+    _import(total, _FileLines(file), file.name)
+
+
+class _FileLines:
+    """A file's lines, from the start each time they are iterated."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __iter__(self) -> Iterator[bytes]:
+        with self.path.open("rb") as handle:
+            yield from handle
 
 
 @cli.command()

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         description="optional PostgreSQL streaming replica that public reads go to; keyed "
         "calls and writes use FOILOG_DATABASE_URL",
     )
+    write_wait_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="SQLite: how long a write waits for another's lock before answering 503",
+    )
 
 
 @lru_cache

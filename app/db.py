@@ -4,12 +4,33 @@ from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends
-from sqlalchemy import DateTime, Engine, create_engine, event, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Engine,
+    Sequence,
+    Table,
+    create_engine,
+    event,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 
 from app.config import get_settings
+from app.errors import WriteBusy
 
 # Stable constraint names, so migrations can refer to them on both databases.
 SQLModel.metadata.naming_convention = {
@@ -55,7 +76,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(get_settings().write_wait_s * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -65,7 +86,20 @@ def _configure_sqlite(engine: Engine) -> None:
         # a deferred one that upgrades later fails at once when another process wrote meanwhile.
         # Reads stay deferred and never block writers (WAL).
         immediate = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if immediate:
+            # Set at each write, not once per connection: the setting applies without a restart.
+            wait_ms = int(get_settings().write_wait_s * 1000)
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={wait_ms}")
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except OperationalError as exc:
+            if "locked" not in str(exc.orig):
+                raise
+            wait = get_settings().write_wait_s
+            raise WriteBusy(
+                f"another write held the database for more than {wait:g} s; try again shortly",
+                retry_after=max(1, round(wait)),
+            ) from None
 
 
 def make_engine(url: str) -> Engine:
@@ -73,7 +107,7 @@ def make_engine(url: str) -> Engine:
     # queueing for SQLAlchemy's default 30 s behind requests that hold theirs.
     timeout = get_settings().db_pool_timeout
     if url.startswith("sqlite"):
-        sqlite_args = {"check_same_thread": False, "timeout": 30}
+        sqlite_args = {"check_same_thread": False, "timeout": get_settings().write_wait_s}
         engine = create_engine(url, connect_args=sqlite_args, pool_timeout=timeout)
         _configure_sqlite(engine)
         return engine
@@ -190,3 +224,158 @@ def lock_for_transaction(session: Session, key: int) -> None:
 def ping(engine: Engine) -> None:
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+
+
+def insert_missing(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert the rows whose unique keys are not taken yet, the rest not at all: a get-or-create
+    that two writers can race (INSERT ... ON CONFLICT DO NOTHING). On PostgreSQL the second
+    waits for the first to commit or abort, then inserts nothing or its own row."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    connection.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbered rows that readers take in number order and never skip (the change feed)
+
+
+class _SnapshotHorizon(FunctionElement[int]):
+    """PostgreSQL: the oldest transaction still in flight as this statement sees the database
+    (every transaction below it has committed or aborted, and this statement sees the commits).
+    SQLite: NULL, as nothing numbered is ever pending there (see `insert_numbered`)."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(_SnapshotHorizon, "postgresql")
+def _postgres_horizon(element: _SnapshotHorizon, compiler: SQLCompiler, **kw: Any) -> str:
+    return "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+
+
+@compiles(_SnapshotHorizon)
+def _no_horizon(element: _SnapshotHorizon, compiler: SQLCompiler, **kw: Any) -> str:
+    return "NULL"
+
+
+def settled(horizon: ColumnElement[int | None]) -> ColumnElement[bool]:
+    """True for a row written by `insert_numbered` once no number below its own can still
+    become visible, judged within the statement: every transaction of the PostgreSQL cluster
+    below the row's horizon has ended. Sure but coarse (an open transaction of another database
+    holds it back); `passable_horizon` looks closer."""
+    return horizon.is_(None) | (horizon <= _SnapshotHorizon())
+
+
+class _InFlight(FunctionElement[Any]):
+    """PostgreSQL: the transactions in flight as this statement sees the database, an array of
+    64-bit ids. SQLite: NULL."""
+
+    type = postgresql.ARRAY(BigInteger())
+    inherit_cache = True
+
+
+@compiles(_InFlight, "postgresql")
+def _postgres_in_flight(element: _InFlight, compiler: SQLCompiler, **kw: Any) -> str:
+    return "ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(pg_current_snapshot()) AS x)"
+
+
+@compiles(_InFlight)
+def _nothing_in_flight(element: _InFlight, compiler: SQLCompiler, **kw: Any) -> str:
+    return "NULL"
+
+
+def in_flight() -> ColumnElement[Any]:
+    """Select this beside rows of `insert_numbered` and give it to `passable_horizon`."""
+    return _InFlight()
+
+
+_SEQUENCE_HOLDERS = text(
+    "SELECT t.transactionid::text::bigint FROM pg_locks AS s "
+    "JOIN pg_locks AS t ON t.virtualtransaction = s.virtualtransaction "
+    "WHERE s.locktype = 'relation' AND s.relation = CAST(:sequence AS regclass) "
+    "AND s.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND t.locktype = 'transactionid'"
+)
+
+
+def passable_horizon(
+    session: Session, seen_in_flight: list[int] | None, sequence: Sequence
+) -> int | None:
+    """For rows of `insert_numbered` read in a statement that saw `seen_in_flight` (select
+    `in_flight()` with them): the highest horizon a reader may pass, or None for every row.
+
+    Of the transactions that statement saw in flight, only those that took numbers of
+    `sequence` can commit one below a row it read (a row's horizon is above the id of every
+    transaction that took a lower number, so those are among them). PostgreSQL keeps the lock
+    `nextval` takes until the transaction ends, so the lock table, asked now, names those still
+    in flight that took numbers: another database's open transactions, or this one's that
+    write no changes, hold no reader back. One that took numbers and ended between that
+    statement and now is not named: the caller reads again to see whether it committed any of
+    them below the rows read (`changes.service.since`)."""
+    if not seen_in_flight:
+        return None
+    holders = {
+        xid % _XID_SPACE
+        for xid in session.connection()
+        .execute(_SEQUENCE_HOLDERS, {"sequence": sequence.name})
+        .scalars()
+    }
+    return min((x for x in seen_in_flight if x % _XID_SPACE in holders), default=None)
+
+
+_XID_SPACE = 2**32
+
+
+def insert_numbered(
+    session: Session,
+    table: Table,
+    rows: list[dict[str, Any]],
+    *,
+    number: str,
+    sequence: Sequence,
+    horizon: str,
+) -> list[int]:
+    """Insert `rows`, numbered in order in the column `number`, so that a reader walking the
+    numbers upwards never passes one that becomes visible later. Returns the numbers.
+
+    SQLite: writers are serialised by the write lock this transaction holds from its start, so
+    the next numbers are the column's largest plus one, and they commit in order.
+
+    PostgreSQL: numbers come from `sequence` and writers never wait for each other, so numbers
+    can commit out of order; the `horizon` column tells readers when a row's number is safe to
+    pass. Every transaction that took a lower number did so after it had a transaction id and
+    before this one took its numbers; the horizon is a transaction id assigned after that (a
+    subtransaction's, around this INSERT), so it is above theirs. Once no transaction below
+    the horizon that took numbers is in flight, each of them has committed (and a reader sees
+    its rows) or aborted (and they never appear): `settled`, `passable_horizon`. Writers that
+    take numbers later get higher ones."""
+    connection = session.connection()
+    column = table.c[number]
+    if connection.dialect.name == "sqlite":
+        last = connection.execute(select(func.max(column))).scalar_one() or 0
+        numbers = list(range(last + 1, last + 1 + len(rows)))
+        connection.execute(
+            insert(table), [{**r, number: n} for r, n in zip(rows, numbers, strict=True)]
+        )
+        return numbers
+    # This transaction's id, assigned now if it has none yet: before its numbers are taken.
+    top: int = connection.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar_one()
+    numbers = sorted(
+        connection.execute(
+            select(sequence.next_value()).select_from(func.generate_series(1, len(rows)))
+        ).scalars()
+    )
+    connection.exec_driver_sql("SAVEPOINT numbered")
+    xids: list[str] = list(
+        connection.execute(
+            insert(table).returning(literal_column("xmin::text")),
+            [{**r, number: n} for r, n in zip(rows, numbers, strict=True)],
+        ).scalars()
+    )
+    # The subtransaction's id, taken after the numbers, widened to 64 bits by its parent's epoch.
+    subtransaction = top + (int(xids[0]) - top) % _XID_SPACE
+    connection.exec_driver_sql("RELEASE SAVEPOINT numbered")
+    connection.execute(update(table).where(column.in_(numbers)).values({horizon: subtransaction}))
+    return numbers

@@ -90,6 +90,15 @@ class ServiceUnavailable(FoilogError):
     status, title, slug = 503, "Service unavailable", "unavailable"
 
 
+class WriteBusy(ServiceUnavailable):
+    """SQLite: the write lock stayed taken past `FOILOG_WRITE_WAIT_S`."""
+
+    slug = "write-busy"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_STATUS_TITLES = {
     400: "Bad request",

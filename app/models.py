@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     LargeBinary,
+    Sequence,
     String,
     Text,
     UniqueConstraint,
@@ -304,13 +305,8 @@ class EntryReference(SQLModel, table=True):
     force_id: str = Field(foreign_key="force.id")
 
 
-class ChangeCounter(SQLModel, table=True):
-    """One row. Taking the next value locks it until commit, so changes commit in seq order."""
-
-    __tablename__ = "change_counter"
-
-    id: int = Field(primary_key=True)
-    value: int = Field(sa_type=BigInteger)
+# On PostgreSQL the change numbers come from this sequence (see `db.insert_numbered`).
+ENTRY_CHANGE_SEQ = Sequence("entry_change_seq", metadata=SQLModel.metadata)
 
 
 class EntryChange(SQLModel, table=True):
@@ -320,6 +316,9 @@ class EntryChange(SQLModel, table=True):
     entry_id: int = Field(sa_column=_fk("disclosure_entry.id"))
     kind: str = Field(max_length=16)
     at: datetime = _created()
+    # PostgreSQL: a transaction id above every writer that took a lower seq; readers pass this
+    # change once no transaction at or below it is in flight. NULL on SQLite.
+    horizon: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class ApiKey(SQLModel, table=True):

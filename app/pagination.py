@@ -47,11 +47,13 @@ def decode_cursor(token: str, kind: str, arity: int) -> list[Any]:
     return value[1:]
 
 
-def next_link(request: Request, next_cursor: str | None) -> dict[str, str]:
+def next_link(
+    request: Request, next_cursor: str | None, *, param: str = "cursor"
+) -> dict[str, str]:
     if next_cursor is None:
         return {}
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
-    params.append(("cursor", next_cursor))
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != param]
+    params.append((param, next_cursor))
     url = request.url.replace(query=urlencode(params))
     return {"Link": f'<{url}>; rel="next"'}
 

@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import uvicorn
 from sqlmodel import Session
 
 from app.db import make_engine
@@ -63,8 +65,8 @@ def serve(directory: Path) -> Iterator[Instance]:
         process.wait(timeout=10)
 
 
-def _wait_until_ready(instance: Instance) -> None:
-    deadline = time.monotonic() + 90
+def _wait_until_ready(instance: Instance, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{instance.url}/readyz", timeout=1).status_code == 200:
@@ -73,3 +75,22 @@ def _wait_until_ready(instance: Instance) -> None:
             pass
         time.sleep(0.1)
     raise TimeoutError(f"the second instance at {instance.url} did not come up")
+
+
+@contextmanager
+def serve_in_thread() -> Iterator[str]:
+    """The app of this process's database under uvicorn in a thread; yields its base URL."""
+    from app.main import create_app
+
+    port = _free_port()
+    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    while not running.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        running.should_exit = True
+        thread.join()

@@ -12,6 +12,7 @@ from log_factories import Spec, publish, withdraw
 from sqlmodel import Session
 
 from app.changes import service as changes
+from app.config import get_settings
 from app.db import new_session, utcnow
 from app.entries import service as entries
 from app.models import DisclosureEntry
@@ -107,12 +108,23 @@ def test_paging_through_the_feed_sees_each_change_once(
     assert seen == [1, 2, 3, 4, 5, 6, 7]
 
 
+def announce_due() -> int:
+    """What the background runner does for entries that fell due."""
+    with new_session(write=True) as session:
+        return changes.announce(session, changes.due_announcements(session))
+
+
 def test_a_scheduled_entry_is_announced_once_when_due(client: TestClient, session: Session) -> None:
     entry = publish(session, published_at=utcnow() + timedelta(days=3), title="Future fleet")
+    assert announce_due() == 0
     assert poll(client)["items"] == []
     entry.published_at = utcnow() - timedelta(seconds=1)
     session.add(entry)
     session.commit()
+    # Reading the feed writes nothing: the announcement is the runner's.
+    assert poll(client)["items"] == []
+    assert announce_due() == 1
+    assert announce_due() == 0
     first = poll(client)
     assert [(i["change"], i["id"]) for i in first["items"]] == [("published", entry.id)]
     assert first["items"][0]["entry"]["title"] == "Future fleet"
@@ -129,7 +141,24 @@ def test_a_scheduled_entry_withdrawn_before_its_time_is_never_announced(
     entry.published_at = utcnow() - timedelta(seconds=1)
     session.add(entry)
     session.commit()
+    assert announce_due() == 0
     assert poll(client)["items"] == []
+
+
+def test_the_link_header_repeats_the_next_cursor(client: TestClient, session: Session) -> None:
+    for _ in range(3):
+        publish(session)
+    response = client.get("/v1/changes", params={"limit": 2})
+    cursor = response.json()["next_cursor"]
+    link = response.headers["link"]
+    assert link.endswith('>; rel="next"')
+    url = link[1 : link.index(">")]
+    assert url.startswith("http")
+    assert "/v1/changes?" in url
+    followed = client.get(url)
+    assert [i["seq"] for i in followed.json()["items"]] == [3]
+    assert f"since={cursor}" in url
+    assert url.count("since=") == 1
 
 
 @pytest.mark.parametrize(
@@ -172,7 +201,6 @@ def _writer(database_url: str, number: int) -> None:
     import os
 
     os.environ["FOILOG_DATABASE_URL"] = database_url
-    from app.config import get_settings
     from app.db import get_engine
 
     get_settings.cache_clear()
@@ -219,3 +247,80 @@ def test_concurrent_writers_in_several_processes_never_make_a_reader_skip(
         assert writer.exitcode == 0
     seen += [item["seq"] for item in poll(client, cursor)["items"]]
     assert seen == list(range(1, expected + 1))
+
+
+IMPORT_LINES = 30
+
+
+def _held_import(database_url: str, holding: Any, release: Any) -> None:
+    """Imports entries in one transaction that stays open, after its first changes are
+    recorded, until the test releases it: a long import, frozen at its most obstructive."""
+    import os
+
+    os.environ["FOILOG_DATABASE_URL"] = database_url
+    from app.db import get_engine
+    from app.imports import service as imports
+
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    from test_import import SYSTEM, entry_document
+
+    record = changes.record
+
+    def held_record(*args: Any, **kwargs: Any) -> None:
+        record(*args, **kwargs)
+        if not holding.is_set():
+            holding.set()
+            assert release.wait(timeout=90)
+
+    changes.record = held_record
+    lines = [
+        orjson.dumps(entry_document(reference=f"IMPORT-{n}", published_at=None))
+        for n in range(IMPORT_LINES)
+    ]
+    imports.BATCH = 10
+    with new_session(write=True) as session:
+        imports.import_entries(session, lines, actor=SYSTEM)
+    get_engine().dispose()
+
+
+def test_a_long_import_blocks_no_publish_and_the_reader_still_never_skips(
+    client: TestClient, session: Session, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "write_wait_s", 2.0)
+    key = factories.make_key(session)
+    created = factories.create_request(client, key)
+    factories.add_response(client, key, created["id"])
+    before = poll(client)
+    context = multiprocessing.get_context("spawn")
+    holding, release = context.Event(), context.Event()
+    importer = context.Process(target=_held_import, args=(database_url, holding, release))
+    importer.start()
+    try:
+        assert holding.wait(timeout=60), "the import never began writing"
+        started = time.monotonic()
+        published = client.post(
+            "/v1/disclosure-log", json={"request_id": created["id"]}, headers=factories.auth(key)
+        )
+        waited = time.monotonic() - started
+        if database_url.startswith("sqlite"):
+            # One writer at a time: the publish waits FOILOG_WRITE_WAIT_S, then says to retry.
+            assert published.status_code == 503, published.text
+            assert published.headers["content-type"] == "application/problem+json"
+            assert int(published.headers["retry-after"]) >= 1
+        else:
+            assert published.status_code == 201, published.text
+            assert waited < 5
+            # The publish took a number above the import's first ones, which are not visible
+            # yet: the reader must not pass them.
+            assert poll(client, before["next_cursor"])["items"] == []
+    finally:
+        release.set()
+        importer.join(timeout=60)
+    assert importer.exitcode == 0
+    after = poll(client, before["next_cursor"])
+    seqs = [item["seq"] for item in after["items"]]
+    expected = IMPORT_LINES + (0 if database_url.startswith("sqlite") else 1)
+    assert len(seqs) == expected
+    assert seqs == sorted(seqs)
+    assert poll(client, after["next_cursor"])["items"] == []

@@ -303,7 +303,7 @@ def test_demo_documents_parse_as_import_documents(demo: list[dict[str, Any]]) ->
 
 
 def test_demo_imports_through_the_import_service(session: Session) -> None:
-    lines = (orjson.dumps(entry) for entry in demo_entries(100))
+    lines = [orjson.dumps(entry) for entry in demo_entries(100)]
     result = import_entries(session, lines, actor=Actor.system("test"))
     assert (result.created, result.updated) == (101, 0)
 

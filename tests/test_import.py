@@ -1,6 +1,9 @@
+import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from factories import (
@@ -13,6 +16,7 @@ from factories import (
     visible_entry_ids,
 )
 from fastapi.testclient import TestClient
+from instances import serve_in_thread
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
@@ -216,7 +220,7 @@ def test_the_service_reports_progress_and_is_audited(session: Session) -> None:
     lines = [orjson.dumps(entry_document(reference=f"P-{n}")) for n in range(250)]
     lines.insert(10, b"   ")
     seen: list[int] = []
-    result = import_entries(session, iter(lines), actor=SYSTEM, on_progress=seen.append)
+    result = import_entries(session, lines, actor=SYSTEM, on_progress=seen.append)
     assert (result.created, result.updated) == (250, 0)
     assert seen == [100, 200, 250]
     event = session.exec(select(AuditEvent).where(col(AuditEvent.action) == "import")).one()
@@ -291,3 +295,32 @@ def test_a_large_import_refreshes_the_planners_statistics(
             text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'disclosure_entry'")
         ).scalar_one()
         assert analysed is not None
+
+
+def test_a_stalled_upload_holds_nothing_others_need(session: Session) -> None:
+    """An editor sends one line of an import, chunked, then nothing: other forces' writes and
+    the public reads go on as if it were not there, and the import writes nothing."""
+    herts = make_key(session, Role.EDITOR, forces=["hertfordshire"])
+    met = make_key(session, Role.EDITOR, forces=["metropolitan"])
+    line = orjson.dumps(entry_document()) + b"\n"
+    with serve_in_thread() as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as stalled:
+            stalled.sendall(
+                b"POST /v1/import HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+                + b"Authorization: Bearer "
+                + herts.encode()
+                + b"\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + f"{len(line):x}\r\n".encode()
+                + line
+                + b"\r\n"
+            )
+            time.sleep(0.5)  # the line is in; the rest never comes
+            with httpx.Client(base_url=url, timeout=30) as client:
+                started = time.monotonic()
+                body = hertfordshire_request_body(force="metropolitan", reference="MET-1")
+                created = client.post("/v1/requests", json=body, headers=auth(met))
+                assert created.status_code == 201, created.text
+                assert client.get("/v1/disclosure-log").status_code == 200
+                assert time.monotonic() - started < 3
+    assert counts()[:3] == (1, 0, 0)

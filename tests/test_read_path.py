@@ -25,7 +25,7 @@ ANSWER_WITHIN = 5.0
 @contextmanager
 def write_lock_held(database_url: str) -> Iterator[None]:
     """Another connection holds the write lock: SQLite's (BEGIN IMMEDIATE), or on PostgreSQL
-    the change counter's row and a lock that stops every other write of entries."""
+    locks that stop every other write of entries and of the change feed."""
     if database_url.startswith("sqlite"):
         holder = sqlite3.connect(make_url(database_url).database or "", isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")
@@ -37,7 +37,7 @@ def write_lock_held(database_url: str) -> Iterator[None]:
         return
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        connection.execute(text("UPDATE change_counter SET value = value WHERE id = 1"))
+        connection.execute(text("LOCK TABLE entry_change IN EXCLUSIVE MODE"))
         connection.execute(text("LOCK TABLE disclosure_entry IN EXCLUSIVE MODE"))
         try:
             yield

@@ -1,8 +1,6 @@
 """The app under a real server with more requests at once than the database pool has
 connections: every request is answered."""
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -10,12 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
+from instances import serve_in_thread
 from log_factories import publish
 from sqlmodel import Session
 
 from app.disclosure_log import service
-from app.main import create_app
 
 CONCURRENT = 48  # more than either database's pool (SQLite 5 + 10, PostgreSQL 5 + 5)
 
@@ -23,18 +20,8 @@ CONCURRENT = 48  # more than either database's pool (SQLite 5 + 10, PostgreSQL 5
 @pytest.fixture
 def server(session: Session) -> Iterator[str]:
     publish(session, title="Custody records", text="custody")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    while not running.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join()
+    with serve_in_thread() as url:
+        yield url
 
 
 def test_more_requests_than_connections_are_all_answered(

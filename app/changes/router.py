@@ -6,12 +6,12 @@ from starlette.responses import Response
 
 from app.changes import service
 from app.changes.schemas import ChangePage
-from app.db import ReadSession, new_session
+from app.db import ReadSession
 from app.entries.schemas import dump
 from app.entries.service import timestamp, tombstone
 from app.errors import BadRequest
 from app.http_cache import public_response
-from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, next_link
 from app.problems import PROBLEMS
 
 router = APIRouter(prefix="/v1/changes", tags=["mirroring"])
@@ -38,13 +38,9 @@ def list_changes(
     after = 0 if since is None else decode_cursor(since, CURSOR_KIND, 1)[0]
     if not isinstance(after, int) or isinstance(after, bool) or after < 0:
         raise BadRequest(f"cursor {since!r} is not a cursor this feed issued")
-    due = service.due_announcements(session)
-    if due:
-        session.rollback()
-        with new_session(write=True) as write:
-            service.announce(write, due)
     rows = service.since(session, after, limit)
     last = rows[-1].seq if rows else after
+    next_cursor = encode_cursor(CURSOR_KIND, [last])
     body = {
         "items": [
             {
@@ -56,6 +52,8 @@ def list_changes(
             }
             for row in rows
         ],
-        "next_cursor": encode_cursor(CURSOR_KIND, [last]),
+        "next_cursor": next_cursor,
     }
-    return public_response(request, orjson.dumps(body))
+    return public_response(
+        request, orjson.dumps(body), headers=next_link(request, next_cursor, param="since")
+    )

@@ -2,12 +2,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Row, Select, func, select, update
 from sqlmodel import Session
 
-from app.db import utcnow
-from app.models import ChangeCounter, ChangeKind, DisclosureEntry, EntryChange
+from app.db import in_flight, insert_numbered, passable_horizon, settled, utcnow
+from app.models import ENTRY_CHANGE_SEQ, ChangeKind, DisclosureEntry, EntryChange
 from app.round_robins import service as round_robins
+
+_changes = EntryChange.__table__  # type: ignore[attr-defined]
+_change = _changes.c
+_entry = DisclosureEntry.__table__.c  # type: ignore[attr-defined]
 
 
 class ChangeRow(NamedTuple):
@@ -23,53 +27,28 @@ class ChangeRow(NamedTuple):
 
 
 def record(session: Session, entry_ids: Sequence[int], kind: ChangeKind) -> None:
-    """Append changes to the feed. Call it as the last write before commit.
-
-    Taking sequence numbers from the one counter row locks it until commit, so a higher number
-    never becomes visible before a lower one: a reader that polls `seq > cursor` never skips
-    a change, whichever process wrote it. (A plain sequence hands out numbers that can commit
-    out of order.) The lock is held only from here to commit.
-    """
+    """Append changes to the feed, numbered in order. Writers never wait for each other here:
+    `insert_numbered` marks each change with the horizon past which a reader may pass it."""
     if not entry_ids:
         return
-    counter = ChangeCounter.__table__.c  # type: ignore[attr-defined]
-    last: int = session.execute(
-        update(ChangeCounter)
-        .where(counter.id == 1)
-        .values(value=counter.value + len(entry_ids))
-        .returning(counter.value)
-    ).scalar_one()
-    first = last - len(entry_ids) + 1
     now = utcnow()
-    session.execute(
-        insert(EntryChange),
-        [
-            {"seq": first + offset, "entry_id": entry_id, "kind": kind, "at": now}
-            for offset, entry_id in enumerate(entry_ids)
-        ],
-    )
-
-
-def data_version_select() -> Select[Any]:
-    """The feed's last change number and when it was made: one row, read by every public
-    answer's tag. (A database rebuilt from scratch counts from 0 again, at another time.)"""
-    counters = ChangeCounter.__table__  # type: ignore[attr-defined]
-    changes = EntryChange.__table__  # type: ignore[attr-defined]
-    return (
-        select(counters.c.value, changes.c.at)
-        .select_from(counters.outerjoin(changes, changes.c.seq == counters.c.value))
-        .where(counters.c.id == 1)
+    insert_numbered(
+        session,
+        _changes,
+        [{"entry_id": entry_id, "kind": kind, "at": now} for entry_id in entry_ids],
+        number="seq",
+        sequence=ENTRY_CHANGE_SEQ,
+        horizon="horizon",
     )
 
 
 def due_announcements(session: Session) -> list[int]:
     """Scheduled entries whose time has come but that the feed has not announced yet."""
-    entry = DisclosureEntry.__table__.c  # type: ignore[attr-defined]
     query = (
-        select(entry.id)
-        .where(entry.announced_at.is_(None), entry.published_at <= utcnow())
-        .where(entry.withdrawn_at.is_(None))
-        .order_by(entry.published_at, entry.id)
+        select(_entry.id)
+        .where(_entry.announced_at.is_(None), _entry.published_at <= utcnow())
+        .where(_entry.withdrawn_at.is_(None))
+        .order_by(_entry.published_at, _entry.id)
     )
     return list(session.execute(query).scalars())
 
@@ -77,13 +56,14 @@ def due_announcements(session: Session) -> list[int]:
 def announce(session: Session, entry_ids: list[int]) -> int:
     """Announce these entries as published. Processes may race here: the conditional UPDATE
     lets exactly one of them claim each entry."""
-    entry = DisclosureEntry.__table__.c  # type: ignore[attr-defined]
+    if not entry_ids:
+        return 0
     round_robins.lock(session)
     claimed = session.execute(
         update(DisclosureEntry)
-        .where(entry.id.in_(entry_ids), entry.announced_at.is_(None))
+        .where(_entry.id.in_(entry_ids), _entry.announced_at.is_(None))
         .values(announced_at=utcnow())
-        .returning(entry.id)
+        .returning(_entry.id)
     ).scalars()
     ids = sorted(claimed)
     # Only now visible, they join their round-robins now (SPEC §12).
@@ -95,30 +75,99 @@ def announce(session: Session, entry_ids: list[int]) -> int:
 
 
 def since(session: Session, after: int, limit: int) -> list[ChangeRow]:
-    """Changes after `after`, in order, each with its entry's current state."""
-    change = EntryChange.__table__.c  # type: ignore[attr-defined]
-    entry = DisclosureEntry.__table__.c  # type: ignore[attr-defined]
-    rows = session.execute(
-        select(
-            change.seq,
-            change.kind,
-            change.at,
-            change.entry_id,
-            entry.document,
-            entry.force_id,
-            entry.reference,
-            entry.withdrawn_at,
-            entry.withdrawal_reason,
+    """Changes after `after`, in order, each with its entry's current state: every change up
+    to the last of the next `limit` that a reader may pass. No change numbered below a passable
+    one can appear later; those above it wait for a later poll."""
+    for _ in range(READ_ATTEMPTS):
+        rows = _next_changes(session, after, limit)
+        if not rows or all(row.settled for row in rows):
+            return [ChangeRow._make(row[:9]) for row in rows]
+        highest = passable_horizon(session, rows[0].in_flight, ENTRY_CHANGE_SEQ)
+        # A writer that ended after the read, and is not among those `passable_horizon` found
+        # in flight, may have committed changes the read did not see: read again if so.
+        seen_now = session.execute(
+            select(func.count()).where(_change.seq > after, _change.seq <= rows[-1].seq)
+        ).scalar_one()
+        if seen_now == len(rows):
+            return _up_to_last(rows, highest)
+    return _up_to_last([row for row in rows if row.settled], None)
+
+
+READ_ATTEMPTS = 3
+
+
+def _next_changes(session: Session, after: int, limit: int) -> list[Row[Any]]:
+    return list(
+        session.execute(
+            select(
+                _change.seq,
+                _change.kind,
+                _change.at,
+                _change.entry_id,
+                _entry.document,
+                _entry.force_id,
+                _entry.reference,
+                _entry.withdrawn_at,
+                _entry.withdrawal_reason,
+                _change.horizon,
+                settled(_change.horizon).label("settled"),
+                in_flight().label("in_flight"),
+            )
+            .join_from(_changes, DisclosureEntry.__table__, _change.entry_id == _entry.id)  # type: ignore[attr-defined]
+            .where(_change.seq > after)
+            .order_by(_change.seq)
+            .limit(limit)
         )
-        .join_from(EntryChange, DisclosureEntry, change.entry_id == entry.id)
-        .where(change.seq > after)
-        .order_by(change.seq)
-        .limit(limit)
-    ).all()
-    return [ChangeRow(*row) for row in rows]
+    )
+
+
+def _up_to_last(rows: list[Row[Any]], highest: int | None) -> list[ChangeRow]:
+    """The rows up to the last one whose horizon is at most `highest` (None: any): every
+    number below that one is final."""
+    end = max(
+        (
+            i + 1
+            for i, row in enumerate(rows)
+            if highest is None or row.horizon is None or row.horizon <= highest
+        ),
+        default=0,
+    )
+    return [ChangeRow._make(row[:9]) for row in rows[:end]]
+
+
+# The counted stretch of the data version starts at a multiple of this below the last settled
+# change: its start moves once per so many changes, and the count stays small.
+VERSION_STRIDE = 1024
+
+
+def data_version_select() -> Select[Any]:
+    """The feed's data version in one row, which moves whenever a reader can see a new change
+    and only then: `seq` and `at`, the last visible change (0 and NULL before the first);
+    `counted_from`, a multiple of VERSION_STRIDE at or below the last settled change; and
+    `count`, the visible changes above it. No change can appear at or below a settled one, so
+    a new one is counted or moves `counted_from`. (The last settled number itself would move
+    when a change settles, with nothing new to see.)"""
+    last = select(_change.seq).order_by(_change.seq.desc()).limit(1).scalar_subquery()
+    last_settled = (
+        select(_change.seq)
+        .where(settled(_change.horizon))
+        .order_by(_change.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    counted_from = func.coalesce(last_settled, 0) // VERSION_STRIDE * VERSION_STRIDE
+    return select(
+        func.coalesce(last, 0).label("seq"),
+        select(_change.at).where(_change.seq == last).scalar_subquery().label("at"),
+        counted_from.label("counted_from"),
+        select(func.count())
+        .select_from(_changes)
+        .where(_change.seq > counted_from)
+        .scalar_subquery()
+        .label("count"),
+    )
 
 
 def latest(session: Session) -> int:
     """The position of the newest change: a reader starting here sees only what comes next."""
-    change = EntryChange.__table__.c  # type: ignore[attr-defined]
-    return int(session.execute(select(func.coalesce(func.max(change.seq), 0))).scalar_one())
+    return int(session.execute(select(func.coalesce(func.max(_change.seq), 0))).scalar_one())

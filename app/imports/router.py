@@ -1,8 +1,7 @@
-from collections.abc import Iterator
-
-import anyio.from_thread
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 
+from app.config import get_settings
 from app.db import WriteSession
 from app.imports import service
 from app.imports.schemas import ImportResult
@@ -12,25 +11,10 @@ from app.problems import PROBLEMS
 router = APIRouter(tags=["import (key needed)"])
 
 
-def _chunks(request: Request) -> Iterator[bytes]:
-    """The body as it arrives. The route runs in a worker thread (the database calls block),
-    so each chunk is awaited on the event loop; the body is never held whole."""
-    stream = request.stream()
-
-    async def next_chunk() -> bytes | None:
-        try:
-            return await stream.__anext__()
-        except StopAsyncIteration:
-            return None
-
-    while (chunk := anyio.from_thread.run(next_chunk)) is not None:
-        yield chunk
-
-
 @router.post(
     "/v1/import",
     response_model=ImportResult,
-    responses=PROBLEMS(401, 403, 413),
+    responses=PROBLEMS(401, 403, 409, 413, 503),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -38,7 +22,15 @@ def _chunks(request: Request) -> Iterator[bytes]:
         }
     },
 )
-def import_entries(request: Request, session: WriteSession, actor: CurrentActor) -> ImportResult:
+async def import_entries(
+    request: Request, session: WriteSession, actor: CurrentActor
+) -> ImportResult:
     """Upsert NDJSON entry documents by (force, reference): all or nothing."""
-    lines = service.lines_of(_chunks(request))
-    return service.import_entries(session, lines, actor=actor)
+    # The body goes to disk as it arrives, and only once it is all in does the import touch the
+    # database (the session takes no connection until then): a slow or stalled upload holds no
+    # lock and no connection. Appending to a temporary file is a page-cache copy, cheap enough
+    # for the event loop.
+    with service.Spool(get_settings().max_import_bytes) as spool:
+        async for chunk in request.stream():
+            spool.write(chunk)
+        return await run_in_threadpool(service.import_entries, session, spool, actor=actor)

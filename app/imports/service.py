@@ -1,10 +1,13 @@
-"""Import NDJSON entry documents: upsert by (force, reference), all or nothing, streaming.
+"""Import NDJSON entry documents: upsert by (force, reference), all or nothing.
 
-Lines are read and checked one by one and settled a batch at a time: one query finds which
-references exist already (those take the ORM's replace path, one by one, in file order); the
-new ones are written together, a few multi-row statements per table, with their documents built
-from plain objects by the same code as every other entry's."""
+The body is on disk first (`Spool`), then read twice. The first pass checks every line on a
+read session, taking no lock: a bad file is refused before any write begins. The second pass,
+in the one write transaction, settles lines a batch at a time: one query finds which references
+exist already (those take the ORM's replace path, one by one, in file order); the new ones are
+written together, a few multi-row statements per table, with their documents built from plain
+objects by the same code as every other entry's."""
 
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,15 +16,17 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, Insert, Table, func, insert, select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app import deadlines
 from app.audit import service as audit
 from app.changes import service as changes
-from app.db import refresh_statistics, utcnow
+from app.db import new_session, refresh_statistics, utcnow
 from app.entries import service as entries
 from app.entries.schemas import Answer, Question, ResponseBody
 from app.errors import (
+    Conflict,
     ErrorLoc,
     FoilogError,
     Forbidden,
@@ -78,6 +83,46 @@ def lines_of(chunks: Iterable[bytes], *, max_line: int = MAX_LINE_BYTES) -> Iter
             raise PayloadTooLarge(f"line {count + 1} is longer than {max_line} bytes")
     if pending:
         yield bytes(pending)
+
+
+SPOOL_READ = 1 << 20
+
+
+class Spool:
+    """An import body on disk, within `max_bytes`: written as it arrives, then read line by line
+    as often as needed. Iterating it yields its lines from the start."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close or `with`)
+
+    @classmethod
+    def of(cls, chunks: Iterable[bytes], max_bytes: int) -> "Spool":
+        spool = cls(max_bytes)
+        for chunk in chunks:
+            spool.write(chunk)
+        return spool
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise PayloadTooLarge(f"an import may hold at most {self.max_bytes} bytes")
+        self._file.write(chunk)
+
+    def __iter__(self) -> Iterator[bytes]:
+        self._file.flush()
+        self._file.seek(0)
+        return lines_of(iter(lambda: self._file.read(SPOOL_READ), b""))
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> "Spool":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 @dataclass(slots=True)
@@ -222,22 +267,25 @@ class _Rows:
         return insert(table).returning(table.c.id)
 
 
-class _Importer:
+class _Checker:
+    """Checks lines without writing: their shape, the rules, the key's scope and topic slugs,
+    and for references that exist already, against the database as it is now, whether their
+    entry was withdrawn and whether the new text names their requester. Lines are checked a
+    batch at a time (one query finds the existing references), in file order."""
+
     def __init__(self, session: Session, actor: Actor) -> None:
         self.session = session
         self.actor = actor
         forces = _table(Force).c
         self.laws: dict[str, str] = dict(session.execute(select(forces.id, forces.law)).all())
         self.catalogue = exemptions.catalogue(session)
-        self.topics: dict[str, _Topic] = {}
         self.waiting: list[_Line] = []
-        self.result = ImportResult()
 
     def read(self, number: int, raw: bytes) -> None:
         try:
             line = self._read(number, raw)
         except FoilogError:
-            # A line before this one may yet fail on the replace path: the first bad line is
+            # A line before this one may yet fail against what exists: the first bad line is
             # the one reported.
             self.settle()
             raise
@@ -261,13 +309,8 @@ class _Importer:
         return _Line(number, document, law, topics, key)
 
     def _topics(self, slugs: list[str], loc: ErrorLoc) -> list[_Topic]:
-        wanted = {topics_service.normalise(slug) for slug in slugs}
-        if not wanted <= self.topics.keys():
-            # A topic seen for the first time is checked, created if new and read back by the
-            # write API's own code.
-            for topic in requests.load_topics(self.session, slugs, loc=loc):
-                self.topics[topic.slug] = _Topic(topic.slug, topic.label)
-        return [self.topics[slug] for slug in sorted(wanted)]
+        wanted = topics_service.slugs(slugs, loc=loc)
+        return [_Topic(slug, topics_service.label_for(slug)) for slug in sorted(wanted)]
 
     def _check(self, document: ImportDocument, loc: ErrorLoc) -> str:
         law = self.laws.get(document.force)
@@ -300,15 +343,10 @@ class _Importer:
             )
         return law
 
-    def settle(self) -> None:
-        """Write the waiting lines in file order: runs of new references together, each
-        existing one (or one repeated in the file) through the replace path."""
-        if not self.waiting:
-            return
-        round_robins.lock(self.session)
+    def _existing(self, lines: list[_Line]) -> dict[tuple[str, str], int]:
         c = _table(FoiRequest).c
-        keys = {line.key for line in self.waiting}
-        existing: dict[tuple[str, str], int] = {
+        keys = {line.key for line in lines}
+        return {
             (force, key): request_id
             for request_id, force, key in self.session.execute(
                 select(c.id, c.force_id, c.reference_key).where(
@@ -316,6 +354,77 @@ class _Importer:
                 )
             )
         }
+
+    def settle(self) -> None:
+        if not self.waiting:
+            return
+        existing = self._existing(self.waiting)
+        for line in self.waiting:
+            request_id = existing.get(line.key)
+            if request_id is None:
+                continue
+            loc: ErrorLoc = ("line", line.number)
+            entry = requests.entry_of(self.session, request_id)
+            if entry is not None and entry.withdrawn_at is not None:
+                raise _withdrawn(line)
+            stored = self.session.get_one(FoiRequest, request_id)
+            replaced = _new_request(line)
+            replaced.requester_name = stored.requester_name
+            replaced.requester_email = stored.requester_email
+            privacy.guard(replaced, line.document.title, acknowledged=False, loc=loc)
+        self.waiting.clear()
+        self.session.expunge_all()
+
+
+def _withdrawn(line: _Line) -> RuleViolation:
+    return RuleViolation(
+        "entry-withdrawn",
+        f"{line.document.reference} was withdrawn from this log; import does not restore it",
+        loc=("line", line.number, "reference"),
+    )
+
+
+def _new_request(line: _Line) -> _Request:
+    document = line.document
+    # In the order the request's rows will be read back: by date, then as written.
+    bodies = sorted(document.responses, key=lambda body: body.responded_on)
+    return _Request(
+        force_id=document.force,
+        reference=document.reference,
+        aliases=document.aliases,
+        received_on=document.received_on,
+        due_on=deadlines.due_on(document.received_on, line.law),
+        text=document.request.text,
+        questions=document.request.questions,
+        responses=[_response(body) for body in bodies],
+    )
+
+
+class _Importer(_Checker):
+    """Writes checked lines; a line that fails now (the data changed since it was checked)
+    fails the import all the same."""
+
+    def __init__(self, session: Session, actor: Actor) -> None:
+        super().__init__(session, actor)
+        self.topics: dict[str, _Topic] = {}
+        self.result = ImportResult()
+
+    def _topics(self, slugs: list[str], loc: ErrorLoc) -> list[_Topic]:
+        wanted = {topics_service.normalise(slug) for slug in slugs}
+        if not wanted <= self.topics.keys():
+            # A topic seen for the first time is created if new and read back by the write
+            # API's own code.
+            for topic in requests.load_topics(self.session, slugs, loc=loc):
+                self.topics[topic.slug] = _Topic(topic.slug, topic.label)
+        return [self.topics[slug] for slug in sorted(wanted)]
+
+    def settle(self) -> None:
+        """Write the waiting lines in file order: runs of new references together, each
+        existing one (or one repeated in the file) through the replace path."""
+        if not self.waiting:
+            return
+        round_robins.lock(self.session)
+        existing = self._existing(self.waiting)
         new: dict[tuple[str, str], _Line] = {}
         for line in self.waiting:
             if line.key in new or line.key in existing:
@@ -350,18 +459,7 @@ class _Importer:
         compared: dict[bool, list[round_robins.Text]] = {True: [], False: []}
         for line, request_id, entry_id in zip(lines, request_ids, entry_ids, strict=True):
             document = line.document
-            # In the order the request's rows will be read back: by date, then as written.
-            bodies = sorted(document.responses, key=lambda body: body.responded_on)
-            request = _Request(
-                force_id=document.force,
-                reference=document.reference,
-                aliases=document.aliases,
-                received_on=document.received_on,
-                due_on=deadlines.due_on(document.received_on, line.law),
-                text=document.request.text,
-                questions=document.request.questions,
-                responses=[_response(body) for body in bodies],
-            )
+            request = _new_request(line)
             privacy.guard(request, document.title, acknowledged=False, loc=("line", line.number))
             entry = _Entry(
                 id=entry_id,
@@ -517,11 +615,7 @@ class _Importer:
             self._publish(request, document, law, loc=loc)
             return
         if entry.withdrawn_at is not None:
-            raise RuleViolation(
-                "entry-withdrawn",
-                f"{document.reference} was withdrawn from this log; import does not restore it",
-                loc=(*loc, "reference"),
-            )
+            raise _withdrawn(line)
         # A request first recorded through the API may have a requester its text names.
         privacy.guard(request, document.title, acknowledged=False, loc=loc)
         entry.title = document.title
@@ -624,14 +718,22 @@ def import_entries(
     on_progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Upsert every line's entry by (force, reference) in one transaction; the first bad line
-    raises (naming its line number and field) and nothing is written. Blank lines are skipped."""
+    raises (naming its line number and field) and nothing is written. Blank lines are skipped.
+
+    `lines` is read twice (a list, or a `Spool`): every line is checked on a read session of
+    its own before `session` begins writing, so a bad file holds no lock at all."""
+    if iter(lines) is lines:
+        raise TypeError("import_entries reads its lines twice: give a list or a Spool")
+    with new_session() as reader:
+        checker = _Checker(reader, actor)
+        for number, raw in _numbered(lines):
+            checker.read(number, raw)
+        checker.settle()
     importer = _Importer(session, actor)
     done = 0
     try:
         with _bulk_settings(session):
-            for number, raw in enumerate(lines, 1):
-                if not raw.strip():
-                    continue
+            for number, raw in _numbered(lines):
                 importer.read(number, raw)
                 done += 1
                 if on_progress is not None and done % PROGRESS_EVERY == 0:
@@ -640,6 +742,14 @@ def import_entries(
             result = importer.result
             audit.record(session, actor, "import", "import", None, None, result)
         session.commit()
+    except IntegrityError:
+        session.rollback()
+        # Checked lines cannot break a constraint; another writer created one of the file's
+        # references (or an entry for one) between the check and the write.
+        raise Conflict(
+            "another writer created one of these references meanwhile; nothing was written, "
+            "send the import again"
+        ) from None
     except BaseException:
         session.rollback()
         raise
@@ -648,3 +758,7 @@ def import_entries(
     if done >= ANALYZE_AFTER:
         refresh_statistics(session)
     return result
+
+
+def _numbered(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    return ((number, raw) for number, raw in enumerate(lines, 1) if raw.strip())

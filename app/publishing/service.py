@@ -3,6 +3,7 @@
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.audit import service as audit
@@ -60,14 +61,26 @@ def publish(session: Session, body: Publish, *, actor: Actor) -> DisclosureEntry
         acknowledged=body.acknowledge_privacy_warning,
         extra=entries.attachment_texts(entries.attached(session, request)),
     )
-    entry = entries.create(
-        session,
-        request,
-        law=requests.law_of(session, request.force_id),
-        title=title,
-        topics=topics,
-        published_at=body.publish_at or utcnow(),
-    )
+    law = requests.law_of(session, request.force_id)
+    try:
+        entry = entries.create(
+            session,
+            request,
+            law=law,
+            title=title,
+            topics=topics,
+            published_at=body.publish_at or utcnow(),
+        )
+    except IntegrityError:
+        # Another writer published the request between our check and our insert.
+        session.rollback()
+        published = requests.entry_of(session, body.request_id)
+        if published is None:
+            raise
+        raise requests.conflict_at(
+            f"/v1/disclosure-log/{published.id}",
+            f"request {body.request_id} is published already as entry {published.id}",
+        ) from None
     # The entry's id exists only once `create` has run, so this row follows the change record.
     audit.record(
         session,

@@ -4,8 +4,8 @@ import unicodedata
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.db import utcnow
-from app.errors import RuleViolation
+from app.db import insert_missing, utcnow
+from app.errors import ErrorLoc, RuleViolation
 from app.models import DisclosureEntry, EntryTopic, Topic
 from app.topics.schemas import TopicPublic
 from app.visibility import public_entries
@@ -23,10 +23,10 @@ def label_for(slug: str) -> str:
     return slug.replace("-", " ").capitalize()
 
 
-def ensure(session: Session, slugs: list[str], *, loc: tuple[str, ...] = ("topics",)) -> list[str]:
-    """Normalise slugs and create the topics not seen before; returns them deduplicated."""
+def slugs(raw_slugs: list[str], *, loc: ErrorLoc = ("topics",)) -> list[str]:
+    """Normalised and deduplicated, in the order given; a raw slug that makes none is refused."""
     normalised: list[str] = []
-    for index, raw in enumerate(slugs):
+    for index, raw in enumerate(raw_slugs):
         slug = normalise(raw)
         if not slug or len(slug) > MAX_SLUG:
             raise RuleViolation(
@@ -36,10 +36,16 @@ def ensure(session: Session, slugs: list[str], *, loc: tuple[str, ...] = ("topic
             )
         if slug not in normalised:
             normalised.append(slug)
+    return normalised
+
+
+def ensure(session: Session, raw_slugs: list[str], *, loc: ErrorLoc = ("topics",)) -> list[str]:
+    """Normalise slugs and create the topics not seen before; returns them deduplicated."""
+    normalised = slugs(raw_slugs, loc=loc)
     known = set(session.scalars(select(Topic.slug).where(Topic.slug.in_(normalised))))  # type: ignore[attr-defined]
-    for slug in normalised:
-        if slug not in known:
-            session.add(Topic(slug=slug, label=label_for(slug)))
+    new = [{"slug": slug, "label": label_for(slug)} for slug in normalised if slug not in known]
+    # Another writer may create the same topic meanwhile: then theirs is the one kept.
+    insert_missing(session, Topic.__table__, new)  # type: ignore[attr-defined]
     return normalised
 
 

@@ -1,7 +1,7 @@
 """forces name the holiday calendar their deadlines use
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-02 00:45:00
 
 A FOIA working day skips a bank holiday in any part of the United Kingdom (s10(6)), and the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
