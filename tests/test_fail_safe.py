@@ -74,6 +74,7 @@ def test_a_database_out_of_reach_is_a_503_then_served_again(
     down = _unreachable(database_url)
     with monkeypatch.context() as patched:
         patched.setattr(db, "get_engine", lambda: down)
+        patched.setattr(db, "get_read_engine", lambda: down)
         _is_503(client.get("/v1/disclosure-log"))
         _is_503(client.get("/v1/forces/hertfordshire"))
         _is_503(client.get("/v1/requests", headers=auth(key)))

@@ -408,6 +408,8 @@ class _Importer(_Checker):
         super().__init__(session, actor)
         self.topics: dict[str, _Topic] = {}
         self.result = ImportResult()
+        # New entries visible at once: linked into round-robins at the end, in one pass.
+        self.to_link: list[int] = []
 
     def _topics(self, slugs: list[str], loc: ErrorLoc) -> list[_Topic]:
         wanted = {topics_service.normalise(slug) for slug in slugs}
@@ -423,7 +425,6 @@ class _Importer(_Checker):
         existing one (or one repeated in the file) through the replace path."""
         if not self.waiting:
             return
-        round_robins.lock(self.session)
         existing = self._existing(self.waiting)
         new: dict[tuple[str, str], _Line] = {}
         for line in self.waiting:
@@ -440,6 +441,12 @@ class _Importer(_Checker):
         self.waiting.clear()
         self.session.flush()
         self.session.expunge_all()
+
+    def link(self) -> None:
+        """Link the new entries into round-robins in one pass at the end, so the linking lock
+        (which every publish takes) is held from here to commit, not for the whole import."""
+        regrouped = round_robins.group_announced(self.session, self.to_link)
+        changes.record(self.session, regrouped, ChangeKind.UPDATED)
 
     def _write_new(self, lines: list[_Line]) -> dict[tuple[str, str], int]:
         """Insert the requests, responses and published entries of new references, a few
@@ -496,11 +503,9 @@ class _Importer(_Checker):
                 announced.append(entry_id)
             compared[announce].append(entries.compared_text(entry_id, request))
         rows.write(connection)
-        # Linked a batch at a time: one band lookup for the batch, which finds its own copies.
-        round_robins.store(self.session, compared[False], group=False)
-        regrouped = round_robins.store(self.session, compared[True], group=True, now=now)
+        round_robins.store(self.session, [*compared[False], *compared[True]], group=False)
+        self.to_link += [text.entry_id for text in compared[True]]
         changes.record(self.session, announced, ChangeKind.PUBLISHED)
-        changes.record(self.session, regrouped, ChangeKind.UPDATED)
         self.result.created += len(lines)
         return {line.key: request_id for line, request_id in zip(lines, request_ids, strict=True)}
 
@@ -739,6 +744,7 @@ def import_entries(
                 if on_progress is not None and done % PROGRESS_EVERY == 0:
                     on_progress(done)
             importer.settle()
+            importer.link()
             result = importer.result
             audit.record(session, actor, "import", "import", None, None, result)
         session.commit()

@@ -98,8 +98,10 @@ def store(
 ) -> list[int]:
     """Keep the signatures and band keys of entries just written and, with `group`, link them
     (they must be visible). Returns the other entries whose documents changed; the given
-    entries' documents are rewritten too when they join a group."""
-    lock_for_transaction(session, LOCK_KEY)
+    entries' documents are rewritten too when they join a group. Only linking takes the lock:
+    entries kept ungrouped are linked later (`group_announced`), under it."""
+    if group:
+        lock_for_transaction(session, LOCK_KEY)
     if not texts:
         return []
     signatures = similarity.signatures([similarity.shingles(t.text) for t in texts])
