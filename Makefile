@@ -33,7 +33,7 @@ run: setup
 
 ## Set up and run every check: format, lint, types, Dockerfile, then the suite on both databases,
 ## then the public read tests against a streaming replica of the PostgreSQL server
-test: setup lint test-sqlite test-postgres test-replica
+test: setup browser-setup lint test-sqlite test-postgres test-replica
 
 lint: setup
 	$(BIN)/ruff format --check app tests migrations bench scripts

@@ -36,7 +36,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server(session: Session, database_url: str) -> Iterator[str]:
-    lines = (orjson.dumps(entry) for entry in generate_entries(ENTRIES))
+    lines = [orjson.dumps(entry) for entry in generate_entries(ENTRIES)]
     import_entries(session, lines, actor=Actor.system("test"))
     port = _free_port()
     env = {**os.environ, "FOILOG_DATABASE_URL": database_url}

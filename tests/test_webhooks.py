@@ -44,12 +44,14 @@ def test_changes_arrive_in_order_signed_and_as_the_feed_serves_them(
     client: TestClient, session: Session, configure: Configure
 ) -> None:
     key = factories.make_key(session)
-    publish(session, title="Before the subscription")
+    # Texts of their own: one text sent to two forces would be a round-robin, whose linking
+    # updates the other entries too.
+    publish(session, title="Before the subscription", text="How many staff left in 2025?")
     with receiving() as receiver:
         hook = subscribe(client, key, receiver.url(), description="the CMS")
-        first = publish(session, title="Fleet", force="hertfordshire")
-        second = publish(session, title="Drones")
-        third = publish(session, title="Horses")
+        first = publish(session, title="Fleet", force="hertfordshire", text="Fleet size?")
+        second = publish(session, title="Drones", text="How many drones?")
+        third = publish(session, title="Horses", text="How many horses?")
         publishing.update(
             session, second.id or 0, EntryUpdate(title="Drones, revised"), actor=ADMIN
         )
