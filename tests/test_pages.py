@@ -253,3 +253,16 @@ def test_foilog_serve_links_to_the_port_it_serves(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_request_text_that_only_repeats_its_questions_is_shown_once(
+    client: TestClient, session: Session
+) -> None:
+    questions = ["How many cars?", "How many vans?"]
+    quoted = publish(
+        session, Spec(text="1. How many cars?\n2. How many vans?", questions=questions)
+    )
+    own = publish(session, Spec(text="Figures on the fleet, please.", questions=questions))
+    assert "1. How many cars? 2. How many vans?" not in page(client, f"/disclosure-log/{quoted.id}")
+    assert page(client, f"/disclosure-log/{quoted.id}").count("How many cars?") == 1
+    assert "<p>Figures on the fleet, please.</p>" in page(client, f"/disclosure-log/{own.id}")

@@ -215,6 +215,7 @@ def entry_page(
         entry=document,
         placed=placed,
         unplaced=unplaced,
+        text_repeats_questions=_repeats_questions(document["request"]),
         force_name=forces.names(session).get(document["force"], document["force"]),
         headings=headings,
         outcome_labels=dict(OUTCOMES),
@@ -230,6 +231,14 @@ def _exemption_label(exemption: ExemptionPublic) -> str:
 
 
 Placed = list[tuple[dict[str, Any], dict[str, Any]]]
+
+
+def _repeats_questions(request: dict[str, Any]) -> bool:
+    """Whether the request's text is only its numbered questions again (as a letter quotes
+    them): then the page lists the questions once."""
+    words = "".join(request["text"].split()).lower()
+    numbered = "".join(f"{q['number']}.{q['text']}" for q in request["questions"])
+    return bool(request["questions"]) and words == "".join(numbered.split()).lower()
 
 
 def _place_answers(document: dict[str, Any]) -> tuple[dict[str, Placed], list[Placed]]:
