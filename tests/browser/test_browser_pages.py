@@ -231,7 +231,8 @@ def test_the_embed_renders_on_a_page_of_another_origin(
         assert document["force"] == "hertfordshire"
     # Light DOM: the entries are the host page's own markup, not in a shadow root.
     assert browser.execute_script("return document.querySelector('foilog-log').shadowRoot") is None
-    links[0].click()
+    # Found again: the element may have rendered afresh while the forces were checked.
+    browser.find_elements(By.CSS_SELECTOR, "foilog-log li a")[0].click()
     WebDriverWait(browser, 20).until(expected_conditions.url_contains("/disclosure-log/"))
     assert browser.current_url.startswith(live)
 

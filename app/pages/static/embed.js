@@ -24,9 +24,18 @@
   class FoilogLog extends HTMLElement {
     static get observedAttributes() { return FILTERS.concat(["limit"]); }
 
-    connectedCallback() { this.load(); }
+    connectedCallback() { this.schedule(); }
 
-    attributeChangedCallback() { if (this.isConnected) this.load(); }
+    attributeChangedCallback() { if (this.isConnected) this.schedule(); }
+
+    // Upgrading an element already in the page calls attributeChangedCallback once for each
+    // attribute, then connectedCallback: they make one fetch, and only the latest answer renders.
+    schedule() {
+      if (this.pending) return;
+      this.pending = true;
+      var self = this;
+      queueMicrotask(function () { self.pending = false; self.load(); });
+    }
 
     query() {
       var params = new URLSearchParams();
@@ -42,6 +51,8 @@
 
     load() {
       var self = this;
+      var ticket = (this.ticket || 0) + 1;
+      this.ticket = ticket;
       var url = origin + "/v1/disclosure-log?" + this.query().toString();
       this.setAttribute("aria-busy", "true");
       fetch(url, { headers: { Accept: "application/json" } })
@@ -49,7 +60,7 @@
           if (!response.ok) throw new Error("the log answered " + response.status);
           return response.json();
         })
-        .then(function (page) { self.render(page.items); })
+        .then(function (page) { if (ticket === self.ticket) self.render(page.items); })
         .catch(function () {
           if (!self.querySelector(".foilog-error")) {
             self.appendChild(element("p", "foilog-error", "The disclosure log could not be loaded."));
