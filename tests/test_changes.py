@@ -324,3 +324,24 @@ def test_a_long_import_blocks_no_publish_and_the_reader_still_never_skips(
     assert len(seqs) == expected
     assert seqs == sorted(seqs)
     assert poll(client, after["next_cursor"])["items"] == []
+
+
+def test_a_reader_starting_at_the_latest_change_misses_no_write_still_in_flight(
+    session: Session, database_url: str
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite's write lock commits changes in number order: none is in flight")
+    context = multiprocessing.get_context("spawn")
+    holding, release = context.Event(), context.Event()
+    importer = context.Process(target=_held_import, args=(database_url, holding, release))
+    importer.start()
+    try:
+        assert holding.wait(timeout=60), "the import never began writing"
+        publish(session, Spec(title="Committed above the import's numbers"))
+        start = changes.latest(session)
+    finally:
+        release.set()
+        importer.join(timeout=60)
+    assert importer.exitcode == 0
+    seen = changes.since(session, start, 1000)
+    assert sum(row.reference.startswith("IMPORT-") for row in seen) == IMPORT_LINES

@@ -169,5 +169,8 @@ def data_version_select() -> Select[Any]:
 
 
 def latest(session: Session) -> int:
-    """The position of the newest change: a reader starting here sees only what comes next."""
-    return int(session.execute(select(func.coalesce(func.max(_change.seq), 0))).scalar_one())
+    """Where a new reader starts (a webhook subscription): the newest settled change, below
+    which no change can still appear. The newest number of all could pass a lower one a writer
+    has yet to commit, which that reader would then never see."""
+    newest = select(func.max(_change.seq)).where(settled(_change.horizon))
+    return int(session.execute(select(func.coalesce(newest.scalar_subquery(), 0))).scalar_one())
