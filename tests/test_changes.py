@@ -1,6 +1,8 @@
 import multiprocessing
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -284,6 +286,23 @@ def _held_import(database_url: str, holding: Any, release: Any) -> None:
     get_engine().dispose()
 
 
+@contextmanager
+def import_held_open(database_url: str) -> Iterator[None]:
+    """While inside, another process holds an import's transaction open after its first
+    changes took their numbers; on leaving, the import commits."""
+    context = multiprocessing.get_context("spawn")
+    holding, release = context.Event(), context.Event()
+    importer = context.Process(target=_held_import, args=(database_url, holding, release))
+    importer.start()
+    try:
+        assert holding.wait(timeout=60), "the import never began writing"
+        yield
+    finally:
+        release.set()
+        importer.join(timeout=60)
+    assert importer.exitcode == 0
+
+
 def test_a_long_import_blocks_no_publish_and_the_reader_still_never_skips(
     client: TestClient, session: Session, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -292,12 +311,7 @@ def test_a_long_import_blocks_no_publish_and_the_reader_still_never_skips(
     created = factories.create_request(client, key)
     factories.add_response(client, key, created["id"])
     before = poll(client)
-    context = multiprocessing.get_context("spawn")
-    holding, release = context.Event(), context.Event()
-    importer = context.Process(target=_held_import, args=(database_url, holding, release))
-    importer.start()
-    try:
-        assert holding.wait(timeout=60), "the import never began writing"
+    with import_held_open(database_url):
         started = time.monotonic()
         published = client.post(
             "/v1/disclosure-log", json={"request_id": created["id"]}, headers=factories.auth(key)
@@ -314,10 +328,6 @@ def test_a_long_import_blocks_no_publish_and_the_reader_still_never_skips(
             # The publish took a number above the import's first ones, which are not visible
             # yet: the reader must not pass them.
             assert poll(client, before["next_cursor"])["items"] == []
-    finally:
-        release.set()
-        importer.join(timeout=60)
-    assert importer.exitcode == 0
     after = poll(client, before["next_cursor"])
     seqs = [item["seq"] for item in after["items"]]
     expected = IMPORT_LINES + (0 if database_url.startswith("sqlite") else 1)
@@ -331,17 +341,8 @@ def test_a_reader_starting_at_the_latest_change_misses_no_write_still_in_flight(
 ) -> None:
     if database_url.startswith("sqlite"):
         pytest.skip("SQLite's write lock commits changes in number order: none is in flight")
-    context = multiprocessing.get_context("spawn")
-    holding, release = context.Event(), context.Event()
-    importer = context.Process(target=_held_import, args=(database_url, holding, release))
-    importer.start()
-    try:
-        assert holding.wait(timeout=60), "the import never began writing"
+    with import_held_open(database_url):
         publish(session, Spec(title="Committed above the import's numbers"))
         start = changes.latest(session)
-    finally:
-        release.set()
-        importer.join(timeout=60)
-    assert importer.exitcode == 0
     seen = changes.since(session, start, 1000)
     assert sum(row.reference.startswith("IMPORT-") for row in seen) == IMPORT_LINES
