@@ -12,7 +12,7 @@ import pytest
 from factories import add_response, auth, create_request, make_key
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app import documents
 from app.db import new_session
@@ -144,7 +144,7 @@ def test_both_users_read_the_same_text(client: TestClient, session: Session) -> 
     )
     assert created.status_code == 201, created.text
     with new_session() as check:
-        assert check.scalar(select(Attachment.text)) == text
+        assert check.scalar(select(col(Attachment.text))) == text
 
 
 @pytest.mark.parametrize(
