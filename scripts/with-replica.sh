@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run a command with a streaming replica of the local PostgreSQL 15 (127.0.0.1:5432) beside it:
 # a second cluster made by pg_basebackup -R on a free port, named by FOILOG_TEST_REPLICA_URL in
-# the command's environment, stopped and removed afterwards whatever the command did.
+# the command's environment, stopped and removed afterwards whatever the command did, with the
+# pg_hba.conf replication line it added (if it added one).
 # Needs root (it acts as the postgres user) and the primary's trust authentication.
 set -euo pipefail
 
@@ -12,13 +13,25 @@ HBA=/etc/postgresql/$VERSION/main/pg_hba.conf
 NAME=foilog_replica_$$
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 DATA=/var/lib/postgresql/$VERSION/$NAME
+# The line this run adds, marked as its own so that only it is taken out again.
+HBA_LINE="host replication all 127.0.0.1/32 trust # added by with-replica.sh ($NAME)"
+ADDED_HBA=""
 
 as_postgres() { runuser -u postgres -- "$@"; }
+reload_primary() {
+  psql -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U postgres -qAtc "SELECT pg_reload_conf()" >/dev/null
+}
 
 remove() {
   pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$NAME" stop -m immediate >/dev/null 2>&1 || true
   pg_dropcluster "$VERSION" "$NAME" >/dev/null 2>&1 || true
   rm -rf "$DATA"
+  if [ -n "$ADDED_HBA" ]; then
+    # In place (sed -i would replace the file, losing its owner and mode); other runs' lines stay.
+    kept=$(grep -vxF "$HBA_LINE" "$HBA" || true)
+    printf '%s\n' "$kept" > "$HBA"
+    reload_primary || true
+  fi
 }
 trap remove EXIT
 trap 'exit 143' INT TERM  # runs the EXIT trap
@@ -28,15 +41,18 @@ if ! pg_isready -q -h "$PRIMARY_HOST" -p "$PRIMARY_PORT"; then
   for _ in $(seq 30); do pg_isready -q -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" && break; sleep 1; done
 fi
 # Streaming replication needs wal_level replica (PostgreSQL's default) and a replication
-# entry in pg_hba.conf; add one for the loopback address if there is none.
+# entry in pg_hba.conf; add one for the loopback address if there is none (another run's, taken
+# out when that run ends, does not count), and take it out on exit.
 level=$(psql -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U postgres -Atc "SHOW wal_level")
 if [ "$level" = minimal ]; then
   echo "wal_level is minimal on the primary: a replica needs 'replica' (restart needed)" >&2
   exit 1
 fi
-if ! grep -Eq '^host[[:space:]]+replication[[:space:]]+all[[:space:]]+127\.0\.0\.1/32' "$HBA"; then
-  echo "host replication all 127.0.0.1/32 trust" >> "$HBA"
-  psql -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U postgres -qAtc "SELECT pg_reload_conf()" >/dev/null
+if ! grep -v 'added by with-replica.sh' "$HBA" |
+  grep -Eq '^host[[:space:]]+replication[[:space:]]+all[[:space:]]+127\.0\.0\.1/32'; then
+  ADDED_HBA=1
+  echo "$HBA_LINE" >> "$HBA"
+  reload_primary
 fi
 
 pg_createcluster "$VERSION" "$NAME" --port "$PORT" >/dev/null

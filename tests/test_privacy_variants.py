@@ -16,7 +16,7 @@ from factories import (
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.publishing import privacy
+from app import privacy
 
 NAME = "Zebedee Quartermaine"
 EMAIL = "zeb.q@example.org"

@@ -1,6 +1,7 @@
 """What an uploaded file is, told from its bytes: the accepted kinds, the checks that find a
-file corrupt, its SHA-256 and the text inside it. Nothing here touches the database: an upload
-is inspected in full before its one short write transaction begins."""
+file corrupt, its SHA-256 and the text inside it (read by `app.documents`). Nothing here
+touches the database: an upload is inspected in full before its one short write transaction
+begins."""
 
 import codecs
 import hashlib
@@ -15,6 +16,7 @@ from typing import BinaryIO
 
 import filetype
 
+from app import documents
 from app.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 CHUNK = 1024 * 1024
@@ -50,10 +52,6 @@ GENERIC = {"", "application/octet-stream", "binary/octet-stream", "application/u
 # Zip-based kinds may also be announced as plain zips.
 ZIP_TYPES = {"application/zip", "application/x-zip-compressed"}
 
-# Text (PDF and DOCX) past this is refused rather than published unread by the privacy check.
-MAX_TEXT_CHARS = 5_000_000
-# What a zip-based document may unpack to, against zip bombs.
-MAX_UNPACKED_BYTES = 512 * 1024 * 1024
 MAX_FILENAME = 200
 # C0 controls other than tab, line feed, form feed and carriage return: not in a text file.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
@@ -70,8 +68,11 @@ class Inspected:
     text: str
 
 
+LOC = ("body", "file")
+
+
 def _corrupt(detail: str) -> InvalidInput:
-    return InvalidInput(detail, errors=[{"loc": ["body", "file"], "msg": detail}])
+    return documents.unreadable(detail, LOC)
 
 
 def _chunks(file: BinaryIO, start: int = 0) -> Iterator[bytes]:
@@ -148,47 +149,16 @@ def _check_claims(found: str, by_name: str | None, by_type: str | None, filename
 # Each kind's check; each returns the text inside ("" where none is read).
 
 
-# pypdf and python-docx (with lxml) are imported when a PDF or DOCX arrives: loading them costs
-# every process 0.1 s and 0.8 s at start (python -X importtime, under load), most never use them.
-
-
-def _pdf_text(file: BinaryIO) -> str:
-    import pypdf
-
-    file.seek(0)
-    try:
-        reader = pypdf.PdfReader(file)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise _corrupt("the PDF is encrypted: its text cannot be checked before publishing")
-        parts: list[str] = []
-        length = 0
-        for page in reader.pages:
-            text = page.extract_text() or ""
-            length += len(text)
-            if length > MAX_TEXT_CHARS:
-                raise PayloadTooLarge(
-                    f"the PDF holds more than {MAX_TEXT_CHARS} characters of text"
-                )
-            parts.append(text)
-    except (InvalidInput, PayloadTooLarge):
-        raise
-    # pypdf raises many kinds of error (its own, ValueError, KeyError, RecursionError...) on a
-    # broken file: whichever it is, the upload is corrupt, not a fault of ours.
-    except Exception as exc:
-        raise _corrupt(f"the PDF cannot be read ({type(exc).__name__}: {exc})") from None
-    if not parts:
-        raise _corrupt("the PDF has no pages")
-    return "\n".join(parts).replace("\x00", "")
-
-
 def _zipped_kind(file: BinaryIO) -> str:
     """DOCX, XLSX, ODT or ODS, by what the archive holds; every member must unpack intact."""
     file.seek(0)
     try:
         with zipfile.ZipFile(file) as archive:
             names = set(archive.namelist())
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
-                raise _corrupt(f"the archive unpacks to more than {MAX_UNPACKED_BYTES} bytes")
+            if sum(info.file_size for info in archive.infolist()) > documents.MAX_UNPACKED_BYTES:
+                raise PayloadTooLarge(
+                    f"the document unpacks to more than {documents.MAX_UNPACKED_BYTES} bytes"
+                )
             if "mimetype" in names and "content.xml" in names:
                 kind = _ODF_MIMETYPES.get(archive.read("mimetype").strip())
             elif "[Content_Types].xml" in names and "word/document.xml" in names:
@@ -206,25 +176,6 @@ def _zipped_kind(file: BinaryIO) -> str:
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
         raise _corrupt(f"the document is corrupt ({exc})") from None
     return kind
-
-
-def _docx_text(file: BinaryIO) -> str:
-    import docx
-
-    file.seek(0)
-    try:
-        document = docx.Document(file)
-        parts = [paragraph.text for paragraph in document.paragraphs]
-        for table in document.tables:
-            for row in table.rows:
-                parts += [cell.text for cell in row.cells]
-    # As for PDFs: python-docx and lxml raise many kinds of error on a broken document.
-    except Exception as exc:
-        raise _corrupt(f"the DOCX cannot be read ({type(exc).__name__}: {exc})") from None
-    text = "\n".join(part for part in parts if part)
-    if len(text) > MAX_TEXT_CHARS:
-        raise PayloadTooLarge(f"the DOCX holds more than {MAX_TEXT_CHARS} characters of text")
-    return text
 
 
 def _check_png(file: BinaryIO, size: int) -> None:
@@ -323,9 +274,9 @@ def inspect(
     _check_claims(found, by_name, by_type, name)
     text = ""
     if found == PDF:
-        text = _pdf_text(file)
+        text = documents.pdf_text(file, loc=LOC)
     elif found == DOCX:
-        text = _docx_text(file)
+        text = documents.docx_text(file, loc=LOC)
     if not _extension(name):
         name = f"{name or 'attachment'}{KINDS[found][0][0]}"
     return Inspected(filename=name, media_type=found, size=size, sha256=sha256, text=text)

@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import insert, select
 from sqlmodel import Session
 
+from app import privacy
 from app.attachments.files import CHUNK, Inspected
 from app.attachments.schemas import AttachmentInternal, RequestAttachments
 from app.audit import service as audit
@@ -28,7 +29,6 @@ from app.models import (
     FoiRequest,
     FoiResponse,
 )
-from app.publishing import privacy
 
 # Past this many, a response's documents belong in one archive or several responses.
 MAX_PER_RESPONSE = 100

@@ -8,13 +8,13 @@ from app.entries.schemas import (
     Name,
     Question,
     Reference,
+    ResponseBody,
     ShortText,
     Strict,
     Text,
     Title,
     TopicSlug,
 )
-from app.foi_responses.schemas import ResponseInternal
 from app.models import RequestStatus
 
 # The Acts came into force in 2005; the bounds keep deadline arithmetic within the calendar.
@@ -82,6 +82,16 @@ class RequestSummary(Strict):
     responded_on: date | None
     responded_within_deadline: bool | None
     entry_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class ResponseInternal(ResponseBody):
+    """A response as its request's document and the responses routes show it."""
+
+    id: int
+    request_id: int
     created_at: datetime
     updated_at: datetime
     version: int

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
-from app import deadlines
+from app import deadlines, privacy
 from app.audit import service as audit
 from app.db import utcnow
 from app.entries import service as entries
@@ -23,8 +23,8 @@ from app.foi_requests.schemas import (
     RequestInternal,
     RequestSummary,
     RequestUpdate,
+    ResponseInternal,
 )
-from app.foi_responses.schemas import ResponseInternal
 from app.forces import service as forces
 from app.keys.schemas import Actor
 from app.models import (
@@ -39,7 +39,6 @@ from app.models import (
 )
 from app.pagination import Page, decode_cursor, encode_cursor
 from app.preconditions import check_if_match, version_etag
-from app.publishing import privacy
 from app.topics import service as topics_service
 
 UK = ZoneInfo("Europe/London")

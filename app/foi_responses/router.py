@@ -2,8 +2,9 @@ from fastapi import APIRouter, Response
 
 from app.db import WriteSession
 from app.foi_requests import service as requests
+from app.foi_requests.schemas import ResponseInternal
 from app.foi_responses import service
-from app.foi_responses.schemas import ResponseCreate, ResponseInternal, ResponseUpdate
+from app.foi_responses.schemas import ResponseCreate, ResponseUpdate
 from app.keys.auth import CurrentActor
 from app.models import FoiResponse
 from app.problems import PROBLEMS

@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import Field
 
@@ -29,11 +29,3 @@ class ResponseUpdate(Strict):
     answers: list[Answer] | None = Field(default=None, max_length=MAX_ITEMS)
     citations: list[Citation] | None = Field(default=None, max_length=50)
     signatory: Signatory | None = None
-
-
-class ResponseInternal(ResponseBody):
-    id: int
-    request_id: int
-    created_at: datetime
-    updated_at: datetime
-    version: int

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app import privacy
 from app.audit import service as audit
 from app.db import utcnow
 from app.entries import service as entries
@@ -12,7 +13,8 @@ from app.entries.schemas import Citation, ResponseBody
 from app.errors import ErrorLoc, NotFound, RuleViolation
 from app.exemptions import service as exemptions
 from app.foi_requests import service as requests
-from app.foi_responses.schemas import ResponseInternal, ResponseUpdate
+from app.foi_requests.schemas import ResponseInternal
+from app.foi_responses.schemas import ResponseUpdate
 from app.keys.schemas import Actor
 from app.models import (
     Exemption,
@@ -25,7 +27,6 @@ from app.models import (
     RequestStatus,
 )
 from app.preconditions import check_if_match, version_etag
-from app.publishing import privacy
 
 BODY: ErrorLoc = ("body",)
 NEEDS_CITATION = (Outcome.REFUSED, Outcome.PARTIALLY_DISCLOSED)

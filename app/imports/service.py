@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Insert, Table, func, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app import deadlines
+from app import deadlines, privacy
 from app.audit import service as audit
 from app.changes import service as changes
 from app.db import new_session, refresh_statistics, utcnow
@@ -55,7 +55,6 @@ from app.models import (
     RequestTopic,
     Topic,
 )
-from app.publishing import privacy
 from app.round_robins import service as round_robins
 from app.topics import service as topics_service
 

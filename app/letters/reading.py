@@ -1,9 +1,9 @@
 """A letter's bytes to its text: the type is taken from the bytes, never from the name alone.
 
-PDF through pypdf, DOCX through python-docx, HTML through the standard library's tolerant
-`html.parser` (only text is wanted, so no tree-building dependency), plain text as UTF-8 (or
-Windows-1252, which many older letters are saved in). No OCR: a PDF without a text layer is
-refused with a message that says so."""
+PDF and DOCX through `app.documents` (the limits and errors attachments have too), HTML through
+the standard library's tolerant `html.parser` (only text is wanted, so no tree-building
+dependency), plain text as UTF-8 (or Windows-1252, which many older letters are saved in). No
+OCR: a PDF without a text layer is refused with a message that says so."""
 
 import io
 import re
@@ -11,15 +11,13 @@ import zipfile
 from enum import StrEnum
 from html.parser import HTMLParser
 
-from app.errors import InvalidInput, UnsupportedMediaType
+from app import documents
+from app.errors import UnsupportedMediaType
 
 PDF_MEDIA_TYPE = "application/pdf"
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
-# A letter is a few pages; these bound the work a hostile file can ask for.
-MAX_PDF_PAGES = 200
-MAX_DOCX_XML_BYTES = 50 * 1024 * 1024
-MAX_TEXT_CHARS = 2_000_000
+LOC = ("body",)
 
 
 class Kind(StrEnum):
@@ -46,13 +44,6 @@ _HTML_START = re.compile(
 )
 # C0 controls other than tab, newline, form feed, CR and escape: rare in text, common in binary.
 _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
-
-
-def _unreadable(kind: str, why: str) -> InvalidInput:
-    return InvalidInput(
-        f"the letter could not be read as {kind}: {why}",
-        errors=[{"loc": ["body"], "msg": why}],
-    )
 
 
 def sniff(data: bytes) -> Kind | None:
@@ -115,7 +106,7 @@ def text_of(data: bytes, kind: Kind) -> str:
     if kind is Kind.PDF:
         return _pdf_text(data)
     if kind is Kind.DOCX:
-        return _docx_text(data)
+        return documents.docx_text(io.BytesIO(data), loc=LOC)
     text = _decode(data)
     return _html_text(text) if kind is Kind.HTML else text
 
@@ -132,68 +123,14 @@ def _decode(data: bytes) -> str:
 
 
 def _pdf_text(data: bytes) -> str:
-    # Imported here: pypdf is a large import that only PDF letters need.
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise _unreadable("PDF", "it is encrypted with a password")
-        pages = reader.pages
-        if len(pages) > MAX_PDF_PAGES:
-            raise _unreadable("PDF", f"it has more than {MAX_PDF_PAGES} pages")
-        texts: list[str] = []
-        size = 0
-        for page in pages:
-            text = page.extract_text() or ""
-            size += len(text)
-            if size > MAX_TEXT_CHARS:
-                raise _unreadable("PDF", f"it holds more than {MAX_TEXT_CHARS} characters")
-            texts.append(text)
-    except InvalidInput:
-        raise
-    except PyPdfError:
-        raise _unreadable("PDF", "the file is damaged or not a PDF") from None
-    except Exception:
-        # A damaged file reaches pypdf's internals (zlib, struct, recursion): whatever breaks
-        # there is the file's fault, never a server error.
-        raise _unreadable("PDF", "the file is damaged") from None
-    text = "\n\n".join(texts)
+    text = documents.pdf_text(io.BytesIO(data), loc=LOC)
     if not text.strip():
-        raise _unreadable(
-            "PDF",
-            "it has no text layer (a scanned image?); foilog does no OCR, so send the letter "
-            "as text, DOCX or a PDF with selectable text",
+        raise documents.unreadable(
+            "the PDF has no text layer (a scanned image?); foilog does no OCR, so send the "
+            "letter as text, DOCX or a PDF with selectable text",
+            LOC,
         )
     return text
-
-
-def _docx_text(data: bytes) -> str:
-    from docx import Document
-    from docx.opc.exceptions import PackageNotFoundError
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(i.file_size for i in archive.infolist()) > MAX_DOCX_XML_BYTES:
-                raise _unreadable("DOCX", "it unpacks to more than 50 MB")
-        document = Document(io.BytesIO(data))
-        lines = [paragraph.text for paragraph in document.paragraphs]
-        for table in document.tables:
-            for row in table.rows:
-                cells: list[str] = []
-                for cell in row.cells:
-                    if cell.text not in cells:
-                        cells.append(cell.text)
-                lines.append(" ".join(cells))
-    except InvalidInput:
-        raise
-    except (PackageNotFoundError, zipfile.BadZipFile):
-        raise _unreadable("DOCX", "the file is damaged or not a DOCX") from None
-    except Exception as exc:
-        # zlib, lxml and python-docx fail in many ways on a damaged file: all are the file's.
-        raise _unreadable("DOCX", f"a part of the file is damaged ({type(exc).__name__})") from None
-    return "\n".join(lines)
 
 
 class _TextCollector(HTMLParser):

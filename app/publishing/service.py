@@ -6,6 +6,7 @@ import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from app import privacy
 from app.audit import service as audit
 from app.changes import service as changes
 from app.db import utcnow
@@ -15,7 +16,6 @@ from app.foi_requests import service as requests
 from app.keys.schemas import Actor
 from app.models import ChangeKind, DisclosureEntry
 from app.preconditions import check_if_match, etag_for
-from app.publishing import privacy
 from app.publishing.schemas import EntryUpdate, Publish
 from app.round_robins import service as round_robins
 
