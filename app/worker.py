@@ -9,8 +9,10 @@ connection not yet noticed), deliveries stay at least once and the cursors never
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
@@ -24,6 +26,7 @@ log = logging.getLogger("foilog.worker")
 # pg_try_advisory_lock's key: "foilog" in ASCII, so other users of the database are unlikely
 # to pick it.
 ADVISORY_LOCK_KEY = 0x666F696C6F67
+HOUSEKEEPING_INTERVAL = timedelta(hours=1)
 
 
 def leadership(engine: Engine) -> ProcessLock:
@@ -41,6 +44,23 @@ def announce_due() -> bool:
     return False
 
 
+class Every:
+    """Runs `chore` at the first round and then once per `interval`: a chore that is cheap to
+    skip but would take SQLite's write lock each round."""
+
+    def __init__(self, interval: timedelta, chore: Callable[[], None]) -> None:
+        self.interval = interval
+        self.chore = chore
+        self.last: float | None = None
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if self.last is None or now - self.last >= self.interval.total_seconds():
+            self.last = now
+            self.chore()
+        return False
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -48,14 +68,19 @@ class Job:
     run: Callable[[], bool]
 
 
-JOBS = (
-    Job("announce scheduled entries", announce_due),
-    Job("deliver webhooks", dispatcher.dispatch),
-)
+def jobs() -> tuple[Job, ...]:
+    return (
+        Job("announce scheduled entries", announce_due),
+        Job("deliver webhooks", dispatcher.dispatch),
+        Job(
+            "seal webhook secrets, prune the deliveries log",
+            Every(HOUSEKEEPING_INTERVAL, dispatcher.housekeeping),
+        ),
+    )
 
 
 class Runner:
-    def __init__(self, lock: ProcessLock, jobs: tuple[Job, ...] = JOBS) -> None:
+    def __init__(self, lock: ProcessLock, jobs: tuple[Job, ...]) -> None:
         self.lock = lock
         self.jobs = jobs
         self.leading = False
@@ -87,7 +112,7 @@ class Runner:
 
 
 def runner() -> Runner:
-    return Runner(leadership(get_engine()))
+    return Runner(leadership(get_engine()), jobs())
 
 
 def start_thread() -> Callable[[], None]:
