@@ -1,6 +1,7 @@
 from functools import lru_cache
 
-from pydantic import Field
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -56,6 +57,16 @@ class Settings(BaseSettings):
         gt=0,
         description="how long a failing delivery is retried before its subscription is disabled",
     )
+    webhook_delivery_retention_days: float = Field(
+        default=30.0,
+        gt=0,
+        description="how long a webhook delivery attempt stays in the deliveries log",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key(s) encrypting webhook secrets at rest, comma-separated, the "
+        "newest first (older ones only decrypt)",
+    )
     worker_poll_seconds: float = Field(
         default=1.0, gt=0, le=60, description="how often the background runner looks for work"
     )
@@ -75,6 +86,22 @@ class Settings(BaseSettings):
         gt=0,
         description="SQLite: how long a write waits for another's lock before answering 503",
     )
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        """Each key must be a Fernet key, so a typo stops foilog at start, not at a delivery."""
+        if value is None:
+            return None
+        for index, key in enumerate(value.get_secret_value().split(","), start=1):
+            try:
+                Fernet(key.strip())
+            except ValueError:
+                raise ValueError(
+                    f"key {index} is not a Fernet key (32 bytes in url-safe base64; make one "
+                    "with cryptography's Fernet.generate_key())"
+                ) from None
+        return value
 
 
 @lru_cache

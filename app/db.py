@@ -1,7 +1,12 @@
+import contextlib
+import fcntl
+import logging
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Annotated, Any, TypeVar
+from pathlib import Path
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends
 from sqlalchemy import (
@@ -22,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
@@ -379,3 +384,97 @@ def insert_numbered(
     connection.exec_driver_sql("RELEASE SAVEPOINT numbered")
     connection.execute(update(table).where(column.in_(numbers)).values({horizon: subtransaction}))
     return numbers
+
+
+class ProcessLock(Protocol):
+    """An exclusive lock a process holds across transactions, released at once when it dies."""
+
+    def acquire(self) -> bool:
+        """Take the lock if it is free (never waits); True while this process holds it."""
+
+    def release(self) -> None: ...
+
+
+class _AdvisoryLock:
+    """PostgreSQL: a session-level advisory lock, taken on a connection of its own that the
+    holder keeps open; the server lets go of it when that connection ends, however the
+    process died."""
+
+    def __init__(self, engine: Engine, key: int) -> None:
+        self._engine = dedicated_engine(engine)
+        self._key = key
+        self._connection: Connection | None = None
+
+    def acquire(self) -> bool:
+        try:
+            if self._connection is not None:
+                # Still connected means still holding it.
+                self._connection.execute(text("SELECT 1"))
+                return True
+            connection = self._engine.connect()
+            taken = connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key}
+            ).scalar_one()
+        except SQLAlchemyError:
+            logging.getLogger("foilog.db").warning("lost the connection that held a lock")
+            self._drop()
+            return False
+        if taken:
+            self._connection = connection
+            return True
+        connection.close()
+        return False
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            self._connection.invalidate()
+            self._connection.close()
+            self._connection = None
+
+    def release(self) -> None:
+        if self._connection is not None:
+            # A connection that is gone has taken the lock with it.
+            with contextlib.suppress(SQLAlchemyError):
+                self._connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": self._key}
+                )
+            self._drop()
+        self._engine.dispose()
+
+
+class _FileLock:
+    """SQLite: an exclusive `flock` on a file beside the database. SQLite is shared only by
+    processes of one machine, which a file lock reaches, and the kernel drops the lock with the
+    process. A lease row would need an expiry to outlive a crashed holder (a stall before anyone
+    takes over), and renewing it would take SQLite's single write lock every few seconds."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        if self._fd is not None:
+            return True
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+def process_lock(engine: Engine, name: str, key: int) -> ProcessLock:
+    """The lock `key` (a signed 64-bit number) on PostgreSQL, the file
+    `<database file>.<name>` on SQLite."""
+    if is_sqlite(engine):
+        database = Path(engine.url.database or "foilog.db").resolve()
+        return _FileLock(database.with_name(f"{database.name}.{name}"))
+    return _AdvisoryLock(engine, key)

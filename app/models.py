@@ -390,8 +390,9 @@ class Webhook(SQLModel, table=True):
     forces: list[str] = Field(default_factory=list, sa_type=JSON)
     topics: list[str] = Field(default_factory=list, sa_type=JSON)
     description: str = Field(default="", max_length=500)
-    # The Standard Webhooks secret (`whsec_…`): symmetric, so kept as it is to sign with.
-    secret: str = Field(max_length=100)
+    # The Standard Webhooks secret (`whsec_…`) is symmetric: foilog must read it back to sign.
+    # With FOILOG_SECRET_KEY set it is stored sealed (`fernet:` + a Fernet token of it).
+    secret: str = Field(sa_type=Text)
     created_at: datetime = _created()
     # The last change of the feed this subscription has delivered or skipped (filtered out).
     cursor: int = Field(default=0, sa_type=BigInteger)
@@ -407,7 +408,11 @@ class WebhookDelivery(SQLModel, table=True):
     """One attempt to deliver one change (or a test message) to one subscription."""
 
     __tablename__ = "webhook_delivery"
-    __table_args__ = (Index("ix_webhook_delivery_webhook_id_id", "webhook_id", "id"),)
+    __table_args__ = (
+        Index("ix_webhook_delivery_webhook_id_id", "webhook_id", "id"),
+        # Pruning by age (FOILOG_WEBHOOK_DELIVERY_RETENTION_DAYS).
+        Index("ix_webhook_delivery_attempted_at", "attempted_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     webhook_id: int = Field(sa_column=_fk("webhook.id", cascade=True, index=False))

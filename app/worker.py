@@ -2,32 +2,23 @@
 or machines serve foilog. `foilog worker` runs it alone; `foilog serve` runs it in a thread of
 its main process (the one that starts uvicorn's workers), so each machine has one candidate.
 
-Who runs the jobs is elected, and the lock is one the holder's death releases at once:
-- PostgreSQL: a session-level advisory lock, taken on a connection of its own that the holder
-  keeps open; the server lets go of it when that connection ends, however the process died.
-- SQLite: an exclusive `flock` on a file beside the database. SQLite is shared only by processes
-  of one machine, which a file lock reaches, and the kernel drops the lock with the process. A
-  lease row would need an expiry to outlive a crashed holder (a stall before anyone takes over),
-  and renewing it would take SQLite's single write lock every few seconds.
+Who runs the jobs is elected with `app.db.process_lock`, a lock the holder's death releases at
+once (an advisory lock on PostgreSQL, a file lock on SQLite; see there why).
 A holder checks that it still holds the lock before each job; if two ever overlapped (a lost
 connection not yet noticed), deliveries stay at least once and the cursors never move back."""
 
-import contextlib
-import fcntl
 import logging
-import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
+from datetime import timedelta
 
-from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine
 
 from app.changes import service as changes
 from app.config import get_settings
-from app.db import dedicated_engine, get_engine, is_sqlite, new_session
+from app.db import ProcessLock, get_engine, new_session, process_lock
 from app.webhooks import dispatcher
 
 log = logging.getLogger("foilog.worker")
@@ -35,86 +26,11 @@ log = logging.getLogger("foilog.worker")
 # pg_try_advisory_lock's key: "foilog" in ASCII, so other users of the database are unlikely
 # to pick it.
 ADVISORY_LOCK_KEY = 0x666F696C6F67
+HOUSEKEEPING_INTERVAL = timedelta(hours=1)
 
 
-class Leadership(Protocol):
-    def acquire(self) -> bool:
-        """Take the lock if it is free (never waits); True while this process holds it."""
-
-    def release(self) -> None: ...
-
-
-class AdvisoryLock:
-    def __init__(self, engine: Engine) -> None:
-        self._engine = dedicated_engine(engine)
-        self._connection: Connection | None = None
-
-    def acquire(self) -> bool:
-        try:
-            if self._connection is not None:
-                # Still connected means still holding it.
-                self._connection.execute(text("SELECT 1"))
-                return True
-            connection = self._engine.connect()
-            taken = connection.execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
-            ).scalar_one()
-        except SQLAlchemyError:
-            log.warning("lost the database connection that held the runner's lock")
-            self._drop()
-            return False
-        if taken:
-            self._connection = connection
-            return True
-        connection.close()
-        return False
-
-    def _drop(self) -> None:
-        if self._connection is not None:
-            self._connection.invalidate()
-            self._connection.close()
-            self._connection = None
-
-    def release(self) -> None:
-        if self._connection is not None:
-            # A connection that is gone has taken the lock with it.
-            with contextlib.suppress(SQLAlchemyError):
-                self._connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY}
-                )
-            self._drop()
-        self._engine.dispose()
-
-
-class FileLock:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def acquire(self) -> bool:
-        if self._fd is not None:
-            return True
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
-
-    def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-
-
-def leadership(engine: Engine) -> Leadership:
-    if is_sqlite(engine):
-        database = Path(engine.url.database or "foilog.db").resolve()
-        return FileLock(database.with_name(database.name + ".runner-lock"))
-    return AdvisoryLock(engine)
+def leadership(engine: Engine) -> ProcessLock:
+    return process_lock(engine, "runner-lock", ADVISORY_LOCK_KEY)
 
 
 def announce_due() -> bool:
@@ -128,6 +44,23 @@ def announce_due() -> bool:
     return False
 
 
+class Every:
+    """Runs `chore` at the first round and then once per `interval`: a chore that is cheap to
+    skip but would take SQLite's write lock each round."""
+
+    def __init__(self, interval: timedelta, chore: Callable[[], None]) -> None:
+        self.interval = interval
+        self.chore = chore
+        self.last: float | None = None
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if self.last is None or now - self.last >= self.interval.total_seconds():
+            self.last = now
+            self.chore()
+        return False
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -135,14 +68,19 @@ class Job:
     run: Callable[[], bool]
 
 
-JOBS = (
-    Job("announce scheduled entries", announce_due),
-    Job("deliver webhooks", dispatcher.dispatch),
-)
+def jobs() -> tuple[Job, ...]:
+    return (
+        Job("announce scheduled entries", announce_due),
+        Job("deliver webhooks", dispatcher.dispatch),
+        Job(
+            "seal webhook secrets, prune the deliveries log",
+            Every(HOUSEKEEPING_INTERVAL, dispatcher.housekeeping),
+        ),
+    )
 
 
 class Runner:
-    def __init__(self, lock: Leadership, jobs: tuple[Job, ...] = JOBS) -> None:
+    def __init__(self, lock: ProcessLock, jobs: tuple[Job, ...]) -> None:
         self.lock = lock
         self.jobs = jobs
         self.leading = False
@@ -174,7 +112,7 @@ class Runner:
 
 
 def runner() -> Runner:
-    return Runner(leadership(get_engine()))
+    return Runner(leadership(get_engine()), jobs())
 
 
 def start_thread() -> Callable[[], None]:

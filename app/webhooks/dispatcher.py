@@ -98,10 +98,15 @@ def backoff(failures: int) -> timedelta:
 
 def _post(sub: Subscription, msg_id: str, at: datetime, body: bytes) -> sender.Outcome:
     settings = get_settings()
+    try:
+        secret = service.unseal(sub.secret)
+    except service.SecretUnavailable as exc:
+        # Retried like a receiver that is down: setting the key again resumes delivery.
+        return sender.Outcome(None, str(exc))
     return sender.post(
         sub.url,
         body,
-        headers(sub.secret, msg_id, at, body),
+        headers(secret, msg_id, at, body),
         timeout=settings.webhook_timeout_seconds,
         allow_private=settings.webhook_allow_private,
     )
@@ -173,6 +178,16 @@ def dispatch(clock: Clock = utcnow) -> bool:
         with ThreadPoolExecutor(max_workers=min(PARALLEL, len(busy))) as pool:
             list(pool.map(lambda sub: _serve(sub, batches[sub.cursor], clock), busy))
     return any(len(batch) == BATCH for batch in rows.values())
+
+
+def housekeeping(clock: Clock = utcnow) -> None:
+    """Seal the secrets stored in the clear (FOILOG_SECRET_KEY set since), and drop the
+    delivery attempts older than FOILOG_WEBHOOK_DELIVERY_RETENTION_DAYS."""
+    retention = timedelta(days=get_settings().webhook_delivery_retention_days)
+    with new_session(write=True) as session:
+        service.seal_stored(session)
+    with new_session(write=True) as session:
+        service.prune(session, clock() - retention)
 
 
 def send_test(webhook_id: int, clock: Clock = utcnow) -> DeliveryPublic:

@@ -8,7 +8,13 @@ from app.keys.auth import AdminActor
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, next_link
 from app.problems import PROBLEMS
 from app.webhooks import dispatcher, service
-from app.webhooks.schemas import DeliveryPublic, WebhookCreate, WebhookCreated, WebhookPublic
+from app.webhooks.schemas import (
+    DeliveryPublic,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookEnable,
+    WebhookPublic,
+)
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks (admin key)"])
 
@@ -60,6 +66,23 @@ def delete_webhook(webhook_id: WebhookId, session: WriteSession, actor: AdminAct
     """Unsubscribe; nothing more is sent, and the deliveries log goes too."""
     service.delete(session, webhook_id, actor=actor)
     return Response(status_code=204)
+
+
+@router.post(
+    "/{webhook_id}/enable", response_model=WebhookPublic, responses=PROBLEMS(401, 403, 404, 409)
+)
+def enable_webhook(
+    webhook_id: WebhookId,
+    response: Response,
+    session: WriteSession,
+    actor: AdminActor,
+    body: WebhookEnable | None = None,
+) -> WebhookPublic:
+    """Resume a disabled subscription at the change that failed, or with `skip_to_now` at the
+    newest change."""
+    response.headers.update(NO_STORE)
+    hook = service.enable(session, webhook_id, body or WebhookEnable(), actor=actor)
+    return service.public(hook)
 
 
 @router.post("/{webhook_id}/test", response_model=DeliveryPublic, responses=PROBLEMS(401, 403, 404))

@@ -52,6 +52,14 @@ class WebhookCreated(WebhookPublic):
     secret: str
 
 
+class WebhookEnable(Strict):
+    skip_to_now: bool = Field(
+        default=False,
+        description="resume at the newest change instead of the one that failed: what "
+        "happened while the subscription was disabled is not sent",
+    )
+
+
 class DeliveredChange(BaseModel):
     """What an attempt carried: the event type, and for a change of the feed its `seq` and
     entry id (both null for a test message)."""

@@ -5,13 +5,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.changes import service as changes
-from app.errors import BadRequest, NotFound, RuleViolation
+from app.config import get_settings
+from app.errors import BadRequest, Conflict, NotFound, RuleViolation
 from app.forces import service as forces_service
 from app.keys.schemas import Actor
 from app.models import ChangeKind, Topic, Webhook, WebhookDelivery
@@ -22,6 +24,7 @@ from app.webhooks.schemas import (
     DeliveredChange,
     DeliveryPublic,
     WebhookCreate,
+    WebhookEnable,
     WebhookPublic,
 )
 
@@ -35,12 +38,79 @@ def event_of(change_kind: str) -> str:
 EVENTS = tuple(event_of(kind) for kind in ChangeKind)
 TEST_EVENT = "webhook.test"
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the Standard Webhooks form, not a secret)
+SEALED_PREFIX = "fernet:"
 MAX_ID = 2**31 - 1
+PRUNE_BATCH = 5000
 
 
 def _secret() -> str:
     """A Standard Webhooks secret: `whsec_` and 32 random bytes in base64."""
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+class SecretUnavailable(Exception):
+    """A sealed secret that the configured keys cannot open: nothing can be signed with it."""
+
+
+def _keys() -> list[Fernet]:
+    """FOILOG_SECRET_KEY's keys: the first seals, all open (so a new key can go first while
+    secrets sealed under the old one are still read)."""
+    configured = get_settings().secret_key
+    if configured is None:
+        return []
+    return [Fernet(key.strip()) for key in configured.get_secret_value().split(",")]
+
+
+def seal(secret: str) -> str:
+    """What is stored for `secret`: sealed under the first key, or as it is with no key."""
+    keys = _keys()
+    if not keys:
+        return secret
+    return SEALED_PREFIX + keys[0].encrypt(secret.encode()).decode("ascii")
+
+
+def unseal(stored: str) -> str:
+    if not stored.startswith(SEALED_PREFIX):
+        return stored
+    keys = _keys()
+    if not keys:
+        raise SecretUnavailable(
+            "the signing secret is sealed and FOILOG_SECRET_KEY is not set; nothing was sent"
+        )
+    try:
+        return MultiFernet(keys).decrypt(stored.removeprefix(SEALED_PREFIX).encode()).decode()
+    except InvalidToken:
+        raise SecretUnavailable(
+            "no key of FOILOG_SECRET_KEY opens the sealed signing secret (was the key it was "
+            "sealed with removed?); nothing was sent"
+        ) from None
+
+
+def seal_stored(session: Session) -> int:
+    """Seal the secrets stored in the clear, and reseal those sealed under a key that is no
+    longer the first; the number changed. Nothing without FOILOG_SECRET_KEY."""
+    keys = _keys()
+    if not keys:
+        return 0
+    changed = 0
+    for hook in session.exec(select(Webhook).order_by(col(Webhook.id))):
+        if hook.secret.startswith(SEALED_PREFIX):
+            token = hook.secret.removeprefix(SEALED_PREFIX).encode()
+            try:
+                keys[0].decrypt(token)
+                continue
+            except InvalidToken:
+                pass
+            try:
+                hook.secret = SEALED_PREFIX + MultiFernet(keys).rotate(token).decode("ascii")
+            except InvalidToken:
+                continue  # no key opens it: each attempt to deliver logs that
+        else:
+            hook.secret = seal(hook.secret)
+        session.add(hook)
+        changed += 1
+    session.commit()
+    return changed
 
 
 def public(hook: Webhook) -> WebhookPublic:
@@ -89,7 +159,7 @@ def create(
         forces=force_ids,
         topics=topics,
         description=data.description,
-        secret=secret,
+        secret=seal(secret),
         cursor=changes.latest(session),
     )
     session.add(hook)
@@ -122,8 +192,8 @@ def list_webhooks(
     return Page(items=[public(row) for row in rows[:limit]], next_cursor=next_cursor, total=total)
 
 
-def get(session: Session, webhook_id: int) -> Webhook:
-    hook = session.get(Webhook, webhook_id)
+def get(session: Session, webhook_id: int, *, lock: bool = False) -> Webhook:
+    hook = session.get(Webhook, webhook_id, with_for_update=lock)
     if hook is None:
         raise NotFound(f"no webhook with id {webhook_id}; GET /v1/webhooks lists them")
     return hook
@@ -137,6 +207,44 @@ def delete(session: Session, webhook_id: int, *, actor: Actor) -> None:
     session.delete(hook)
     audit.record(session, actor, "webhook.delete", "webhook", webhook_id, before, None)
     session.commit()
+
+
+def enable(session: Session, webhook_id: int, data: WebhookEnable, *, actor: Actor) -> Webhook:
+    """Resume a disabled subscription at the change that failed (nothing skipped), or, when
+    asked, at the newest settled change (what happened meanwhile is not sent)."""
+    hook = get(session, webhook_id, lock=True)
+    if hook.disabled_at is None:
+        raise Conflict(f"webhook {webhook_id} is active; only a disabled one can be enabled")
+    before = public(hook)
+    if data.skip_to_now:
+        hook.cursor = max(hook.cursor, changes.latest(session))
+    hook.disabled_at = hook.disabled_reason = None
+    hook.failures, hook.failing_since, hook.next_attempt_at = 0, None, None
+    session.add(hook)
+    session.flush()
+    audit.record(session, actor, "webhook.enable", "webhook", webhook_id, before, public(hook))
+    session.commit()
+    return hook
+
+
+def prune(session: Session, before: datetime) -> int:
+    """Delete the delivery attempts made before `before`, a batch per transaction so no write
+    lock is held long; the number deleted."""
+    deleted = 0
+    while True:
+        batch = (
+            select(WebhookDelivery.id)
+            .where(col(WebhookDelivery.attempted_at) < before)
+            .order_by(col(WebhookDelivery.attempted_at), col(WebhookDelivery.id))
+            .limit(PRUNE_BATCH)
+        )
+        ids = list(session.exec(batch))
+        if ids:
+            session.execute(sql_delete(WebhookDelivery).where(col(WebhookDelivery.id).in_(ids)))
+        session.commit()
+        deleted += len(ids)
+        if len(ids) < PRUNE_BATCH:
+            return deleted
 
 
 def delivery(row: WebhookDelivery) -> DeliveryPublic:
@@ -177,7 +285,7 @@ class Subscription:
 
     id: int
     url: str
-    secret: str
+    secret: str  # as stored: sealed when FOILOG_SECRET_KEY is set (`unseal` opens it)
     events: frozenset[str]
     forces: frozenset[str]
     topics: frozenset[str]
