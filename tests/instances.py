@@ -7,7 +7,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,17 +118,22 @@ class Server:
 
 @contextmanager
 def serve_cli(
-    database_url: str, log: Path, *, workers: int = 2, **settings: str
+    database_url: str,
+    log: Path,
+    *,
+    workers: int = 2,
+    args: Sequence[str] = (),
+    **settings: str,
 ) -> Iterator[Server]:
-    """`foilog serve --workers N` on `database_url`, until the block ends; `settings` are
-    FOILOG_ environment variables (lower case, without the prefix)."""
+    """`foilog serve --workers N [args]` on `database_url`, until the block ends; `settings`
+    are FOILOG_ environment variables (lower case, without the prefix)."""
     port = _free_port()
     env = {**os.environ, "FOILOG_DATABASE_URL": database_url}
     env.update({f"FOILOG_{name.upper()}": value for name, value in settings.items()})
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
     with log.open("wb") as handle:
         process = subprocess.Popen(
-            [*command, "--workers", str(workers)],
+            [*command, "--workers", str(workers), *args],
             cwd=ROOT,
             env=env,
             stdout=handle,

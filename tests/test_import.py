@@ -3,6 +3,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import census
 import httpx
 import orjson
 import pytest
@@ -323,4 +324,5 @@ def test_a_stalled_upload_holds_nothing_others_need(session: Session) -> None:
                 assert created.status_code == 201, created.text
                 assert client.get("/v1/disclosure-log").status_code == 200
                 assert time.monotonic() - started < 3
+    census.fault("stalled import", lost=1 - counts()[0])
     assert counts()[:3] == (1, 0, 0)
