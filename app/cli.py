@@ -69,8 +69,9 @@ def _check_database() -> None:
 # the worker and starts another. Its default, 5 s, is shorter than a worker takes to start
 # (a new interpreter importing the app) on a loaded machine: on two busy cores every worker was
 # killed while starting, again and again, and the server never came up. A worker that dies is
-# replaced at once whatever this says.
-WORKER_HEALTHCHECK_S = 60
+# replaced at once whatever this says. The cost: the supervisor waits on a starting worker's
+# answer before it acts on a signal, so a SIGTERM while workers start takes up to this long.
+WORKER_HEALTHCHECK_S = 30
 
 
 @cli.command()

@@ -249,6 +249,8 @@ def test_serve_runs_the_background_jobs_in_one_process(
         server = start("serve", "--port", str(port), "--workers", "2")
         published = [str(publish(session, title=f"Served {n}").id) for n in range(6)]
         assert settled(receiver, 6) == published
+        # A SIGTERM while a worker still starts waits for its answer (cli.WORKER_HEALTHCHECK_S).
+        until(lambda: server.output().count("startup complete") >= 2, "both workers", 120)
         server.process.send_signal(signal.SIGTERM)
         assert server.process.wait(timeout=20) == 0
     assert len({m.id for m in receiver.received}) == 6
