@@ -65,6 +65,15 @@ def _check_database() -> None:
         raise typer.Exit(1)
 
 
+# How long uvicorn's supervisor waits for a worker to answer its health ping before it kills
+# the worker and starts another. Its default, 5 s, is shorter than a worker takes to start
+# (a new interpreter importing the app) on a loaded machine: on two busy cores every worker was
+# killed while starting, again and again, and the server never came up. A worker that dies is
+# replaced at once whatever this says. The cost: the supervisor waits on a starting worker's
+# answer before it acts on a signal, so a SIGTERM while workers start takes up to this long.
+WORKER_HEALTHCHECK_S = 30
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
@@ -102,6 +111,7 @@ def serve(
             access_log=False,
             limit_concurrency=limit_concurrency,
             timeout_keep_alive=timeout_keep_alive,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         )
     finally:
         if halt is not None:

@@ -12,6 +12,7 @@ from threading import Lock
 from typing import Any
 
 import pytest
+from census import pytest_runtest_logreport, pytest_sessionfinish  # noqa: F401 (hooks)
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import httpx
 import orjson
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
@@ -10,6 +11,9 @@ from app.db import new_session, utcnow
 from app.keys import service as keys
 from app.models import DisclosureEntry, EntryChange, Role
 from app.visibility import public_entries
+
+# The in-process test client, or a real server's (tests/instances.py).
+Client = TestClient | httpx.Client
 
 REQUESTER = {
     "name": "Jane Marlow",
@@ -123,7 +127,7 @@ def hertfordshire_response_body(**changes: Any) -> dict[str, Any]:
     return body
 
 
-def create_request(client: TestClient, key: str, **changes: Any) -> dict[str, Any]:
+def create_request(client: Client, key: str, **changes: Any) -> dict[str, Any]:
     response = client.post(
         "/v1/requests", json=hertfordshire_request_body(**changes), headers=auth(key)
     )
@@ -132,7 +136,7 @@ def create_request(client: TestClient, key: str, **changes: Any) -> dict[str, An
     return result
 
 
-def add_response(client: TestClient, key: str, request_id: int, **changes: Any) -> dict[str, Any]:
+def add_response(client: Client, key: str, request_id: int, **changes: Any) -> dict[str, Any]:
     response = client.post(
         f"/v1/requests/{request_id}/responses",
         json=hertfordshire_response_body(**changes),
@@ -143,14 +147,14 @@ def add_response(client: TestClient, key: str, request_id: int, **changes: Any) 
     return result
 
 
-def published(client: TestClient, key: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def published(client: Client, key: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The Hertfordshire request, answered and published: (request, entry document)."""
     request = create_request(client, key)
     add_response(client, key, request["id"])
     return request, publish(client, key, request["id"])
 
 
-def publish(client: TestClient, key: str, request_id: int, **changes: Any) -> dict[str, Any]:
+def publish(client: Client, key: str, request_id: int, **changes: Any) -> dict[str, Any]:
     response = client.post(
         "/v1/disclosure-log", json={"request_id": request_id, **changes}, headers=auth(key)
     )

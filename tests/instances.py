@@ -7,7 +7,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,3 +94,107 @@ def serve_in_thread() -> Iterator[str]:
     finally:
         running.should_exit = True
         thread.join()
+
+
+@dataclass
+class Server:
+    """A real `foilog serve` process: uvicorn's supervisor and its worker processes."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def workers(self) -> set[int]:
+        """The pids of the worker processes serving requests (children that listen)."""
+        return {pid for pid in children(self.process.pid) if _sockets(pid)}
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextmanager
+def serve_cli(
+    database_url: str,
+    log: Path,
+    *,
+    workers: int = 2,
+    args: Sequence[str] = (),
+    **settings: str,
+) -> Iterator[Server]:
+    """`foilog serve --workers N [args]` on `database_url`, until the block ends; `settings`
+    are FOILOG_ environment variables (lower case, without the prefix)."""
+    port = _free_port()
+    env = {**os.environ, "FOILOG_DATABASE_URL": database_url}
+    env.update({f"FOILOG_{name.upper()}": value for name, value in settings.items()})
+    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [*command, "--workers", str(workers), *args],
+            cwd=ROOT,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(f"http://127.0.0.1:{port}", process, log)
+    try:
+        _wait_until_ready(Instance(server.url, ""))
+        deadline = time.monotonic() + 60
+        while len(server.workers()) < workers:
+            assert time.monotonic() < deadline, "the workers did not come up"
+            time.sleep(0.1)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux: read from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _sockets(pid: int) -> set[int]:
+    inodes = set()
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(int(target[8:-1]))
+    except OSError:
+        pass
+    return inodes
+
+
+def process_serving(server: Server, client_port: int) -> int:
+    """The worker process that holds the server's end of the client's connection from
+    `client_port` (found through /proc/net/tcp and each worker's open files)."""
+    inode = None
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = fields[1], fields[2]
+        if (
+            int(local.split(":")[1], 16) == server.port
+            and int(remote.split(":")[1], 16) == client_port
+        ):
+            inode = int(fields[9])
+    assert inode is not None, f"no connection from port {client_port} to the server"
+    for pid in server.workers():
+        if inode in _sockets(pid):
+            return pid
+    raise AssertionError(f"no worker holds the connection from port {client_port}")

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from app import db
 from app.foi_requests import service as requests
+from app.health import router as health
 
 PROBLEM = "application/problem+json"
 
@@ -82,6 +83,17 @@ def test_a_database_out_of_reach_is_a_503_then_served_again(
     down.dispose()
     assert client.get("/v1/disclosure-log").status_code == 200
     assert client.get("/v1/requests", headers=auth(key)).status_code == 200
+
+
+def test_readiness_with_the_database_out_of_reach_is_a_503_to_retry(
+    client: TestClient, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    down = _unreachable(database_url)
+    with monkeypatch.context() as patched:
+        patched.setattr(health, "get_engine", lambda: down)
+        _is_503(client.get("/readyz"))
+    down.dispose()
+    assert client.get("/readyz").status_code == 200
 
 
 def test_no_connection_free_in_time_is_a_503(

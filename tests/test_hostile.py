@@ -5,15 +5,19 @@ feed stays well-formed XML after every write that was accepted."""
 
 import copy
 import json
+import os
 import xml.etree.ElementTree as ElementTree
-from collections import Counter
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import census
+import httpx
 import orjson
 import pytest
 from factories import (
+    Client,
     add_response,
     auth,
     create_request,
@@ -23,6 +27,7 @@ from factories import (
     publish,
 )
 from fastapi.testclient import TestClient
+from instances import serve_cli
 from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
@@ -121,7 +126,7 @@ SAMPLE: list[Any] = [
     {"a": 1},
 ]
 
-tally: Counter[str] = Counter()
+TRIED, FAILED = "hostile inputs tried", "hostile inputs answered 5xx"
 
 
 def _state() -> tuple[Any, ...]:
@@ -173,10 +178,10 @@ class Door:
     def check(
         self, response: Any, what: str, *, refused_at: tuple[Any, ...] | None, minimum: int = 2
     ) -> None:
-        tally["tried"] += 1
+        census.add(TRIED)
         status = response.status_code
         if status >= 500:
-            tally["5xx"] += 1
+            census.add(FAILED)
             self.failures.append(f"{what}: {status} {response.text[:200]}")
             return
         if status >= 400 and response.headers.get("content-type") != PROBLEM:
@@ -226,8 +231,28 @@ class Door:
                     _atom_is_well_formed(self.client)
 
     def done(self) -> None:
-        print(f"{self.name}: {tally['tried']} inputs so far, {tally['5xx']} 5xx")
+        print(f"{self.name}: {census.counts[TRIED]} inputs so far, {census.counts[FAILED]} 5xx")
         assert not self.failures, "\n".join(self.failures[:30])
+
+
+@pytest.fixture
+def client(database_url: str, tmp_path: Path) -> Iterator[Client]:
+    """The app in process; with FOILOG_TEST_REAL_SERVER=1 (scripts/hostile_census.py), a real
+    `foilog serve` of two workers on the test database, over the network."""
+    if not os.environ.get("FOILOG_TEST_REAL_SERVER"):
+        from app.main import create_app
+
+        with TestClient(create_app(), raise_server_exceptions=False) as client:
+            yield client
+        return
+    # Idle connections are kept longer than the tests pause between requests.
+    with (
+        serve_cli(
+            database_url, tmp_path / "serve.log", args=["--timeout-keep-alive", "60"]
+        ) as server,
+        httpx.Client(base_url=server.url, timeout=60) as client,
+    ):
+        yield client
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import census
 import httpx
 import orjson
 import pytest
@@ -168,6 +169,23 @@ def test_an_export_imports_unchanged(client: TestClient, admin: str) -> None:
         (entry_document(law="FOISA"), ["line", 3, "law"], "law-mismatch"),
         (entry_document(force="atlantis"), ["line", 3, "force"], "force-unknown"),
         (entry_document(published_at="2018-06-27T09:00:00"), ["line", 3, "published_at"], None),
+        # Past the calendar once in UTC: these were 500s (OverflowError converting to UTC).
+        (
+            entry_document(published_at="9999-12-31T23:59:59-14:00"),
+            ["line", 3, "published_at"],
+            None,
+        ),
+        (
+            entry_document(published_at="0001-01-01T00:00:00+14:00"),
+            ["line", 3, "published_at"],
+            None,
+        ),
+        (entry_document(title="Drones\u000b"), ["line", 3, "title"], None),
+        (
+            entry_document(request={"text": "a\u0002b", "questions": []}),
+            ["line", 3, "request", "text"],
+            None,
+        ),
         (entry_document(surprise=1), ["line", 3, "surprise"], None),
     ],
 )
@@ -323,4 +341,5 @@ def test_a_stalled_upload_holds_nothing_others_need(session: Session) -> None:
                 assert created.status_code == 201, created.text
                 assert client.get("/v1/disclosure-log").status_code == 200
                 assert time.monotonic() - started < 3
+    census.fault("stalled import", lost=1 - counts()[0])
     assert counts()[:3] == (1, 0, 0)

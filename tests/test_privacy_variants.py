@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import census
 import pytest
 from factories import (
     add_response,
@@ -136,7 +137,13 @@ CONTROLS = [
 @pytest.mark.parametrize("text", CAUGHT)
 def test_each_way_of_writing_the_requester_is_caught(text: str) -> None:
     request = _Request(text=f"Request from {text} about drones.")
-    assert privacy.mentions(request, "Drones") == [["request", "text"]]
+    _caught(privacy.mentions(request, "Drones") == [["request", "text"]])
+
+
+def _caught(caught: bool) -> None:
+    census.add("privacy variants tried")
+    census.add("privacy variants missed", not caught)
+    assert caught
 
 
 @pytest.mark.parametrize(
@@ -146,12 +153,15 @@ def test_each_way_of_writing_the_requester_is_caught(text: str) -> None:
 @pytest.mark.parametrize("text", ["Zebedee Quartermaine", "Mr Quartermaine", "Z. Quartermaine"])
 def test_titles_and_order_on_either_side(stored: str, text: str) -> None:
     request = _Request(text=f"Sent by {text}.", requester_name=stored)
-    assert privacy.mentions(request, "Drones") == [["request", "text"]]
+    _caught(privacy.mentions(request, "Drones") == [["request", "text"]])
 
 
 @pytest.mark.parametrize("text", CONTROLS)
 def test_ordinary_text_is_not_blocked(text: str) -> None:
-    assert privacy.mentions(_Request(text=text), text) == []
+    blocked = privacy.mentions(_Request(text=text), text)
+    census.add("privacy controls tried")
+    census.add("privacy controls blocked", bool(blocked))
+    assert blocked == []
 
 
 def test_every_published_field_is_checked() -> None:

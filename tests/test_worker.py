@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import census
 import factories
 import pytest
 from fastapi.testclient import TestClient
@@ -187,7 +188,9 @@ def test_two_workers_deliver_each_change_once_and_the_standby_takes_over(
 
         leader.kill()
         more = [str(publish(session, title=f"More {n}").id) for n in range(5)]
-        assert settled(receiver, 15) == first + more
+        delivered = settled(receiver, 15)
+        census.fault("kill -9 of a worker", lost=len({*first, *more} - {*delivered}))
+        assert delivered == first + more
         assert standby.leading()
         got = list(receiver.received)
     assert len({m.id for m in got}) == 15
@@ -209,7 +212,9 @@ def test_a_killed_worker_started_again_resumes_where_it_stopped(
         time.sleep(0.5)
         assert len(receiver.received) == 3
         start()
-        assert settled(receiver, 6) == before + while_down
+        delivered = settled(receiver, 6)
+        census.fault("kill -9 of a worker", lost=len({*before, *while_down} - {*delivered}))
+        assert delivered == before + while_down
     assert len({m.id for m in receiver.received}) == 6
 
 
@@ -244,6 +249,8 @@ def test_serve_runs_the_background_jobs_in_one_process(
         server = start("serve", "--port", str(port), "--workers", "2")
         published = [str(publish(session, title=f"Served {n}").id) for n in range(6)]
         assert settled(receiver, 6) == published
+        # A SIGTERM while a worker still starts waits for its answer (cli.WORKER_HEALTHCHECK_S).
+        until(lambda: server.output().count("startup complete") >= 2, "both workers", 120)
         server.process.send_signal(signal.SIGTERM)
         assert server.process.wait(timeout=20) == 0
     assert len({m.id for m in receiver.received}) == 6

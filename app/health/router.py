@@ -5,7 +5,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.db import get_engine
 from app.errors import ServiceUnavailable
 from app.migrate import current_revision, head_revision
-from app.problems import PROBLEMS
+from app.problems import PROBLEMS, RETRY_AFTER_S
 
 router = APIRouter(tags=["operations"])
 
@@ -27,7 +27,11 @@ def readyz() -> Health:
     try:
         revision = current_revision(get_engine())
     except SQLAlchemyError as exc:
-        raise ServiceUnavailable(f"database unreachable: {type(exc).__name__}") from None
+        # Down or restarting: a probe asks again after the same wait as every other request.
+        raise ServiceUnavailable(
+            f"database unreachable: {type(exc).__name__}",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        ) from None
     if revision != head_revision():
         raise ServiceUnavailable(
             f"database at revision {revision!r}, expected {head_revision()!r}; "
