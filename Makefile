@@ -53,7 +53,7 @@ test-postgres: setup
 REPLICA_TESTS := tests/test_replica.py tests/test_read_path.py tests/test_disclosure_log.py \
 	tests/test_search.py tests/test_search_pages.py tests/test_paging.py tests/test_caching.py \
 	tests/test_caching_tags.py tests/test_exports.py tests/test_atom.py tests/test_stats.py \
-	tests/test_public_surfaces_privacy.py
+	tests/test_public_surfaces_privacy.py tests/test_pages.py
 
 test-replica: setup
 	scripts/with-replica.sh env FOILOG_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest -q $(REPLICA_TESTS)

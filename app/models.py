@@ -111,10 +111,17 @@ class RequestTopic(SQLModel, table=True):
 
 class EntryTopic(SQLModel, table=True):
     __tablename__ = "entry_topic"
-    __table_args__ = (Index("ix_entry_topic_topic_entry", "topic_slug", "entry_id"),)
+    __table_args__ = (
+        Index("ix_entry_topic_topic_entry", "topic_slug", "entry_id"),
+        # A topic's page, newest first, is a walk of this index (migration 0014).
+        Index("ix_entry_topic_topic_published", "topic_slug", "published_at", "entry_id"),
+    )
 
     entry_id: int = Field(foreign_key="disclosure_entry.id", primary_key=True, ondelete="CASCADE")
     topic_slug: str = Field(foreign_key="topic.slug", primary_key=True)
+    # The entry's published_at, copied by database triggers (migration 0014) on every insert of
+    # a link and every change of the time: never written here.
+    published_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class FoiRequest(SQLModel, table=True):

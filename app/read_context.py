@@ -31,12 +31,13 @@ Entry = DisclosureEntry
 
 
 def _release() -> bytes:
-    """What, besides the data, decides the bytes of an answer: the code (hashed once per
-    process, the same in every worker of a release), the schema revision (reference data
-    changes only by migration) and the base URL (CSV rows hold absolute links)."""
+    """What, besides the data, decides the bytes of an answer: the code and the page templates
+    (hashed once per process, the same in every worker of a release), the schema revision
+    (reference data changes only by migration) and the base URL (CSV rows hold absolute
+    links)."""
     digest = hashlib.blake2b(digest_size=16)
     root = Path(__file__).resolve().parent
-    for path in sorted(root.rglob("*.py")):
+    for path in sorted([*root.rglob("*.py"), *root.rglob("templates/*.html")]):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     digest.update(f"{head_revision()}\0{get_settings().base_url}".encode())
     return digest.digest()

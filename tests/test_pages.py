@@ -16,6 +16,7 @@ from log_factories import REQUESTER_EMAIL, REQUESTER_NAME, Spec, hertfordshire, 
 from sqlmodel import Session
 
 from app.db import utcnow
+from app.disclosure_log import service
 from app.migrate import upgrade
 
 
@@ -46,6 +47,23 @@ def test_pages_answer_if_none_match_with_304_until_the_log_changes(
         assert first.status_code == 200, asset
         again = client.get(asset, headers={"If-None-Match": first.headers["etag"]})
         assert again.status_code == 304, asset
+
+
+def test_a_page_the_client_holds_answers_304_before_anything_is_computed(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry = hertfordshire(session)
+    urls = ("/disclosure-log?topic=facial-recognition", f"/disclosure-log/{entry.id}")
+    held = {url: client.get(url).headers["etag"] for url in urls}
+
+    def computed(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the page was computed for a tag the client holds")
+
+    monkeypatch.setattr(service, "list_entries", computed)
+    monkeypatch.setattr(service, "get_document", computed)
+    for url in urls:
+        again = client.get(url, headers={"If-None-Match": held[url]})
+        assert (again.status_code, again.headers["etag"]) == (304, held[url]), url
 
 
 @pytest.mark.parametrize(

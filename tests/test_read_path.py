@@ -77,6 +77,9 @@ def test_public_reads_answer_while_another_connection_holds_the_write_lock(
         "/v1/forces",
         "/v1/topics",
         "/v1/exemptions/foia-s31",
+        "/disclosure-log?q=custody",
+        f"/disclosure-log/{due.id}",
+        "/forces/metropolitan",
     ]
     with write_lock_held(database_url), ThreadPoolExecutor(len(reads)) as pool:
         answers = {path: pool.submit(client.get, path) for path in reads}

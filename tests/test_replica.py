@@ -52,6 +52,27 @@ def test_a_lagging_replica_tags_what_it_shows(
     assert client.get(f"{LOG}/{second.id}").status_code == 200
 
 
+def test_pages_read_the_replica_and_tag_what_it_shows(
+    client: TestClient, session: Session, replica: ReplicaCatchUp
+) -> None:
+    first = publish(session, title="Custody records")
+    seen = client.get("/disclosure-log")
+    assert "Custody records" in seen.text
+    _replay(replica, paused=True)
+    try:
+        second = publish(session, title="Custody deaths")
+        lagging = client.get("/disclosure-log", headers={"If-None-Match": seen.headers["etag"]})
+        assert lagging.status_code == 304
+        assert client.get(f"/disclosure-log/{second.id}").status_code == 404
+        assert client.get(f"/disclosure-log/{first.id}").status_code == 200
+    finally:
+        _replay(replica, paused=False)
+    caught_up = client.get("/disclosure-log", headers={"If-None-Match": seen.headers["etag"]})
+    assert caught_up.status_code == 200
+    assert "Custody deaths" in caught_up.text
+    assert client.get(f"/disclosure-log/{second.id}").status_code == 200
+
+
 def test_keyed_calls_read_the_primary(
     client: TestClient, session: Session, replica: ReplicaCatchUp
 ) -> None:

@@ -13,7 +13,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.errors import FoilogError
-from app.http_cache import public_response
 from app.links import base_url
 from app.topics.service import label_for
 
@@ -28,6 +27,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
+PAGE_HEADERS = {"Content-Security-Policy": PAGE_POLICY, **SECURITY_HEADERS}
 
 templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -105,10 +105,9 @@ def render(page: Page, **context: Any) -> bytes:
     return html.encode()
 
 
-def page_response(page: Page, **context: Any) -> Response:
-    """A page with ETag, Cache-Control and 304s, like the API's answers."""
-    headers = {"Content-Security-Policy": PAGE_POLICY, **SECURITY_HEADERS}
-    return public_response(page.request, render(page, **context), media_type=HTML, headers=headers)
+def page_answer(page: Page, **context: Any) -> tuple[bytes, dict[str, str]]:
+    """A page's body and headers, for the read seam to tag (ETag, Cache-Control, 304s)."""
+    return render(page, **context), PAGE_HEADERS
 
 
 def error_page(request: Request, error: FoilogError) -> Response:
@@ -117,5 +116,5 @@ def error_page(request: Request, error: FoilogError) -> Response:
     template = "gone.html" if error.status == 410 else "error.html"
     page = Page(request, template, embed=embed, title=error.title)
     body = render(page, error=error, tombstone=error.extra)
-    headers = {"Content-Security-Policy": PAGE_POLICY, **SECURITY_HEADERS, **error.headers}
+    headers = {**PAGE_HEADERS, **error.headers}
     return Response(body, status_code=error.status, media_type=HTML, headers=headers)

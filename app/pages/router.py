@@ -3,6 +3,7 @@ docs served from this host. Each page reads through the same service calls as it
 
 import dataclasses
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -10,9 +11,9 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlmodel import Session
 from starlette.responses import RedirectResponse, Response
 
-from app.db import ReadSession, utcnow
 from app.disclosure_log import service
 from app.disclosure_log.filters import Filters
 from app.disclosure_log.schemas import LogFilters, Sort
@@ -23,8 +24,9 @@ from app.feeds import service as feeds
 from app.forces import service as forces
 from app.models import Outcome
 from app.pages import assets
-from app.pages.render import Page, error_page, page_response
+from app.pages.render import HTML, Page, error_page, page_answer
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.read_context import PublicRead
 from app.topics import service as topics
 
 
@@ -93,7 +95,8 @@ REPEATED = {
 
 def _log(
     request: Request,
-    session: ReadSession,
+    session: Session,
+    now: datetime,
     filters: LogFilters,
     *,
     sort: Sort | None,
@@ -101,9 +104,9 @@ def _log(
     cursor: str | None,
     embed: bool,
     force_name: str | None = None,
-) -> Response:
+) -> tuple[bytes, dict[str, str]]:
     found = service.list_entries(
-        session, filters, sort=sort, limit=limit, cursor=cursor, count=True, now=utcnow()
+        session, filters, sort=sort, limit=limit, cursor=cursor, count=True, now=now
     )
     catalogue = exemptions.listed(session)
     page = Page(
@@ -116,7 +119,7 @@ def _log(
     feed_query = urlencode(_filter_params(filters))
     # Filters besides the words searched (and the force a force's page fixes): shown open.
     others = dataclasses.replace(filters, q=None, forces=() if force_name else filters.forces)
-    return page_response(
+    return page_answer(
         page,
         filters=filters,
         sort=sort,
@@ -158,7 +161,7 @@ def home() -> RedirectResponse:
 @router.get("/disclosure-log")
 def log_page(
     request: Request,
-    session: ReadSession,
+    read: PublicRead,
     filters: Filters,
     sort: SortParam = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -166,14 +169,20 @@ def log_page(
     embed: Embed = False,
 ) -> Response:
     """The published log: search, filters, pages by cursor, the count of matches."""
-    return _log(request, session, filters, sort=sort, limit=limit, cursor=cursor, embed=embed)
+
+    def compute(session: Session, now: datetime) -> tuple[bytes, dict[str, str]]:
+        return _log(
+            request, session, now, filters, sort=sort, limit=limit, cursor=cursor, embed=embed
+        )
+
+    return read.answer(compute, media_type=HTML)
 
 
 @router.get("/forces/{force_id}")
 def force_page(
     force_id: Annotated[str, Path(max_length=64)],
     request: Request,
-    session: ReadSession,
+    read: PublicRead,
     filters: Filters,
     sort: SortParam = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -181,36 +190,50 @@ def force_page(
     embed: Embed = False,
 ) -> Response:
     """A force's log: the log page with the force fixed."""
-    force = forces.get(session, force_id)
-    fixed = dataclasses.replace(filters, forces=(force.id,))
-    return _log(
-        request,
-        session,
-        fixed,
-        sort=sort,
-        limit=limit,
-        cursor=cursor,
-        embed=embed,
-        force_name=force.name,
-    )
+
+    def compute(session: Session, now: datetime) -> tuple[bytes, dict[str, str]]:
+        force = forces.get(session, force_id)
+        fixed = dataclasses.replace(filters, forces=(force.id,))
+        return _log(
+            request,
+            session,
+            now,
+            fixed,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+            embed=embed,
+            force_name=force.name,
+        )
+
+    return read.answer(compute, media_type=HTML)
 
 
 @router.get("/disclosure-log/{entry_id}")
 def entry_page(
     entry_id: Annotated[int, Path(ge=1, le=service.MAX_ID)],
     request: Request,
-    session: ReadSession,
+    read: PublicRead,
     embed: Embed = False,
 ) -> Response:
     """One published entry in full; a withdrawn one answers 410 with a page saying why."""
-    document = orjson.loads(service.get_document(session, entry_id, now=utcnow()))
+    return read.answer(
+        lambda session, now: _entry(request, session, now, entry_id, embed=embed),
+        media_type=HTML,
+    )
+
+
+def _entry(
+    request: Request, session: Session, now: datetime, entry_id: int, *, embed: bool
+) -> tuple[bytes, dict[str, str]]:
+    document = orjson.loads(service.get_document(session, entry_id, now=now))
     cited = set(document["exemptions"]) | {
         c["exemption"] for r in document["responses"] for c in r["citations"]
     }
     headings = {e.id: e.heading for e in exemptions.listed(session) if e.id in cited}
     page = Page(request, "entry.html", embed=embed, title=document["title"])
     placed, unplaced = _place_answers(document)
-    return page_response(
+    return page_answer(
         page,
         entry=document,
         placed=placed,
