@@ -1,7 +1,7 @@
 """topic links carry their entry's publication time, indexed by (topic, time, entry)
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-02 04:40:00
 
 A topic's page of the log, newest first, walks ix_entry_topic_topic_published backwards and
@@ -19,7 +19,7 @@ from alembic import op
 from app.db import UtcDateTime
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
