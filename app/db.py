@@ -237,6 +237,22 @@ def insert_missing(session: Session, table: Table, rows: list[dict[str, Any]]) -
     connection.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
 
 
+def upsert_adding(
+    session: Session, table: Table, rows: list[dict[str, Any]], added: tuple[str, ...]
+) -> None:
+    """Insert the rows, or add their `added` columns to the row already under their primary
+    key (INSERT ... ON CONFLICT DO UPDATE SET c = c + excluded.c): counters two writers can
+    bump at once."""
+    connection = session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(table.primary_key.columns),
+        set_={name: table.c[name] + statement.excluded[name] for name in added},
+    )
+    connection.execute(statement, rows)
+
+
 # ---------------------------------------------------------------------------------------------
 # Numbered rows that readers take in number order and never skip (the change feed)
 
