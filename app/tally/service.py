@@ -173,16 +173,11 @@ def recount(session: Session, ids: Iterable[int]) -> None:
         if kept:
             session.execute(StatsCounted.__table__.insert(), kept)  # type: ignore[attr-defined]
     # Sorted, so two writers touching the same rows lock them in the same order.
-    rows = [
-        dict(zip(_KEY_COLUMNS, key, strict=True)) | dict(zip(_SUM_COLUMNS, sums, strict=True))
-        for key, sums in sorted(delta.items())
-        if any(sums)
-    ]
+    rows = [(*key, *sums) for key, sums in sorted(delta.items()) if any(sums)]
     if rows:
         upsert_adding(session, StatsTally.__table__, rows, _SUM_COLUMNS)  # type: ignore[attr-defined]
 
 
-_KEY_COLUMNS = ("scope", "force_id", "outcome", "law", "year", "facet")
 _SUM_COLUMNS = ("n", "responded", "within_deadline")
 
 
