@@ -8,7 +8,7 @@ it is withdrawn; a read subtracts what scheduled entries not yet due added (`sch
 nothing needs writing when one falls due: what becomes visible by time is selected by time.
 """
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +32,7 @@ BATCH = 500
 Key = tuple[str, str, str, str, int, str]
 # n, responded, within_deadline
 Sums = tuple[int, int, int]
+_SUM_COLUMNS = ("n", "responded", "within_deadline")
 
 
 @dataclass(frozen=True)
@@ -178,9 +179,6 @@ def recount(session: Session, ids: Iterable[int]) -> None:
         upsert_adding(session, StatsTally.__table__, rows, _SUM_COLUMNS)  # type: ignore[attr-defined]
 
 
-_SUM_COLUMNS = ("n", "responded", "within_deadline")
-
-
 def scheduled(session: Session, now: datetime) -> list[Counted]:
     """What entries counted but not yet public at `now` (scheduled, not due) added."""
     rows = session.execute(
@@ -209,12 +207,3 @@ def rebuild(session: Session) -> None:
             return
         recount(session, ids)
         last = ids[-1]
-
-
-def totals(counted: Iterable[Counted]) -> Counter[Key]:
-    """n per tally row of these entries (for tests and corrections)."""
-    found: Counter[Key] = Counter()
-    for entry in counted:
-        for key, (n, _, _) in contributions(entry):
-            found[key] += n
-    return found
