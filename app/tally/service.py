@@ -3,7 +3,7 @@ instead of reading every entry a filter selects (app/stats/service.py says which
 
 Every write that changes an entry's counted columns, topics or exemptions calls `recount` with
 the entry's id, in its own transaction: the entry's old contribution (kept in `stats_counted`)
-is taken away and its new one added. An entry counts from publication, scheduled or not, until
+is taken away and its new one added, in the tally when the transaction commits. An entry counts from publication, scheduled or not, until
 it is withdrawn; a read subtracts what scheduled entries not yet due added (`scheduled`), so
 nothing needs writing when one falls due: what becomes visible by time is selected by time.
 """
@@ -15,7 +15,9 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
 
 from app.db import upsert_adding
@@ -33,6 +35,7 @@ Key = tuple[str, str, str, str, int, str]
 # n, responded, within_deadline
 Sums = tuple[int, int, int]
 _SUM_COLUMNS = ("n", "responded", "within_deadline")
+_PENDING = "stats_tally_pending"
 
 
 @dataclass(frozen=True)
@@ -158,9 +161,10 @@ def _add(delta: dict[Key, list[int]], entries: Iterable[Counted], sign: int) -> 
 
 def recount(session: Session, ids: Iterable[int]) -> None:
     """Bring the tally up to date with the entries' current rows (call after writing them, in
-    the same transaction)."""
+    the same transaction). What each entry counts for is written at once; the sums go into the
+    tally when the transaction commits (`_write_pending`)."""
     wanted = sorted(set(ids))
-    delta: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0])
+    delta: dict[Key, list[int]] = session.info.setdefault(_PENDING, defaultdict(lambda: [0, 0, 0]))
     for chunk in _chunks(wanted):
         before = _counted(session, chunk)
         after = current(session, chunk)
@@ -173,10 +177,28 @@ def recount(session: Session, ids: Iterable[int]) -> None:
         kept = [{"entry_id": i, "counted": after[i].dump()} for i in changed if i in after]
         if kept:
             session.execute(StatsCounted.__table__.insert(), kept)  # type: ignore[attr-defined]
-    # Sorted, so two writers touching the same rows lock them in the same order.
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _write_pending(session: OrmSession) -> None:
+    """Add the transaction's recounts to the tally, just before it commits. Tally rows are
+    shared by every writer (all forces' totals): written as each recount ran, a long import
+    held them, and every publish behind it waited for the import to commit (on PostgreSQL,
+    90 s in tests/test_changes.py). Sorted, so two writers lock them in the same order."""
+    delta: dict[Key, list[int]] | None = session.info.pop(_PENDING, None)
+    if not delta:
+        return
     rows = [(*key, *sums) for key, sums in sorted(delta.items()) if any(sums)]
     if rows:
-        upsert_adding(session, StatsTally.__table__, rows, _SUM_COLUMNS)  # type: ignore[attr-defined]
+        table = StatsTally.__table__  # type: ignore[attr-defined]
+        upsert_adding(session.connection(), table, rows, _SUM_COLUMNS)
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _drop_pending(session: OrmSession, transaction: SessionTransaction) -> None:
+    # A rolled-back transaction's recounts go with it (the write paths take no savepoints).
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def scheduled(session: Session, now: datetime) -> list[Counted]:
@@ -204,6 +226,7 @@ def rebuild(session: Session) -> None:
             )
         )
         if not ids:
+            _write_pending(session)  # a migration's session is not committed: its connection is
             return
         recount(session, ids)
         last = ids[-1]
