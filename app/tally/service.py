@@ -3,9 +3,10 @@ instead of reading every entry a filter selects (app/stats/service.py says which
 
 Every write that changes an entry's counted columns, topics or exemptions calls `recount` with
 the entry's id, in its own transaction: the entry's old contribution (kept in `stats_counted`)
-is taken away and its new one added, in the tally when the transaction commits. An entry counts from publication, scheduled or not, until
-it is withdrawn; a read subtracts what scheduled entries not yet due added (`scheduled`), so
-nothing needs writing when one falls due: what becomes visible by time is selected by time.
+is taken away and its new one added, in the tally when the transaction commits. An entry counts
+from publication, scheduled or not, until it is withdrawn; a read subtracts what scheduled
+entries not yet due added (`scheduled`), so nothing needs writing when one falls due: what
+becomes visible by time is selected by time.
 """
 
 from collections import defaultdict
