@@ -242,6 +242,27 @@ def insert_missing(session: Session, table: Table, rows: list[dict[str, Any]]) -
     connection.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
 
 
+def upsert_adding(
+    connection: Connection, table: Table, rows: list[tuple[Any, ...]], added: tuple[str, ...]
+) -> None:
+    """Insert the rows (values of every column, in table order), or add their `added` columns
+    to the row already under their primary key (INSERT ... ON CONFLICT DO UPDATE SET c = c +
+    excluded.c): counters two writers can bump at once. The statement goes to the driver as
+    it is, the same text on both databases: SQLAlchemy's parameter handling was a third of a
+    tally recount's CPU (cProfile, 5,000 entries: 2.6 of 7.4 s)."""
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    columns = [c.name for c in table.columns]
+    keys = [c.name for c in table.primary_key.columns]
+    # Only the table's own names go into the text; values are parameters.
+    values = ", ".join([mark] * len(columns))
+    adding = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in added)
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({values})"  # noqa: S608
+        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {adding}"
+    )
+    connection.exec_driver_sql(statement, rows)
+
+
 # ---------------------------------------------------------------------------------------------
 # Numbered rows that readers take in number order and never skip (the change feed)
 

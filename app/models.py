@@ -290,6 +290,36 @@ class DisclosureEntry(SQLModel, table=True):
     topics: list["Topic"] = Relationship(link_model=EntryTopic)
 
 
+class StatsTally(SQLModel, table=True):
+    """How many counted entries (published, not withdrawn; scheduled ones too) share a scope,
+    force, outcome, law and year of receipt, per facet: what /v1/stats sums instead of reading
+    entries (app/tally). `scope` is "" (every entry) or "t:<topic>" (entries with that topic);
+    `force_id` "*" sums every force; `facet` is "" (the entries: `n`, `responded`,
+    `within_deadline`), "m:<YYYY-MM>", "f:<force>", "t:<topic>", "e:<exemption>" or
+    "d:<working days>" (entries with that value)."""
+
+    __tablename__ = "stats_tally"
+
+    scope: str = Field(primary_key=True, max_length=90)
+    force_id: str = Field(primary_key=True, max_length=64)
+    outcome: str = Field(primary_key=True, max_length=32)
+    law: str = Field(primary_key=True, max_length=8)
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    facet: str = Field(primary_key=True, max_length=90)
+    n: int
+    responded: int
+    within_deadline: int
+
+
+class StatsCounted(SQLModel, table=True):
+    """What each entry added to stats_tally, so a write takes away exactly that."""
+
+    __tablename__ = "stats_counted"
+
+    entry_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    counted: str = Field(sa_type=Text)
+
+
 class EntryExemption(SQLModel, table=True):
     __tablename__ = "entry_exemption"
     __table_args__ = (Index("ix_entry_exemption_exemption_entry", "exemption_id", "entry_id"),)

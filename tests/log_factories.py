@@ -19,6 +19,7 @@ from app.models import (
     FoiResponse,
     Topic,
 )
+from app.tally import service as tally
 from app.topics import service as topics_service
 
 REQUESTER_NAME = "Jane Marlow"
@@ -116,6 +117,8 @@ def withdraw(session: Session, entry: DisclosureEntry, reason: str = "published 
     entry.withdrawn_at = utcnow()
     entry.withdrawal_reason = reason
     session.add(entry)
+    session.flush()
+    tally.recount(session, [entry.id])  # type: ignore[list-item]
     session.commit()
 
 

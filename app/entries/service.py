@@ -27,6 +27,7 @@ from app.models import (
 from app.round_robins import service as round_robins
 from app.round_robins.service import Text
 from app.round_robins.similarity import request_text
+from app.tally import service as tally
 
 # Of the text inside an entry's attachments, this much is indexed for search (PostgreSQL indexes
 # the first 250,000 characters of the whole search text); all of it is privacy-checked.
@@ -400,6 +401,7 @@ def create(
     visible = entry.announced_at is not None
     linked = round_robins.store(session, [compared_text(entry.id, request)], group=visible)
     session.refresh(entry, ["document"])  # it holds the entry's group once linked
+    tally.recount(session, [entry.id])
     if visible:
         changes.record(session, [entry.id], ChangeKind.PUBLISHED)
         changes.record(session, linked, ChangeKind.UPDATED)
@@ -432,6 +434,7 @@ def refresh(session: Session, entry: DisclosureEntry) -> None:
     _write_links(session, entry, request)
     session.add(entry)
     session.flush()
+    tally.recount(session, [entry.id])
     if entry.announced_at is not None:
         changes.record(session, [entry.id, *linked], ChangeKind.UPDATED)
 

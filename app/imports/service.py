@@ -56,6 +56,7 @@ from app.models import (
     Topic,
 )
 from app.round_robins import service as round_robins
+from app.tally import service as tally
 from app.topics import service as topics_service
 
 # Lines are settled a batch at a time, and the ORM session emptied after each, so memory stays
@@ -502,6 +503,7 @@ class _Importer(_Checker):
                 announced.append(entry_id)
             compared[announce].append(entries.compared_text(entry_id, request))
         rows.write(connection)
+        tally.recount(self.session, entry_ids)
         round_robins.store(self.session, [*compared[False], *compared[True]], group=False)
         self.to_link += [text.entry_id for text in compared[True]]
         changes.record(self.session, announced, ChangeKind.PUBLISHED)

@@ -18,6 +18,7 @@ from app.models import ChangeKind, DisclosureEntry
 from app.preconditions import check_if_match, etag_for
 from app.publishing.schemas import EntryUpdate, Publish
 from app.round_robins import service as round_robins
+from app.tally import service as tally
 
 BODY = ("body",)
 
@@ -173,6 +174,8 @@ def withdraw(
     entry.updated_at = now
     entry.version += 1
     session.add(entry)
+    session.flush()
+    tally.recount(session, [entry_id])
     audit.record(session, actor, "entry.withdraw", "entry", entry.id, before, snapshot(entry))
     if entry.announced_at is not None:
         changes.record(session, [entry.id], ChangeKind.WITHDRAWN)  # type: ignore[list-item]
