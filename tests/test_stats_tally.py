@@ -135,7 +135,7 @@ def test_the_tally_answers_as_the_entries_do_through_every_kind_of_write(
 
 
 def test_a_count_from_nothing_is_what_the_writes_left(session: Session) -> None:
-    """What revision 0013 fills the tally with (`rebuild`) equals what every write kept."""
+    """What revision 0015 fills the tally with (`rebuild`) equals what every write kept."""
     _import(session, _documents(seed=11)[:60])
     publish(session, Spec(published_at=utcnow() + timedelta(days=3), topics=["fleet"]))
     publishing.withdraw(session, 5, reason="published in error", actor=SYSTEM)

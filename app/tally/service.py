@@ -213,7 +213,7 @@ def scheduled(session: Session, now: datetime) -> list[Counted]:
 
 
 def rebuild(session: Session) -> None:
-    """Count every entry again from nothing (what revision 0013 fills the tally with)."""
+    """Count every entry again from nothing (what revision 0015 fills the tally with)."""
     session.execute(delete(StatsTally))
     session.execute(delete(StatsCounted))
     last = 0

@@ -1,7 +1,7 @@
 """stats counted on write: the tally /v1/stats sums, and what each entry added to it
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-02 05:00:00
 
 Filled here by counting every entry (app/tally/service.py `rebuild`): about a minute per
@@ -16,8 +16,8 @@ from sqlmodel import Session
 
 from app.tally import service as tally
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
