@@ -58,7 +58,6 @@ def announce(session: Session, entry_ids: list[int]) -> int:
     lets exactly one of them claim each entry."""
     if not entry_ids:
         return 0
-    round_robins.lock(session)
     claimed = session.execute(
         update(DisclosureEntry)
         .where(_entry.id.in_(entry_ids), _entry.announced_at.is_(None))
