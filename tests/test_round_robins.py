@@ -155,6 +155,37 @@ def test_a_scheduled_entry_joins_when_it_falls_due(session: Session) -> None:
     assert group_of(kent.id) == group_of(later.id) == {"id": group_of(kent.id)["id"], "size": 2}  # type: ignore[index]
 
 
+def test_many_entries_falling_due_at_once_are_linked_a_batch_a_transaction(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kent = sent(session, "kent", "Kent Police")
+    later = [
+        publish(
+            session,
+            Spec(force=f, text=copy(n), questions=[]),
+            published_at=utcnow() + timedelta(hours=1),
+        )
+        for f, n in [("essex", "Essex Police"), ("dorset", "Dorset"), ("surrey", "Surrey")]
+    ]
+    for entry in later:
+        session.get_one(DisclosureEntry, entry.id).published_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+    # Each transaction locks the band keys of the entries it links: bounded, not the whole lot.
+    monkeypatch.setattr(round_robins, "BATCH", 2)
+    batches: list[int] = []
+    group_announced = round_robins.group_announced
+
+    def counted(own: Session, entry_ids: list[int], **options: Any) -> list[int]:
+        batches.append(len(entry_ids))
+        return group_announced(own, entry_ids, **options)
+
+    monkeypatch.setattr(round_robins, "group_announced", counted)
+    with new_session(write=True) as write:
+        assert changes.announce(write, changes.due_announcements(write)) == 3
+    assert batches == [2, 1]
+    assert all(group_of(e.id) == {"id": group_of(kent.id)["id"], "size": 4} for e in later)  # type: ignore[index]
+
+
 def test_the_api_lists_groups_largest_first_and_filters_the_log(
     session: Session, client: TestClient
 ) -> None:
