@@ -270,7 +270,9 @@ def leave(session: Session, entry_id: int) -> list[int]:
             select(_member.round_robin_id).where(_member.entry_id == entry_id)
         ).scalar_one_or_none()
         if group_id is None:
-            return set(), (None, {})
+            # Its own key still: a linker that read it as an ungrouped match waits, or is
+            # waited for.
+            return _entry_keys([entry_id]), (None, {})
         members = session.execute(
             select(_member.entry_id, _member.signature).where(_member.round_robin_id == group_id)
         )
