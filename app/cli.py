@@ -41,6 +41,8 @@ db_cli = typer.Typer(help="Database chores.", no_args_is_help=True)
 keys_cli = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(keys_cli, name="keys")
+round_robins_cli = typer.Typer(help="Round-robin requests.", no_args_is_help=True)
+cli.add_typer(round_robins_cli, name="round-robins")
 
 
 def _check_database() -> None:
@@ -331,6 +333,25 @@ def keys_revoke(name_or_id: Annotated[str, typer.Argument(help="the key's name o
     with new_session(write=True) as session:
         key = service.revoke(session, name_or_id)
     typer.echo(f"revoked key {key.name!r}")
+
+
+@round_robins_cli.command("backfill")
+def round_robins_backfill() -> None:
+    """Link the entries never linked into round-robins (published before round-robins existed,
+    or left by an import that stopped), a batch to a transaction; safe to stop and run again."""
+    from app.changes import service as changes
+    from app.models import ChangeKind
+    from app.round_robins import service
+
+    linked = 0
+    with new_session(write=True) as session:
+        after = 0
+        while (batch := service.backfill(session, after=after, limit=service.BATCH)) is not None:
+            changes.record(session, batch.changed, ChangeKind.UPDATED)
+            session.commit()
+            after = batch.last
+            linked += batch.linked
+    typer.echo(f"{linked} entries joined round-robins")
 
 
 def main() -> None:

@@ -2,7 +2,7 @@ import contextlib
 import fcntl
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -218,12 +218,43 @@ def refresh_statistics(session: Session) -> None:
     session.commit()
 
 
-def lock_for_transaction(session: Session, key: int) -> None:
-    """Hold the exclusive lock named by `key` (a signed 64-bit number) until the transaction
-    ends. PostgreSQL: an advisory lock. SQLite: a write transaction holds the database's one
-    write lock already (BEGIN IMMEDIATE), so there is nothing more to take."""
-    if session.get_bind().dialect.name != "sqlite":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+def lock_for_transaction(session: Session, keys: Iterable[int]) -> None:
+    """Hold the exclusive locks named by `keys` (signed 64-bit numbers) until the transaction
+    ends, taken in ascending order in one statement, so writers that each take theirs in one
+    call cannot deadlock on them. PostgreSQL: advisory locks. SQLite: a write transaction holds
+    the database's one write lock already (BEGIN IMMEDIATE), so there is nothing more to take."""
+    ordered = sorted(set(keys))
+    if ordered and session.get_bind().dialect.name != "sqlite":
+        session.execute(
+            text(
+                "SELECT count(pg_advisory_xact_lock(k)) FROM "
+                "(SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY 1) AS ordered"
+            ),
+            {"keys": ordered},
+        )
+
+
+def read_under_locks(
+    session: Session, read: Callable[[], tuple[set[int], T]], *, attempts: int = 5
+) -> T:
+    """Run `read`, which returns the lock keys of everything it read and what it found, until
+    it has run holding every one of those keys (taken as `lock_for_transaction` does), so no
+    other writer can change what it found before this transaction ends. A run that found more
+    to lock gives back what it took (a savepoint) and takes the union in order: never a lock
+    out of order, so never a deadlock. SQLite: one run, under the write lock."""
+    if session.get_bind().dialect.name == "sqlite":
+        return read()[1]
+    held: set[int] = set()
+    for _ in range(attempts):
+        savepoint = session.begin_nested()
+        lock_for_transaction(session, held)
+        needed, found = read()
+        if needed <= held:
+            savepoint.commit()
+            return found
+        savepoint.rollback()
+        held |= needed
+    raise WriteBusy("entries this write links kept changing; try again", retry_after=1)
 
 
 def ping(engine: Engine) -> None:

@@ -499,6 +499,7 @@ class RoundRobinBand(SQLModel, table=True):
     """One LSH band key of an entry's request text: entries sharing a key are candidates."""
 
     __tablename__ = "round_robin_band"
+    __table_args__ = (Index("ix_round_robin_band_entry", "entry_id"),)
 
     band: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     entry_id: int = Field(foreign_key="disclosure_entry.id", primary_key=True, ondelete="CASCADE")

@@ -1,16 +1,19 @@
 """How much round-robin linking adds to publishing one entry into a large log.
 
-Loads `--size` entries of the benchmark corpus (bench/corpus.py) through the import, then
-publishes `--publishes` more through the publishing service, each twice over: once as foilog
-does (band keys stored, candidates found by index, verified, grouped), once with linking
-switched off, which is publishing as it was before round-robins. The two alternate, so load on
-the machine falls on both alike. Prints medians and the 90th percentile, with the load average.
+Loads `--size` entries of the benchmark corpus (bench/corpus.py) through the import (or
+starts from a copy of a log built already, `--copy-of`), then publishes `--publishes` more
+through the publishing service, each twice over: once as foilog does (band keys stored,
+candidates found by index, verified, grouped), once with linking switched off, which is
+publishing as it was before round-robins. The two alternate, so load on the machine falls on
+both alike. Prints medians and the 90th percentile, with the load average.
 
     python -m bench.round_robins --size 100000 [--database-url postgresql+psycopg://...]
+    python -m bench.round_robins --copy-of bench/data/foilog-100000.db
 """
 
 import argparse
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -33,7 +36,7 @@ from app.foi_responses import service as responses
 from app.imports import service as imports
 from app.keys.schemas import Actor
 from app.migrate import upgrade
-from app.models import RoundRobin, RoundRobinEntry
+from app.models import DisclosureEntry, RoundRobin, RoundRobinEntry
 from app.publishing import service as publishing
 from app.publishing.schemas import Publish
 from app.round_robins import service as round_robins
@@ -79,18 +82,31 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--publishes", type=int, default=40)
     parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
+    parser.add_argument(
+        "--copy-of", type=Path, default=None, help="an SQLite log to copy instead of importing"
+    )
     args = parser.parse_args()
     url = args.database_url
     if url is None:
-        url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'round-robins.db'}"
+        path = Path(tempfile.mkdtemp()) / "round-robins.db"
+        if args.copy_of is not None:
+            # With its write-ahead log: a log not checkpointed holds its newest pages there.
+            for suffix in ("", "-wal"):
+                if Path(f"{args.copy_of}{suffix}").exists():
+                    shutil.copyfile(f"{args.copy_of}{suffix}", f"{path}{suffix}")
+        url = f"sqlite:///{path}"
     os.environ["FOILOG_DATABASE_URL"] = url
     get_settings.cache_clear()
     get_engine.cache_clear()
     upgrade(url)
-    started = time.perf_counter()
-    with new_session(write=True) as session:
-        result = imports.import_entries(session, _lines(args.size), actor=ACTOR)
-    print(f"imported {result.created} entries in {time.perf_counter() - started:.1f} s")
+    if args.copy_of is None:
+        started = time.perf_counter()
+        with new_session(write=True) as session:
+            result = imports.import_entries(session, _lines(args.size), actor=ACTOR)
+        print(f"imported {result.created} entries in {time.perf_counter() - started:.1f} s")
+    with new_session() as session:
+        args.size = session.execute(select(func.count()).select_from(DisclosureEntry)).scalar_one()
+    print(f"log of {args.size} entries")
     extra = list(generate_entries(args.publishes, start_index=args.size))
     linked: list[float] = []
     plain: list[float] = []

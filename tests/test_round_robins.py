@@ -2,22 +2,33 @@
 entry document's `round_robin`, /v1/round-robins and the `round_robin` log filter."""
 
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from itertools import combinations
 from typing import Any
 
 import orjson
+import pytest
 from factories import auth, change_feed, make_key, stored_document
 from fastapi.testclient import TestClient
 from log_factories import Spec, publish
 from round_robin_corpus import corpus
+from sqlalchemy import delete, update
 from sqlmodel import Session, select
+from typer.testing import CliRunner
 
 from app.changes import service as changes
+from app.cli import cli
+from app.config import get_settings
 from app.db import new_session, utcnow
+from app.errors import WriteBusy
+from app.imports import service as imports
 from app.keys.schemas import Actor
-from app.models import DisclosureEntry
+from app.models import DisclosureEntry, RoundRobinBand, RoundRobinEntry
 from app.publishing import service as publishing
+from app.round_robins import service as round_robins
 
 QUESTIONS = [
     "How many times has {force} deployed live facial recognition in each of the last three "
@@ -94,26 +105,34 @@ def test_a_withdrawal_leaves_its_group_and_a_group_of_one_is_none(
     assert client.get(f"/v1/round-robins/{group['id']}").status_code == 404
 
 
-def test_an_entry_that_bridges_two_groups_merges_them(session: Session) -> None:
-    part = [
-        "How many custody suites does {f} operate and how many cells does each one hold?",
-        "How many detainees were held for longer than twenty four hours in each of the "
-        "last three calendar years?",
-        "What is the annual budget for healthcare provided to detainees held in custody?",
-    ]
+CUSTODY = [
+    "How many custody suites does {f} operate and how many cells does each one hold?",
+    "How many detainees were held for longer than twenty four hours in each of the "
+    "last three calendar years?",
+    "What is the annual budget for healthcare provided to detainees held in custody?",
+]
 
-    def text(parts: list[int], name: str) -> str:
-        return " ".join(part[i].format(f=name) for i in parts)
 
+def custody(parts: list[int], name: str) -> str:
+    return " ".join(CUSTODY[i].format(f=name) for i in parts)
+
+
+def two_groups(session: Session) -> list[DisclosureEntry]:
+    """Kent and Essex ask the first two questions, Dorset and Surrey the last two: two groups,
+    which an entry asking all three bridges."""
     pairs = [("kent", "Kent Police", [0, 1]), ("essex", "Essex Police", [0, 1])]
     pairs += [("dorset", "Dorset Police", [1, 2]), ("surrey", "Surrey Police", [1, 2])]
-    made = [publish(session, Spec(force=f, text=text(p, n), questions=[])) for f, n, p in pairs]
+    return [publish(session, Spec(force=f, text=custody(p, n), questions=[])) for f, n, p in pairs]
+
+
+def test_an_entry_that_bridges_two_groups_merges_them(session: Session) -> None:
+    made = two_groups(session)
     first, second = group_of(made[0].id), group_of(made[2].id)
     assert first is not None
     assert second is not None
     assert first != second
     bridge = publish(
-        session, Spec(force="gwent", text=text([0, 1, 2], "Gwent Police"), questions=[])
+        session, Spec(force="gwent", text=custody([0, 1, 2], "Gwent Police"), questions=[])
     )
     merged = group_of(bridge.id)
     assert merged == {"id": first["id"], "size": 5}
@@ -134,6 +153,37 @@ def test_a_scheduled_entry_joins_when_it_falls_due(session: Session) -> None:
     with new_session(write=True) as write:
         changes.announce(write, changes.due_announcements(write))
     assert group_of(kent.id) == group_of(later.id) == {"id": group_of(kent.id)["id"], "size": 2}  # type: ignore[index]
+
+
+def test_many_entries_falling_due_at_once_are_linked_a_batch_a_transaction(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kent = sent(session, "kent", "Kent Police")
+    later = [
+        publish(
+            session,
+            Spec(force=f, text=copy(n), questions=[]),
+            published_at=utcnow() + timedelta(hours=1),
+        )
+        for f, n in [("essex", "Essex Police"), ("dorset", "Dorset"), ("surrey", "Surrey")]
+    ]
+    for entry in later:
+        session.get_one(DisclosureEntry, entry.id).published_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+    # Each transaction locks the band keys of the entries it links: bounded, not the whole lot.
+    monkeypatch.setattr(round_robins, "BATCH", 2)
+    batches: list[int] = []
+    group_announced = round_robins.group_announced
+
+    def counted(own: Session, entry_ids: list[int], **options: Any) -> list[int]:
+        batches.append(len(entry_ids))
+        return group_announced(own, entry_ids, **options)
+
+    monkeypatch.setattr(round_robins, "group_announced", counted)
+    with new_session(write=True) as write:
+        assert changes.announce(write, changes.due_announcements(write)) == 3
+    assert batches == [2, 1]
+    assert all(group_of(e.id) == {"id": group_of(kent.id)["id"], "size": 4} for e in later)  # type: ignore[index]
 
 
 def test_the_api_lists_groups_largest_first_and_filters_the_log(
@@ -337,3 +387,153 @@ def test_the_entry_page_links_to_how_each_force_answered(
     for entry in entries:
         assert f'href="/disclosure-log/{entry.id}"' in listed.text
     assert f'href="/disclosure-log/{alone.id}"' not in listed.text
+
+
+def test_withdrawing_the_entry_that_bridged_two_parts_splits_the_group(
+    session: Session, client: TestClient
+) -> None:
+    made = two_groups(session)
+    first = group_of(made[0].id)
+    bridge = publish(
+        session, Spec(force="gwent", text=custody([0, 1, 2], "Gwent Police"), questions=[])
+    )
+    assert group_of(bridge.id) == {"id": first["id"], "size": 5}  # type: ignore[index]
+    seen = len(change_feed())
+    publishing.withdraw(session, bridge.id or 0, reason="error", actor=Actor.system("test"))
+    # Kent and Essex ask what Dorset and Surrey do not: without the bridge, two groups again.
+    # Of two parts of one size, the one with the oldest entry keeps the id.
+    kept, split = group_of(made[0].id), group_of(made[2].id)
+    assert kept == group_of(made[1].id) == {"id": first["id"], "size": 2}  # type: ignore[index]
+    assert split == group_of(made[3].id)
+    assert split is not None
+    assert split["size"] == 2
+    assert split["id"] != kept["id"]
+    detail = client.get(f"/v1/round-robins/{split['id']}").json()
+    assert [e["force"] for e in detail["entries"]] == ["dorset", "surrey"]
+    assert sorted(change_feed()[seen:]) == sorted(
+        [(bridge.id, "withdrawn"), *((e.id, "updated") for e in made)]
+    )
+
+
+def test_withdrawing_a_member_linked_to_the_rest_keeps_the_group_whole(
+    session: Session,
+) -> None:
+    kent, essex, dorset = (
+        sent(session, f, n) for f, n in [("kent", "Kent"), ("essex", "Essex"), ("dorset", "Dorset")]
+    )
+    group = group_of(kent.id)
+    publishing.withdraw(session, dorset.id or 0, reason="error", actor=Actor.system("test"))
+    assert group_of(kent.id) == group_of(essex.id) == {"id": group["id"], "size": 2}  # type: ignore[index]
+
+
+def _unlinked(session: Session, spec: Spec) -> DisclosureEntry:
+    """An entry as it was published before round-robins: no signature, no `round_robin`."""
+    entry = publish(session, spec)
+    session.execute(delete(RoundRobinBand).where(RoundRobinBand.entry_id == entry.id))  # type: ignore[arg-type]
+    session.execute(delete(RoundRobinEntry).where(RoundRobinEntry.entry_id == entry.id))  # type: ignore[arg-type]
+    document = stored_document(entry.id or 0)
+    document.pop("round_robin")
+    session.execute(
+        update(DisclosureEntry)
+        .where(DisclosureEntry.id == entry.id)  # type: ignore[arg-type]
+        .values(document=orjson.dumps(document).decode())
+    )
+    session.commit()
+    return entry
+
+
+def test_backfill_links_entries_published_before_round_robins_and_runs_again_safely(
+    session: Session, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = make_key(session)
+    old = [
+        _unlinked(session, Spec(force=f, text=copy(n), questions=[]))
+        for f, n in [("kent", "Kent"), ("essex", "Essex")]
+    ]
+    alone = _unlinked(session, Spec(force="dorset", text="Speed cameras?", questions=[]))
+    # An import whose linking pass never ran (the process stopped once it had committed).
+    monkeypatch.setattr(imports._Importer, "link", lambda self: None)
+    _import(client, key, [_line(1, "surrey", copy("Surrey Police"))])
+    monkeypatch.undo()
+    surrey = client.get("/v1/disclosure-log", params={"force": "surrey"}).json()["items"][0]
+    assert not any("round_robin" in stored_document(e.id or 0) for e in old)
+    assert surrey["round_robin"] is None
+    seen = len(change_feed())
+    monkeypatch.setattr(round_robins, "BATCH", 2)  # two batches: Kent and Essex, then the rest
+    runner = CliRunner()
+    done = runner.invoke(cli, ["round-robins", "backfill"])
+    assert done.exit_code == 0, done.output
+    assert "3 entries joined round-robins" in done.output
+    group = group_of(old[0].id)
+    assert group is not None
+    assert group["size"] == 3
+    assert group_of(old[1].id) == group_of(surrey["id"]) == group
+    assert group_of(alone.id) is None  # the field is there now, `null`
+    assert set(change_feed()[seen:]) == {
+        (e, "updated") for e in (old[0].id, old[1].id, surrey["id"])
+    }
+    count = len(change_feed())
+    again = runner.invoke(cli, ["round-robins", "backfill"])
+    assert "0 entries joined round-robins" in again.output
+    assert len(change_feed()) == count
+
+
+@contextmanager
+def linking_held(session: Session) -> Iterator[DisclosureEntry]:
+    """While inside, another thread's publication of a Kent copy of the facial recognition
+    round-robin has linked it (to an Essex copy) and not yet committed."""
+    essex = sent(session, "essex", "Essex Police")
+    holding, release = threading.Event(), threading.Event()
+    link = round_robins._Linker.link
+
+    def paused(self: round_robins._Linker, *args: Any, **kwargs: Any) -> list[int]:
+        found = link(self, *args, **kwargs)
+        if threading.current_thread().name == "holder":
+            holding.set()
+            release.wait(timeout=60)
+        return found
+
+    def hold() -> None:
+        with new_session(write=True) as own:
+            sent(own, "kent", "Kent Police")
+
+    holder = threading.Thread(target=hold, name="holder")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(round_robins._Linker, "link", paused)
+        holder.start()
+        try:
+            assert holding.wait(timeout=60), "the publication never linked"
+            yield essex
+        finally:
+            release.set()
+            holder.join(timeout=60)
+
+
+def test_linking_blocks_no_unrelated_publish_and_copies_wait_for_each_other(
+    session: Session, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "write_wait_s", 2.0)
+    other = "How many police horses does {f} keep, and what did stabling and feed cost in 2023?"
+    made: list[int] = []
+    with linking_held(session) as essex:
+        started = time.monotonic()
+        if database_url.startswith("sqlite"):
+            # One writer at a time: a publication waits FOILOG_WRITE_WAIT_S, then says to retry.
+            with pytest.raises(WriteBusy), new_session(write=True) as own:
+                publish(own, Spec(force="gwent", text=other.format(f="Gwent"), questions=[]))
+            return
+        with new_session(write=True) as own:
+            horses = publish(own, Spec(force="gwent", text=other.format(f="Gwent"), questions=[]))
+        assert time.monotonic() - started < 5
+        assert group_of(horses.id) is None
+        # A copy of the held round-robin shares its band keys: it waits, then joins.
+        copy_of = threading.Thread(
+            target=_publish_at_once,
+            args=("dorset", copy("Dorset Police"), threading.Barrier(1), made),
+        )
+        copy_of.start()
+        copy_of.join(timeout=2)
+        assert copy_of.is_alive()
+    copy_of.join(timeout=60)
+    assert group_of(made[0]) == group_of(essex.id)
+    assert group_of(essex.id)["size"] == 3  # type: ignore[index]

@@ -54,11 +54,14 @@ def due_announcements(session: Session) -> list[int]:
 
 
 def announce(session: Session, entry_ids: list[int]) -> int:
-    """Announce these entries as published. Processes may race here: the conditional UPDATE
-    lets exactly one of them claim each entry."""
-    if not entry_ids:
-        return 0
-    round_robins.lock(session)
+    """Announce these entries as published, a transaction per round_robins.BATCH of them (each
+    links its entries into round-robins under their band keys' locks). Processes may race
+    here: the conditional UPDATE lets exactly one of them claim each entry."""
+    step = round_robins.BATCH
+    return sum(_announce(session, entry_ids[i : i + step]) for i in range(0, len(entry_ids), step))
+
+
+def _announce(session: Session, entry_ids: list[int]) -> int:
     claimed = session.execute(
         update(DisclosureEntry)
         .where(_entry.id.in_(entry_ids), _entry.announced_at.is_(None))

@@ -443,10 +443,15 @@ class _Importer(_Checker):
         self.session.expunge_all()
 
     def link(self) -> None:
-        """Link the new entries into round-robins in one pass at the end, so the linking lock
-        (which every publish takes) is held from here to commit, not for the whole import."""
-        regrouped = round_robins.group_announced(self.session, self.to_link)
-        changes.record(self.session, regrouped, ChangeKind.UPDATED)
+        """Link the new entries into round-robins once the import is committed, a batch to a
+        transaction: linking locks the band keys of the entries it links, and an import's
+        would fill PostgreSQL's lock table and hold them to its end. Entries left unlinked by
+        a crash meanwhile are linked by `foilog round-robins backfill`."""
+        for start in range(0, len(self.to_link), round_robins.BATCH):
+            batch = self.to_link[start : start + round_robins.BATCH]
+            regrouped = round_robins.group_announced(self.session, batch, new=False)
+            changes.record(self.session, regrouped, ChangeKind.UPDATED)
+            self.session.commit()
 
     def _write_new(self, lines: list[_Line]) -> dict[tuple[str, str], int]:
         """Insert the requests, responses and published entries of new references, a few
@@ -745,7 +750,6 @@ def import_entries(
                 if on_progress is not None and done % PROGRESS_EVERY == 0:
                     on_progress(done)
             importer.settle()
-            importer.link()
             result = importer.result
             audit.record(session, actor, "import", "import", None, None, result)
         session.commit()
@@ -764,6 +768,7 @@ def import_entries(
         on_progress(done)
     if done >= ANALYZE_AFTER:
         refresh_statistics(session)
+    importer.link()
     return result
 
 

@@ -152,3 +152,12 @@ def estimated_jaccard(a: bytes, b: bytes) -> float:
     """The share of signature values two texts have in common: their shingle sets' Jaccard
     similarity."""
     return float(np.mean(np.frombuffer(a, dtype="<u4") == np.frombuffer(b, dtype="<u4")))
+
+
+def estimated_jaccards(signature: bytes, others: Sequence[bytes]) -> list[float]:
+    """`estimated_jaccard` of one signature against each of others, in one array operation."""
+    if not others:
+        return []
+    mine = np.frombuffer(signature, dtype="<u4")
+    theirs = np.frombuffer(b"".join(others), dtype="<u4").reshape(len(others), len(mine))
+    return [float(share) for share in (theirs == mine).mean(axis=1)]
