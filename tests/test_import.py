@@ -1,3 +1,4 @@
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -21,9 +22,12 @@ from instances import serve_in_thread
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
+from app import inputs
 from app.db import new_session
+from app.entries import schemas as entries_schemas
 from app.errors import Forbidden, InvalidInput, PayloadTooLarge, RuleViolation
 from app.imports.service import import_entries, lines_of
+from app.inputs import may_hold_not_text, not_text
 from app.keys.schemas import Actor
 from app.models import AuditEvent, DisclosureEntry, FoiRequest, FoiResponse, Role, Topic
 
@@ -345,3 +349,64 @@ def test_a_stalled_upload_holds_nothing_others_need(session: Session) -> None:
                 assert time.monotonic() - started < 3
     census.fault("stalled import", lost=1 - counts()[0])
     assert counts()[:3] == (1, 0, 0)
+
+
+NOT_TEXT_CHARACTERS = [
+    *(chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"),
+    *(chr(c) for c in range(0xD800, 0xE000, 0x7F)),
+    "\udfff",
+    "\ufffe",
+    "\uffff",
+]
+
+
+@pytest.mark.parametrize("character", NOT_TEXT_CHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
+def test_every_way_json_writes_a_character_text_refuses_is_seen_in_the_raw_line(
+    character: str,
+) -> None:
+    """A line the raw scan passes skips the per-field scan: the raw scan must catch every way
+    a JSON text can spell each character the field scan refuses, escaped or as UTF-8."""
+    assert not_text(character) is not None
+    spellings = [json.dumps(character).encode(), f'"\\u{ord(character):04X}"'.encode()]
+    if not "\ud800" <= character <= "\udfff":
+        spellings += [json.dumps(character, ensure_ascii=False).encode(), orjson.dumps(character)]
+    else:
+        spellings.append(json.dumps(character, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    for spelling in spellings:
+        assert may_hold_not_text(b'{"title": ' + spelling + b"}"), spelling
+
+
+@pytest.mark.parametrize("byte", [c for c in range(0x20) if chr(c) not in "\t\n\r"])
+def test_a_raw_control_byte_is_refused_though_the_raw_scan_passes_it(
+    session: Session, byte: int
+) -> None:
+    line = orjson.dumps(entry_document(title="a b")).replace(b"a b", bytes([0x61, byte, 0x62]))
+    assert not may_hold_not_text(line)
+    with pytest.raises(InvalidInput) as refused:
+        import_entries(session, [line], actor=SYSTEM)
+    assert (refused.value.errors or [{}])[0]["loc"][:2] == ["line", 1]
+    assert counts() == (0, 0, 0, 0)
+
+
+def test_a_clean_line_skips_the_per_field_scan_and_a_suspect_one_is_scanned(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scanned: list[Any] = []
+    original = inputs.clean_text
+
+    def counting(value: Any) -> Any:
+        scanned.append(value)
+        return original(value)
+
+    monkeypatch.setattr(entries_schemas, "clean_text", counting)
+    clean = orjson.dumps(entry_document(reference="CLEAN-1", title="Café — 24/7 \\ “quotes”"))
+    assert not may_hold_not_text(clean)
+    import_entries(session, [clean], actor=SYSTEM)
+    assert scanned == []
+    suspect = orjson.dumps(entry_document(reference="SUSPECT-1", title="a\tb \u00e9"))
+    suspect = suspect.replace("é".encode(), b"\\u00e9")
+    import_entries(session, [suspect], actor=SYSTEM)
+    assert "a\tb é" in scanned
+    with pytest.raises(InvalidInput) as refused:
+        import_entries(session, [suspect.replace(b"\\u00e9", b"\\u0007")], actor=SYSTEM)
+    assert (refused.value.errors or [{}])[0]["loc"] == ["line", 1, "title"]

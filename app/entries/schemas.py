@@ -3,9 +3,16 @@
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
-from app.inputs import clean_text
+from app.inputs import KNOWN_CLEAN, clean_text
 from app.models import Law, Outcome, ResponseKind
 from app.round_robins.schemas import RoundRobinRef
 
@@ -31,7 +38,9 @@ class Strict(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _clean_text(cls, value: Any) -> Any:
+    def _clean_text(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.context is KNOWN_CLEAN:
+            return value
         return clean_text(value)
 
 

@@ -38,6 +38,7 @@ from app.exemptions import service as exemptions
 from app.foi_requests import service as requests
 from app.foi_responses import service as responses
 from app.imports.schemas import ImportDocument, ImportResult
+from app.inputs import KNOWN_CLEAN, may_hold_not_text
 from app.keys.schemas import Actor
 from app.models import (
     ChangeKind,
@@ -296,7 +297,8 @@ class _Checker:
     def _read(self, number: int, raw: bytes) -> _Line:
         loc: ErrorLoc = ("line", number)
         try:
-            document = ImportDocument.model_validate_json(raw)
+            clean = None if may_hold_not_text(raw) else KNOWN_CLEAN
+            document = ImportDocument.model_validate_json(raw, context=clean)
         except ValidationError as exc:
             errors = [{"loc": [*loc, *error["loc"]], "msg": error["msg"]} for error in exc.errors()]
             where = ".".join(str(part) for part in errors[0]["loc"])
