@@ -339,18 +339,9 @@ def keys_revoke(name_or_id: Annotated[str, typer.Argument(help="the key's name o
 def round_robins_backfill() -> None:
     """Link the entries never linked into round-robins (published before round-robins existed,
     or left by an import that stopped), a batch to a transaction; safe to stop and run again."""
-    from app.changes import service as changes
-    from app.models import ChangeKind
-    from app.round_robins import service
+    from app.worker import link_unlinked
 
-    linked = 0
-    with new_session(write=True) as session:
-        after = 0
-        while (batch := service.backfill(session, after=after, limit=service.BATCH)) is not None:
-            changes.record(session, batch.changed, ChangeKind.UPDATED)
-            session.commit()
-            after = batch.last
-            linked += batch.linked
+    linked = link_unlinked()
     typer.echo(f"{linked} entries joined round-robins")
 
 

@@ -19,6 +19,8 @@ from sqlalchemy import Engine
 from app.changes import service as changes
 from app.config import get_settings
 from app.db import ProcessLock, get_engine, new_session, process_lock
+from app.models import ChangeKind
+from app.round_robins import service as round_robins
 from app.webhooks import dispatcher
 
 log = logging.getLogger("foilog.worker")
@@ -42,6 +44,24 @@ def announce_due() -> bool:
         with new_session(write=True) as session:
             changes.announce(session, due)
     return False
+
+
+def link_unlinked() -> int:
+    """Link into round-robins every entry never linked (published before round-robins
+    existed, or an import's whose linking pass did not finish), a batch to a transaction;
+    returns how many joined a group. `foilog round-robins backfill` runs it at once; the
+    runner runs it hourly, so an interrupted linking pass heals without an operator."""
+    linked = 0
+    after = 0
+    with new_session(write=True) as session:
+        while (
+            batch := round_robins.backfill(session, after=after, limit=round_robins.BATCH)
+        ) is not None:
+            changes.record(session, batch.changed, ChangeKind.UPDATED)
+            session.commit()
+            after = batch.last
+            linked += batch.linked
+    return linked
 
 
 class Every:
@@ -72,6 +92,10 @@ def jobs() -> tuple[Job, ...]:
     return (
         Job("announce scheduled entries", announce_due),
         Job("deliver webhooks", dispatcher.dispatch),
+        Job(
+            "link entries never linked into round-robins",
+            Every(HOUSEKEEPING_INTERVAL, link_unlinked),
+        ),
         Job(
             "seal webhook secrets, prune the deliveries log",
             Every(HOUSEKEEPING_INTERVAL, dispatcher.housekeeping),

@@ -19,6 +19,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from app import worker
 from app.changes import service as changes
 from app.cli import cli
 from app.config import get_settings
@@ -476,6 +477,41 @@ def test_backfill_links_entries_published_before_round_robins_and_runs_again_saf
     again = runner.invoke(cli, ["round-robins", "backfill"])
     assert "0 entries joined round-robins" in again.output
     assert len(change_feed()) == count
+
+
+class _Elected:
+    def acquire(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+
+def test_an_import_whose_linking_fails_is_in_and_the_runner_links_it(
+    session: Session, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = make_key(session)
+
+    def busy(*args: Any, **kwargs: Any) -> list[int]:
+        raise WriteBusy("another writer holds the database", retry_after=1)
+
+    # The import has committed; its linking pass cannot get the write lock.
+    monkeypatch.setattr(round_robins, "group_announced", busy)
+    _import(
+        client,
+        key,
+        [_line(1, "surrey", copy("Surrey Police")), _line(2, "kent", copy("Kent Police"))],
+    )
+    monkeypatch.undo()
+    surrey, kent = (
+        client.get("/v1/disclosure-log", params={"force": force}).json()["items"][0]
+        for force in ("surrey", "kent")
+    )
+    assert group_of(surrey["id"]) is None
+    worker.Runner(_Elected(), worker.jobs()).round()
+    group = group_of(surrey["id"])
+    assert group is not None
+    assert group == group_of(kent["id"])
 
 
 @contextmanager

@@ -7,6 +7,7 @@ exist already (those take the ORM's replace path, one by one, in file order); th
 written together, a few multi-row statements per table, with their documents built from plain
 objects by the same code as every other entry's."""
 
+import logging
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, Insert, Table, func, insert, select, tuple_
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
 from app import deadlines, privacy
@@ -33,6 +34,7 @@ from app.errors import (
     InvalidInput,
     PayloadTooLarge,
     RuleViolation,
+    WriteBusy,
 )
 from app.exemptions import service as exemptions
 from app.foi_requests import service as requests
@@ -65,6 +67,8 @@ from app.topics import service as topics_service
 BATCH = 1000
 PROGRESS_EVERY = 100
 MAX_LINE_BYTES = 32 * 1024 * 1024
+
+log = logging.getLogger("foilog.imports")
 
 
 def lines_of(chunks: Iterable[bytes], *, max_line: int = MAX_LINE_BYTES) -> Iterator[bytes]:
@@ -448,12 +452,20 @@ class _Importer(_Checker):
         """Link the new entries into round-robins once the import is committed, a batch to a
         transaction: linking locks the band keys of the entries it links, and an import's
         would fill PostgreSQL's lock table and hold them to its end. Entries left unlinked by
-        a crash meanwhile are linked by `foilog round-robins backfill`."""
+        a crash or a failed batch are linked by the background runner (or at once by
+        `foilog round-robins backfill`)."""
         for start in range(0, len(self.to_link), round_robins.BATCH):
             batch = self.to_link[start : start + round_robins.BATCH]
-            regrouped = round_robins.group_announced(self.session, batch, new=False)
-            changes.record(self.session, regrouped, ChangeKind.UPDATED)
-            self.session.commit()
+            try:
+                regrouped = round_robins.group_announced(self.session, batch, new=False)
+                changes.record(self.session, regrouped, ChangeKind.UPDATED)
+                self.session.commit()
+            except (SQLAlchemyError, WriteBusy):
+                # The import is in; its answer must say so. The background runner links the
+                # rest within the hour (app.worker.link_unlinked).
+                self.session.rollback()
+                log.warning("linking an import into round-robins stopped", exc_info=True)
+                return
 
     def _write_new(self, lines: list[_Line]) -> dict[tuple[str, str], int]:
         """Insert the requests, responses and published entries of new references, a few
