@@ -68,7 +68,7 @@ class Every:
     """Runs `chore` at the first round and then once per `interval`: a chore that is cheap to
     skip but would take SQLite's write lock each round."""
 
-    def __init__(self, interval: timedelta, chore: Callable[[], None]) -> None:
+    def __init__(self, interval: timedelta, chore: Callable[[], object]) -> None:
         self.interval = interval
         self.chore = chore
         self.last: float | None = None
