@@ -14,7 +14,8 @@ from conftest import _throwaway_postgres
 from factories import auth, create_request, make_key
 from fastapi.testclient import TestClient
 from instances import ROOT, _free_port
-from sqlalchemy import Engine, create_engine, text
+from log_factories import publish
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -140,6 +141,37 @@ def test_a_connection_cut_mid_request_is_a_503_and_the_next_is_served(
     assert served.status_code == 200
     assert [item["id"] for item in served.json()["items"]] == [request["id"]]
     assert client.get("/v1/disclosure-log").status_code == 200
+
+
+@pytest.mark.parametrize("params", [{"q": "vehicles"}, {"q": "vehicles", "sort": "-published_at"}])
+def test_a_connection_cut_during_a_search_is_a_503(
+    client: TestClient, session: Session, database_url: str, params: dict[str, str]
+) -> None:
+    """A search's statement is the one a restart ends: what runs after it on the dead
+    connection (PostgreSQL resets a setting) must not hide that the database went away."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a server process to end is PostgreSQL's; SQLite runs in the process")
+    publish(session)
+    killer = create_engine(database_url)
+
+    def cut(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "@@" in statement:
+            with killer.connect() as other:
+                other.execute(
+                    text("SELECT pg_terminate_backend(:pid)"),
+                    {"pid": cursor.connection.info.backend_pid},
+                )
+
+    engines = {db.get_engine(), db.get_read_engine()}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", cut)
+    try:
+        _is_503(client.get("/v1/disclosure-log", params=params))
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", cut)
+        killer.dispose()
+    assert client.get("/v1/disclosure-log", params=params).status_code == 200
 
 
 def test_a_refused_cors_preflight_is_a_problem(client: TestClient) -> None:

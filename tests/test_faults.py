@@ -201,8 +201,14 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_import_then_goes_in_w
     assert again.status_code == 200, again.text
     assert again.json() == {"created": IMPORT_LINES, "updated": 0}
     assert total == len(seeded) + 1 + IMPORT_LINES
-    assert [c["change"] for c in imported] == ["published"] * IMPORT_LINES
-    assert len({c["id"] for c in imported}) == IMPORT_LINES
+    # Each line published once, in order; then an `updated` for each entry the import's
+    # linking pass put into a round-robin (the demo corpus sends some requests to many forces).
+    published = [c["id"] for c in imported if c["change"] == "published"]
+    linked = imported[len(published) :]
+    assert [c["change"] for c in imported[: len(published)]] == ["published"] * IMPORT_LINES
+    assert len(set(published)) == IMPORT_LINES
+    assert {c["change"] for c in linked} <= {"updated"}
+    assert {c["id"] for c in linked} <= set(published)
     seqs = [c["seq"] for c in [*changes, *imported]]
     assert seqs == sorted(seqs)
     if database_url.startswith("sqlite"):
