@@ -17,6 +17,7 @@ from log_factories import Spec, publish
 from round_robin_corpus import corpus
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
+from test_read_path import write_lock_held
 from typer.testing import CliRunner
 
 from app import worker
@@ -512,6 +513,16 @@ def test_an_import_whose_linking_fails_is_in_and_the_runner_links_it(
     group = group_of(surrey["id"])
     assert group is not None
     assert group == group_of(kent["id"])
+
+
+def test_the_runner_looks_for_unlinked_entries_without_the_write_lock(
+    session: Session, database_url: str
+) -> None:
+    publish(session, Spec(force="kent", text=copy("Kent Police"), questions=[]))
+    with write_lock_held(database_url):
+        started = time.monotonic()
+        assert worker.link_unlinked() == 0
+        assert time.monotonic() - started < 5
 
 
 @contextmanager

@@ -183,19 +183,7 @@ def backfill(session: Session, *, after: int, limit: int) -> Backfilled | None:
     before round-robins existed (no signature kept) and an import's whose linking pass did not
     run (a signature, no band keys). None once there are none. The caller commits."""
     now = utcnow()
-    unsigned = ~exists().where(_member.entry_id == _entry.id)
-    waiting = exists().where(
-        _member.entry_id == _entry.id,
-        _member.round_robin_id.is_(None),
-        _member.signature.is_not(None),
-        ~exists().where(_band.entry_id == _member.entry_id),
-    )
-    rows = session.execute(
-        select(_entry.id, _entry.request_id, _entry.force_id, unsigned.label("unsigned"))
-        .where(_entry.id > after, _entry.withdrawn_at.is_(None), or_(unsigned, waiting))
-        .order_by(_entry.id)
-        .limit(limit)
-    ).all()
+    rows = _unlinked(session, after=after, limit=limit)
     if not rows:
         return None
     unsigned_rows = [row for row in rows if row.unsigned]
@@ -210,6 +198,28 @@ def backfill(session: Session, *, after: int, limit: int) -> Backfilled | None:
     changed = group_announced(session, sorted(visible), new=False)
     linked = len(visible & set(changed))
     return Backfilled(last=rows[-1].id, linked=linked, changed=changed)
+
+
+def any_unlinked(session: Session) -> bool:
+    """Whether `backfill` has anything to do: a read, so a caller can look without taking
+    SQLite's write lock for the scan."""
+    return bool(_unlinked(session, after=0, limit=1))
+
+
+def _unlinked(session: Session, *, after: int, limit: int) -> Sequence[Any]:
+    unsigned = ~exists().where(_member.entry_id == _entry.id)
+    waiting = exists().where(
+        _member.entry_id == _entry.id,
+        _member.round_robin_id.is_(None),
+        _member.signature.is_not(None),
+        ~exists().where(_band.entry_id == _member.entry_id),
+    )
+    return session.execute(
+        select(_entry.id, _entry.request_id, _entry.force_id, unsigned.label("unsigned"))
+        .where(_entry.id > after, _entry.withdrawn_at.is_(None), or_(unsigned, waiting))
+        .order_by(_entry.id)
+        .limit(limit)
+    ).all()
 
 
 def _texts(session: Session, rows: Sequence[Any]) -> list[Text]:
