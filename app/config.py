@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(
         default=1.0, gt=0, le=60, description="how often the background runner looks for work"
     )
+    read_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        description="public reads computed at once per process (unset: 1 on SQLite, 4 on "
+        "PostgreSQL); the rest wait their turn, so writes do not share the interpreter with "
+        "many reads",
+    )
     db_pool_size: int = Field(default=5, ge=1, description="PostgreSQL connections per process")
     db_pool_timeout: float = Field(
         default=5.0,

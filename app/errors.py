@@ -90,13 +90,23 @@ class ServiceUnavailable(FoilogError):
     status, title, slug = 503, "Service unavailable", "unavailable"
 
 
-class WriteBusy(ServiceUnavailable):
-    """SQLite: the write lock stayed taken past `FOILOG_WRITE_WAIT_S`."""
-
-    slug = "write-busy"
+class Busy(ServiceUnavailable):
+    """A wait for a shared resource ran out: worth trying again after `retry_after` s."""
 
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class ReadsBusy(Busy):
+    """Every public read slot (`FOILOG_READ_CONCURRENCY`) stayed taken past the pool timeout."""
+
+    slug = "reads-busy"
+
+
+class WriteBusy(Busy):
+    """SQLite: the write lock stayed taken past `FOILOG_WRITE_WAIT_S`."""
+
+    slug = "write-busy"
 
 
 PROBLEM_JSON = "application/problem+json"

@@ -22,6 +22,7 @@ from sqlmodel import Session
 from app import db
 from app.foi_requests import service as requests
 from app.health import router as health
+from app.read_turns import Turns
 
 PROBLEM = "application/problem+json"
 
@@ -108,6 +109,30 @@ def test_no_connection_free_in_time_is_a_503(
         _is_503(client.get("/v1/requests", headers=auth(key)))
     busy.dispose()
     assert client.get("/v1/requests", headers=auth(key)).status_code == 200
+
+
+def test_a_read_kept_waiting_for_its_turn_is_a_503_while_writes_go_on(
+    client: TestClient, session: Session, configure: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = make_key(session)
+    session.commit()
+    configure(db_pool_timeout=0.2)
+    # One turn, that lasts as long as its read: the test's read holds it.
+    turns = Turns(1, lease_s=60)
+    monkeypatch.setattr(db, "read_turns", lambda: turns)
+    with db.public_session():
+        for url in ("/v1/disclosure-log", "/v1/forces", "/v1/disclosure-log.csv"):
+            response = client.get(url)
+            _is_503(response)
+            assert response.json()["type"].endswith(":reads-busy"), url
+        page = client.get("/disclosure-log")
+        assert page.status_code == 503, page.text
+        assert page.headers["content-type"].startswith("text/html")
+        assert int(page.headers["retry-after"]) > 0
+        # Writes and keyed reads do not queue behind public reads.
+        created = create_request(client, key)
+        assert client.get(f"/v1/requests/{created['id']}", headers=auth(key)).is_success
+    assert client.get("/v1/disclosure-log").status_code == 200
 
 
 def test_a_connection_cut_mid_request_is_a_503_and_the_next_is_served(

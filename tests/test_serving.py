@@ -12,14 +12,21 @@ from instances import serve_in_thread
 from log_factories import publish
 from sqlmodel import Session
 
+from app import db
 from app.disclosure_log import service
+from app.read_turns import Turns
 
 CONCURRENT = 48  # more than either database's pool (SQLite 5 + 10, PostgreSQL 5 + 5)
 
 
 @pytest.fixture
-def server(session: Session) -> Iterator[str]:
+def server(session: Session, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     publish(session, title="Custody records", text="custody")
+    # Every request its turn at once (app.read_turns; tested there): what is tested here is
+    # the pool. Reads that sleep hold their turns for their lease, and one turn lets 48 in
+    # only after 48 leases (12 s).
+    turns = Turns(CONCURRENT)
+    monkeypatch.setattr(db, "read_turns", lambda: turns)
     with serve_in_thread() as url:
         yield url
 

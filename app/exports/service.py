@@ -9,6 +9,7 @@ batch is handed on: a client that stops reading holds no database connection."""
 import csv
 import io
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from enum import StrEnum
 from typing import Any
 
@@ -52,7 +53,7 @@ CSV_COLUMNS = (
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-Sessions = Callable[[], Session]
+Sessions = Callable[[], AbstractContextManager[Session]]
 
 
 def batches(
