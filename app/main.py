@@ -1,3 +1,7 @@
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
@@ -21,6 +25,7 @@ from app.letters.router import router as letters_router
 from app.limits import BodyLimitMiddleware
 from app.pages.router import router as pages_router
 from app.publishing.router import router as publishing_router
+from app.round_robins import similarity
 from app.round_robins.router import router as round_robins_router
 from app.stats.router import router as stats_router
 from app.topics.router import router as topics_router
@@ -32,6 +37,13 @@ Public reads need no key. Writes take `Authorization: Bearer <key>`.
 Errors are `application/problem+json` (RFC 9457)."""
 
 
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    # Beside the requests, not before them: a worker answers its health check at once.
+    threading.Thread(target=similarity.prepare, name="foilog-prepare", daemon=True).start()
+    yield
+
+
 def create_app() -> FastAPI:
     # /docs and /redoc are served by the pages, from this host (app/pages/assets.py).
     app = FastAPI(
@@ -41,11 +53,15 @@ def create_app() -> FastAPI:
         docs_url=None,
         redoc_url=None,
         responses=problems.EVERY_ROUTE,
+        lifespan=lifespan,
     )
     problems.install(app)
+    # zlib's level 6, not Starlette's 9: on a 40-entry page (179 KB) it is 1% larger and takes
+    # half the time (3.9 ms against 8.0), the largest cost of a page in a profile.
     app.add_middleware(
         GZipMiddleware,
         minimum_size=1024,
+        compresslevel=6,
         exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *COMPRESSED),
     )
     app.add_middleware(EncodedVariants)
