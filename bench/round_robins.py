@@ -102,7 +102,8 @@ def main() -> None:
     if args.copy_of is None:
         started = time.perf_counter()
         with new_session(write=True) as session:
-            result = imports.import_entries(session, _lines(args.size), actor=ACTOR)
+            # A list: the import reads its lines twice (checked, then written).
+            result = imports.import_entries(session, list(_lines(args.size)), actor=ACTOR)
         print(f"imported {result.created} entries in {time.perf_counter() - started:.1f} s")
     with new_session() as session:
         args.size = session.execute(select(func.count()).select_from(DisclosureEntry)).scalar_one()
