@@ -30,6 +30,7 @@ from app.imports.service import import_entries, lines_of
 from app.inputs import may_hold_not_text, not_text
 from app.keys.schemas import Actor
 from app.models import AuditEvent, DisclosureEntry, FoiRequest, FoiResponse, Role, Topic
+from app.round_robins import similarity
 
 PROBLEM = "application/problem+json"
 SYSTEM = Actor.system("test")
@@ -319,6 +320,11 @@ def test_a_large_import_refreshes_the_planners_statistics(
             text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'disclosure_entry'")
         ).scalar_one()
         assert analysed is not None
+        # Analysed once the entries were linked: the band keys they stored are counted.
+        bands = session.execute(
+            text("SELECT reltuples FROM pg_class WHERE relname = 'round_robin_band'")
+        ).scalar_one()
+        assert bands == 2 * similarity.BANDS
 
 
 def test_a_stalled_upload_holds_nothing_others_need(session: Session) -> None:
