@@ -31,7 +31,21 @@ class Turns:
 
     @contextmanager
     def turn(self, timeout: float) -> Iterator[bool]:
-        """Wait up to `timeout` seconds for a turn; yields whether one came."""
+        """Wait up to `timeout` seconds for a turn; yields whether one came (outside the lock,
+        so a caller answering that none came holds up no one)."""
+        ticket = self._take(timeout)
+        if ticket is None:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            with self._changed:
+                del self._started[ticket]
+                self._changed.notify()
+
+    def _take(self, timeout: float) -> int | None:
+        """A ticket for a turn, once one is free; None after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
@@ -40,16 +54,9 @@ class Turns:
                 if len(holding) < self.size:
                     break
                 if now >= deadline:
-                    yield False
-                    return
+                    return None
                 # Woken when a read ends, or when the oldest turn's lease runs out.
                 self._changed.wait(min(deadline, min(holding) + self.lease_s) - now)
             self._tickets += 1
-            ticket = self._tickets
-            self._started[ticket] = now
-        try:
-            yield True
-        finally:
-            with self._changed:
-                del self._started[ticket]
-                self._changed.notify()
+            self._started[self._tickets] = now
+            return self._tickets

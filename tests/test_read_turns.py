@@ -76,3 +76,20 @@ def test_a_slow_read_gives_up_its_turn_when_its_lease_runs_out() -> None:
     waited = time.monotonic() - started
     assert waited < 1.0, waited  # the lease, not the slow read's 2 s
     holder.join()
+
+
+def test_a_read_told_no_turn_holds_up_no_one_while_it_answers() -> None:
+    turns = Turns(1, lease_s=60)
+    holder = _hold(turns, 1.0, threading.Event())
+    other_done = threading.Event()
+
+    def other() -> None:
+        with turns.turn(0.05):
+            other_done.set()
+
+    with turns.turn(0.05) as turn:
+        assert not turn
+        # Still answering its 503: another read may look for a turn meanwhile.
+        threading.Thread(target=other).start()
+        assert other_done.wait(0.5)
+    holder.join()
