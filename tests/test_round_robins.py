@@ -73,26 +73,6 @@ def test_copies_to_other_forces_form_one_group(session: Session) -> None:
     assert (herts.id, "updated") in change_feed()
 
 
-def test_a_publication_reads_only_the_newest_holders_of_each_band_key(
-    session: Session, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(round_robins, "BAND_HOLDERS", 2)
-    names = {"kent": "Kent Police", "essex": "Essex Police", "surrey": "Surrey Police"}
-    entries = [sent(session, force, name) for force, name in {**names, "sussex": "Sussex"}.items()]
-    # Each copy found the newest copies before it: one group of all four.
-    first = group_of(entries[0].id)
-    assert first is not None
-    assert first["size"] == 4
-    assert all(group_of(entry.id) == first for entry in entries)
-    # The four copies hold the same band keys; a fifth reads the two newest holders of each.
-    member = session.get(RoundRobinEntry, entries[0].id)
-    assert member is not None
-    linker = round_robins._Linker(session, utcnow())
-    assert linker._sharing([(0, "norfolk", member.signature)]) == {
-        0: [entries[3].id, entries[2].id]
-    }
-
-
 def test_one_forces_entries_and_other_questions_are_not_grouped(session: Session) -> None:
     first = sent(session, "kent", "Kent Police")
     again = sent(session, "kent", "Kent Police", salutation="Hello,")

@@ -13,24 +13,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy import (
-    CompoundSelect,
-    Table,
-    bindparam,
-    delete,
-    exists,
-    func,
-    insert,
-    or_,
-    select,
-    union_all,
-    update,
-)
+from sqlalchemy import Table, bindparam, delete, exists, func, insert, or_, select, update
 from sqlmodel import Session
 
 from app.db import lock_for_transaction, read_under_locks, utcnow
@@ -66,13 +53,6 @@ MAX_ID = 2**31 - 1
 # several keys (4 of 16 on average at similarity 0.7); one force's yearly repeats of a request
 # can otherwise make thousands of entries share one.
 MAX_CANDIDATES = 100
-# Holders read per band key, newest first. A key many entries hold comes from a text many
-# requesters send (a yearly round-robin, a common question): reading all its holders made the
-# work of one publication grow with the log. Copies of one round-robin are published within
-# weeks of each other, so they are among the newest holders; and each copy shares several keys.
-BAND_HOLDERS = 200
-# Band keys per compound query of limited lookups (SQLite allows 500 terms).
-KEYS_PER_QUERY = 100
 # Entries linked per transaction by an import's linking pass and the backfill: PostgreSQL's
 # lock table holds 6,400 locks by default, and each entry takes 16 band keys.
 BATCH = 100
@@ -383,23 +363,6 @@ def _older(a: int, b: int) -> bool:
     return (a < 0, abs(a)) < (b < 0, abs(b))
 
 
-@cache
-def _newest_holders(keys: int) -> CompoundSelect[tuple[int, int]]:
-    """The newest `holders` holders of each of `keys` band keys (bound as band_0, ...): one
-    backward range of the primary key per key, in one round trip."""
-    return union_all(
-        *(
-            select(_band.band, _band.entry_id)
-            .where(_band.band == bindparam(f"band_{i}"))
-            .order_by(_band.entry_id.desc())
-            .limit(bindparam("holders"))
-            .subquery()
-            .select()
-            for i in range(keys)
-        )
-    )
-
-
 @dataclass
 class _Group:
     id: int  # negative until the row is written
@@ -485,20 +448,20 @@ class _Linker:
         return found
 
     def _sharing(self, signed: Sequence[Signed]) -> dict[int, list[int]]:
-        """For each entry, the entries that share the most band keys with it among the newest
-        BAND_HOLDERS holders of each key, at most MAX_CANDIDATES of them: a text that many
-        entries nearly repeat must not make every publication read them all."""
+        """For each entry, the entries that share the most band keys with it (at most
+        MAX_CANDIDATES: a text that many entries nearly repeat must not make every publication
+        read them all)."""
         holders: dict[int, list[int]] = defaultdict(list)
         for entry_id, _, signature in signed:
             for band in similarity.band_keys(signature):
                 holders[band].append(entry_id)
         shared: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         bands = sorted(holders)
-        for start in range(0, len(bands), KEYS_PER_QUERY):
-            part = bands[start : start + KEYS_PER_QUERY]
+        for start in range(0, len(bands), CHUNK):
             rows = self.session.execute(
-                _newest_holders(len(part)),
-                {"holders": BAND_HOLDERS} | {f"band_{i}": band for i, band in enumerate(part)},
+                select(_band.band, _band.entry_id).where(
+                    _band.band.in_(bands[start : start + CHUNK])
+                )
             )
             for band, entry_id in rows:
                 for holder in holders[band]:
