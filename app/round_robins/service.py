@@ -69,6 +69,36 @@ _group = _table(RoundRobin).c
 _entry = _table(DisclosureEntry).c
 
 
+_shared = (
+    select(_band.entry_id, func.count().label("shared"))
+    .where(_band.band.in_(bindparam("bands", expanding=True)), _band.entry_id != bindparam("entry"))
+    .group_by(_band.entry_id)
+    .order_by(func.count().desc(), _band.entry_id.desc())
+    .limit(MAX_CANDIDATES)
+    .subquery()
+)
+# An entry's candidates, with their signatures: the holders of its band keys (`bands`) that
+# share the most keys with it (`entry`), counted and ranked by the database.
+_CANDIDATES = (
+    select(_member.entry_id, _member.signature)
+    .join_from(_shared, _table(RoundRobinEntry), _member.entry_id == _shared.c.entry_id)
+    .where(_member.signature.is_not(None))
+    .order_by(_shared.c.shared.desc(), _shared.c.entry_id.desc())
+)
+
+# The groups of some entries (`ids`): each member with its force.
+_GROUPS_OF = (
+    select(_member.round_robin_id, _member.entry_id, _entry.force_id)
+    .join_from(_table(RoundRobinEntry), _table(DisclosureEntry), _entry.id == _member.entry_id)
+    .where(
+        _member.round_robin_id.in_(
+            select(_member.round_robin_id)
+            .where(_member.entry_id.in_(bindparam("ids", expanding=True)))
+            .scalar_subquery()
+        )
+    )
+)
+
 # An entry to link: id, force and signature.
 Signed = tuple[int, str, bytes | None]
 
@@ -398,22 +428,22 @@ class _Linker:
         read_under_locks(self.session, read)
         return self._write({entry_id for entry_id, _, _ in signed} if new else set())
 
-    def _plan(self, signed: Sequence[Signed], sharing: dict[int, list[int]]) -> set[int]:
+    def _plan(
+        self, signed: Sequence[Signed], sharing: dict[int, list[tuple[int, bytes]]]
+    ) -> set[int]:
         """Group in memory; returns the lock keys of the entries read (the matches and the
         members of every group loaded)."""
         # Verified by signature first, then only the matches' rows read: most candidates
         # share a band key by a common phrase, and reading their entries' rows cost 26 ms of
         # 56 per publication in a profile at 100,000 entries.
-        known = {entry_id: signature for entry_id, _, signature in signed}
-        known.update(self._signatures({c for found in sharing.values() for c in found}))
         scored: dict[int, list[tuple[float, int]]] = {}
         for entry_id, _, signature in signed:
             assert signature is not None
-            pairs = [(c, theirs) for c in sharing.get(entry_id, []) if (theirs := known.get(c))]
-            similar = similarity.estimated_jaccards(signature, [theirs for _, theirs in pairs])
+            candidates = sharing.get(entry_id, [])
+            similar = similarity.estimated_jaccards(signature, [theirs for _, theirs in candidates])
             scored[entry_id] = [
                 (score, c)
-                for score, (c, _) in zip(similar, pairs, strict=True)
+                for score, (c, _) in zip(similar, candidates, strict=True)
                 if score >= similarity.THRESHOLD
             ]
         forces = self._visible({c for found in scored.values() for _, c in found})
@@ -435,42 +465,19 @@ class _Linker:
             self._join(entry_id, force_id, found)
         return keys
 
-    def _signatures(self, entry_ids: set[int]) -> dict[int, bytes | None]:
-        ids = sorted(entry_ids)
-        found: dict[int, bytes | None] = {}
-        for start in range(0, len(ids), CHUNK):
-            rows = self.session.execute(
-                select(_member.entry_id, _member.signature).where(
-                    _member.entry_id.in_(ids[start : start + CHUNK])
-                )
-            )
-            found.update({entry_id: signature for entry_id, signature in rows})
-        return found
-
-    def _sharing(self, signed: Sequence[Signed]) -> dict[int, list[int]]:
-        """For each entry, the entries that share the most band keys with it (at most
-        MAX_CANDIDATES: a text that many entries nearly repeat must not make every publication
-        read them all)."""
-        holders: dict[int, list[int]] = defaultdict(list)
+    def _sharing(self, signed: Sequence[Signed]) -> dict[int, list[tuple[int, bytes]]]:
+        """For each entry, the entries that share the most band keys with it, with their
+        signatures: at most MAX_CANDIDATES, so a text that many entries nearly repeat does not
+        make every publication read them all. The database counts and ranks the holders of
+        the entry's keys and sends back only those kept (at 1,000,000 entries an entry's keys
+        have some 750 holders, most sharing one key by a common phrase)."""
+        found: dict[int, list[tuple[int, bytes]]] = {}
         for entry_id, _, signature in signed:
-            for band in similarity.band_keys(signature):
-                holders[band].append(entry_id)
-        shared: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-        bands = sorted(holders)
-        for start in range(0, len(bands), CHUNK):
             rows = self.session.execute(
-                select(_band.band, _band.entry_id).where(
-                    _band.band.in_(bands[start : start + CHUNK])
-                )
+                _CANDIDATES, {"bands": similarity.band_keys(signature), "entry": entry_id}
             )
-            for band, entry_id in rows:
-                for holder in holders[band]:
-                    if holder != entry_id:
-                        shared[holder][entry_id] += 1
-        return {
-            holder: sorted(counts, key=lambda e: (counts[e], e), reverse=True)[:MAX_CANDIDATES]
-            for holder, counts in shared.items()
-        }
+            found[entry_id] = [(candidate, theirs) for candidate, theirs in rows]
+        return found
 
     def _visible(self, entry_ids: set[int]) -> dict[int, str]:
         """The forces of those of these entries that are visible now."""
@@ -488,29 +495,12 @@ class _Linker:
     def _load(self, entry_ids: set[int]) -> None:
         """The current groups of these entries, with all their members."""
         ids = sorted(entry_ids)
-        group_ids: set[int] = set()
         for start in range(0, len(ids), CHUNK):
-            group_ids.update(
-                self.session.execute(
-                    select(_member.round_robin_id).where(
-                        _member.entry_id.in_(ids[start : start + CHUNK]),
-                        _member.round_robin_id.is_not(None),
-                    )
-                ).scalars()
-            )
-        if not group_ids:
-            return
-        rows = self.session.execute(
-            select(_member.round_robin_id, _member.entry_id, _entry.force_id)
-            .join_from(
-                _table(RoundRobinEntry), _table(DisclosureEntry), _entry.id == _member.entry_id
-            )
-            .where(_member.round_robin_id.in_(sorted(group_ids)))
-        )
-        for group_id, entry_id, force in rows:
-            group = self.groups.setdefault(group_id, _Group(group_id))
-            group.members[entry_id] = force
-            self.group_of[entry_id] = group_id
+            rows = self.session.execute(_GROUPS_OF, {"ids": ids[start : start + CHUNK]})
+            for group_id, entry_id, force in rows:
+                group = self.groups.setdefault(group_id, _Group(group_id))
+                group.members[entry_id] = force
+                self.group_of[entry_id] = group_id
         for group in self.groups.values():
             for entry_id in group.members:
                 self.before[entry_id] = ref(group.id, len(group.members))
