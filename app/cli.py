@@ -173,7 +173,10 @@ def _import(lines_total: int | None, lines: Iterable[bytes], label: str) -> None
 @cli.command()
 def demo(
     count: Annotated[
-        int, typer.Option(min=0, help="generated entries besides the two seeds")
+        int,
+        typer.Option(
+            min=0, help="generated entries besides the seeds; above 0, round-robins come too"
+        ),
     ] = 300,
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="do nothing when the log has entries")
@@ -187,15 +190,15 @@ def demo(
         ),
     ] = True,
 ) -> None:
-    """Load the real seed letters (through the extractor) and generated entries."""
+    """Load the real seed letters (through the extractor), generated entries and a few
+    round-robin requests (one text sent to several forces)."""
     import orjson
 
-    from app.demo import demo_entries, seed_drafts
+    from app.demo import demo_entries, round_robin_entries, seed_drafts
 
     if if_empty and _entry_count():
         typer.echo("the log already has entries; demo not loaded")
         return
-    loaded = 0
     if seeds:
         for draft in seed_drafts():
             if draft.missing:
@@ -203,13 +206,13 @@ def demo(
                     f"{draft.letter}: read but not loaded, the letter does not print "
                     f"{', '.join(draft.missing)} and the demo invents no dates"
                 )
-            else:
-                loaded += 1
     from app.imports.service import Spool
 
-    lines = (orjson.dumps(document) + b"\n" for document in demo_entries(count, seeds=seeds))
+    # The round-robins are generated entries too: `--count 0` loads the seed letters alone.
+    documents = [*demo_entries(count, seeds=seeds), *(round_robin_entries() if count else ())]
+    lines = (orjson.dumps(document) + b"\n" for document in documents)
     with Spool.of(lines, max_bytes=sys.maxsize) as spool:
-        _import(count + loaded, spool, "demo")
+        _import(len(documents), spool, "demo")
 
 
 @cli.command("import")

@@ -8,9 +8,9 @@ million through the same generator. Every text is assembled from phrases prepare
 
 import json
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from importlib import resources
 from itertools import accumulate
@@ -1975,6 +1975,87 @@ def generate_entries(
     entry = maker.entry
     for index in range(start_index, start_index + count):
         yield entry(index)
+
+
+# The round-robins the demo shows: how many forces each request went to.
+ROUND_ROBINS = (12, 8, 5)
+# Their entries' indexes start here, past any generated entry's, so references never clash.
+_ROUND_ROBIN_INDEX = 10_000_000
+_ROUND_ROBIN_LATEST = "2026-03-01"
+
+
+def round_robin_entries() -> Iterator[dict[str, Any]]:
+    """Requests sent to several forces at once, as round-robins are, so the demo has groups to
+    link (SPEC §12): each copy greets its force by name, arrives within a few days of the
+    others and is that force's own answer (the same topic and questions; its own outcome,
+    letter and response time), the same for every run."""
+    bank = _bank()
+    maker = _Maker(bank, random.Random("foilog-demo/round-robins"))  # noqa: S311
+    laws = {force.id: force.law for force in bank.forces}
+    names = {row["id"]: row["name"] for row in _load("forces.json")}
+    english = [force for force in bank.forces if force.law == "FOIA"]
+    index = _ROUND_ROBIN_INDEX
+
+    def drawn(fits: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        """The next generated entry answered under FOIA that `fits`."""
+        nonlocal index
+        while True:
+            entry = maker.entry(index)
+            index += 1
+            if laws[entry["force"]] == "FOIA" and fits(entry):
+                return entry
+
+    for size in ROUND_ROBINS:
+        # Early enough that every copy is answered and published by the demo's last day.
+        source = drawn(lambda entry: entry["received_on"] < _ROUND_ROBIN_LATEST)
+        fits = _answers_fit(source)
+        for force in random.Random(f"foilog-demo/round-robin/{size}").sample(english, size):  # noqa: S311
+            copy = _moved(drawn(fits), source["received_on"])
+            year = int(copy["received_on"][:4])
+            serial = SERIAL_BASE + index
+            yield copy | {
+                "force": force.id,
+                "reference": force.reference.format(s=serial, y=year, yy=year % 100),
+                "aliases": [],
+                "title": source["title"],
+                "topics": source["topics"],
+                "request": {
+                    "text": f"Dear {names[force.id]},\n\n{source['request']['text']}",
+                    "questions": source["request"]["questions"],
+                },
+            }
+
+
+def _moved(entry: dict[str, Any], near: str) -> dict[str, Any]:
+    """The entry with every date moved by the whole weeks that bring its receipt within three
+    days of `near`: working days stay working days, and its response time stays its own."""
+    days = (
+        date.fromisoformat(near).toordinal() - date.fromisoformat(entry["received_on"]).toordinal()
+    )
+    shift = timedelta(days=7 * round(days / 7))
+
+    def moved(iso: str) -> str:
+        return (date.fromisoformat(iso[:10]) + shift).isoformat() + iso[10:]
+
+    return entry | {
+        "received_on": moved(entry["received_on"]),
+        "published_at": moved(entry["published_at"]),
+        "responses": [
+            response | {"responded_on": moved(response["responded_on"])}
+            for response in entry["responses"]
+        ],
+    }
+
+
+def _answers_fit(source: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
+    """Whether an entry's answers fit the questions of `source`: the same topic, the same
+    question numbers."""
+    topic, numbers = source["topics"][0], _numbers(source)
+    return lambda entry: entry["topics"][0] == topic and _numbers(entry) == numbers
+
+
+def _numbers(entry: dict[str, Any]) -> list[str]:
+    return [question["number"] for question in entry["request"]["questions"]]
 
 
 def demo_entries(count: int = 300, *, seeds: bool = True) -> Iterator[dict[str, Any]]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.deadlines import due_on
@@ -18,9 +19,11 @@ from app.demo import (
     RARE_PHRASES,
     REQUEST_WORDS,
     RESPONSE_WORDS,
+    ROUND_ROBINS,
     TOPICS,
     demo_entries,
     generate_entries,
+    round_robin_entries,
     seed_drafts,
     seed_entries,
 )
@@ -306,6 +309,26 @@ def test_demo_imports_through_the_import_service(session: Session) -> None:
     lines = [orjson.dumps(entry) for entry in demo_entries(100)]
     result = import_entries(session, lines, actor=Actor.system("test"))
     assert (result.created, result.updated) == (101, 0)
+
+
+def test_demo_round_robins_link_every_force_they_went_to(
+    session: Session, client: TestClient
+) -> None:
+    """Imported beside generated entries, each demo round-robin is one group of all its copies,
+    received together, each copy its own force's answer."""
+    documents = [*demo_entries(60), *round_robin_entries()]
+    import_entries(session, [orjson.dumps(d) for d in documents], actor=Actor.system("test"))
+    listed = client.get("/v1/round-robins").json()["items"]
+    assert sorted(group["size"] for group in listed) == sorted(ROUND_ROBINS)
+    for group in listed:
+        detail = client.get(f"/v1/round-robins/{group['id']}").json()
+        titles = {entry["title"] for entry in detail["entries"]}
+        forces = [entry["force"] for entry in detail["entries"]]
+        assert len(titles) == 1
+        assert len(set(forces)) == group["size"]
+        assert len(detail["by_outcome"]) > 1
+        received = sorted(date.fromisoformat(entry["received_on"]) for entry in detail["entries"])
+        assert (received[-1] - received[0]).days <= 6  # sent together: within three days
 
 
 def test_no_requester_data_anywhere(demo: list[dict[str, Any]]) -> None:
