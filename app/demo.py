@@ -2029,9 +2029,7 @@ def round_robin_entries() -> Iterator[dict[str, Any]]:
 def _moved(entry: dict[str, Any], near: str) -> dict[str, Any]:
     """The entry with every date moved by the whole weeks that bring its receipt within three
     days of `near`: working days stay working days, and its response time stays its own."""
-    days = (
-        date.fromisoformat(near).toordinal() - date.fromisoformat(entry["received_on"]).toordinal()
-    )
+    days = (date.fromisoformat(near) - date.fromisoformat(entry["received_on"])).days
     shift = timedelta(days=7 * round(days / 7))
 
     def moved(iso: str) -> str:
