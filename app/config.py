@@ -93,6 +93,18 @@ class Settings(BaseSettings):
         gt=0,
         description="SQLite: how long a write waits for another's lock before answering 503",
     )
+    sqlite_cache_mb: int = Field(
+        default=16,
+        ge=1,
+        description="SQLite: pages each connection keeps in its own memory, in MB",
+    )
+    sqlite_mmap_mb: int = Field(
+        default=2047,
+        ge=0,
+        le=2047,
+        description="SQLite: how much of the database file connections read through a shared "
+        "memory map rather than copies, in MB (0: none; SQLite's own ceiling is 2047)",
+    )
 
     @field_validator("secret_key")
     @classmethod

@@ -79,11 +79,16 @@ def _configure_sqlite(engine: Engine) -> None:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Own the transaction boundaries: pysqlite's implicit BEGIN cannot be IMMEDIATE.
         dbapi_connection.isolation_level = None
+        settings = get_settings()
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(get_settings().write_wait_s * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout={int(settings.write_wait_s * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # SQLite's own 2 MB page cache held too little of a 100,000-entry log: a page of 40
+        # entries' documents read their pages afresh, 4.5 ms, against 0.5 through the map.
+        cursor.execute(f"PRAGMA cache_size=-{settings.sqlite_cache_mb * 1024}")
+        cursor.execute(f"PRAGMA mmap_size={settings.sqlite_mmap_mb * 2**20}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
