@@ -180,3 +180,33 @@ def test_the_imports_settings_do_not_outlive_it(session: Session, database_url: 
     with pytest.raises(InvalidInput):
         import_entries(session, [b"{not json"], actor=SYSTEM)
     assert session.execute(setting).scalar_one() == before
+
+
+def _segments(session: Session) -> int:
+    counted: int = session.execute(
+        text("SELECT count(DISTINCT segid) FROM search_entry_idx")
+    ).scalar_one()
+    return counted
+
+
+@pytest.mark.parametrize("share", [0.1, 10.0])
+def test_an_import_that_is_a_good_share_of_the_log_merges_its_search_index(
+    session: Session, database_url: str, monkeypatch: pytest.MonkeyPatch, share: float
+) -> None:
+    """SQLite: each committed write adds a segment to FTS5's index, and a search seeks a term
+    in every segment. An import of ANALYZE_AFTER lines or more that adds at least
+    COMPACT_SHARE of the log merges them into one; a smaller share leaves them."""
+    if not database_url.startswith("sqlite"):
+        return  # PostgreSQL's GIN index has no segments (its pending list is merged on import)
+    from app.search import sqlite as fts5
+
+    monkeypatch.setattr(service, "ANALYZE_AFTER", 3)
+    monkeypatch.setattr(fts5, "COMPACT_SHARE", share)
+    for n in range(2):
+        import_entries(session, lines(entry_document(reference=f"ONE-{n}")), actor=SYSTEM)
+    assert _segments(session) > 1
+    import_entries(session, lines(*(varied(n) for n in range(3))), actor=SYSTEM)
+    if share <= 1:
+        assert _segments(session) == 1
+    else:
+        assert _segments(session) > 1

@@ -59,6 +59,7 @@ from app.models import (
     Topic,
 )
 from app.round_robins import service as round_robins
+from app.search import engine_for
 from app.tally import service as tally
 from app.topics import service as topics_service
 
@@ -782,6 +783,8 @@ def import_entries(
         on_progress(done)
     importer.link()
     if done >= ANALYZE_AFTER:
+        engine_for(session.get_bind()).compact(session, done)
+        session.commit()
         # After linking, so the planner also sees the band keys it stored (a lookup of 16 keys
         # was planned for 141,250 rows when analysed before them).
         refresh_statistics(session)

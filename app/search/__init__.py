@@ -46,6 +46,10 @@ class SearchEngine(Protocol):
         """A short HTML-escaped excerpt of each entry with its matches in <mark>."""
         ...
 
+    def compact(self, session: Session, added: int) -> None:
+        """Tidy the index after a bulk write of `added` entries, in `session`'s transaction."""
+        ...
+
 
 def engine_for(bind: Engine | Connection) -> SearchEngine:
     """The search engine of a database; chosen once per dialect."""

