@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlmodel import Session, col
 from starlette.responses import Response
 
@@ -46,17 +46,25 @@ def _release() -> bytes:
 _RELEASE = _release()
 
 
+def _data_version_query() -> Select[Any]:
+    published = col(Entry.published_at)
+    return data_version_select().add_columns(
+        select(func.max(published)).where(published <= bindparam("now")).scalar_subquery(),
+        select(func.max(col(Entry.updated_at))).scalar_subquery(),
+    )
+
+
+# Built once: SQLAlchemy works out the cache key of a statement object on its first execution
+# and keeps it, and for this one that took 0.8 ms of every public read (its SQL runs in 0.013).
+_DATA_VERSION = _data_version_query()
+
+
 def data_version(session: Session, now: datetime) -> tuple[object, ...]:
     """What every change a reader can see moves, in one round trip of index probes: the change
     feed's last number and time; the latest publication time not after `now`, which moves when
     a scheduled entry comes into view with no write at all; and the latest time any entry was
     written (an entry due but not yet in the feed can still be edited or withdrawn)."""
-    published = col(Entry.published_at)
-    query = data_version_select().add_columns(
-        select(func.max(published)).where(published <= now).scalar_subquery(),
-        select(func.max(col(Entry.updated_at))).scalar_subquery(),
-    )
-    return tuple(session.execute(query).one())
+    return tuple(session.execute(_DATA_VERSION, {"now": now}).one())
 
 
 @dataclass(frozen=True)
