@@ -80,14 +80,23 @@ def _sample(corpus: Path, size: int, rng: random.Random) -> list[Entry]:
     return found
 
 
-def url_lists(corpus: Path, size: int) -> tuple[list[str], list[str]]:
+@dataclass
+class Request:
+    """One request of the mix, in each server's terms."""
+
+    kind: str
+    foilog: str
+    datasette: str
+
+
+def url_lists(corpus: Path, size: int) -> list[Request]:
     """The same distinct requests for foilog and for Datasette, shuffled alike."""
     rng = random.Random(SEED)
     entries = _sample(corpus, size, rng)
     forces = sorted({e.force for e in entries})
     topics = sorted({t for e in entries for t in e.topics})
     vocabulary = sorted({w for e in entries for w in e.words})
-    pairs: list[tuple[str, str]] = []
+    pairs: list[Request] = []
     for kind, share in KINDS.items():
         seen: set[str] = set()
         while len(seen) < SAMPLE * share // 100:
@@ -100,22 +109,26 @@ def url_lists(corpus: Path, size: int) -> tuple[list[str], list[str]]:
                 theirs = {"_search": words, "_size": limit} | (
                     {"_sort_desc": "published_at"} if newest else {}
                 )
-                pair = (f"/v1/disclosure-log?{urlencode(ours)}", _ds(theirs))
+                named = "newest-first search" if newest else "ranked search"
+                pair = (named, f"/v1/disclosure-log?{urlencode(ours)}", _ds(theirs))
             elif kind == "reference":
                 ref = quote(entry.reference, safe="/")
                 pair = (
+                    kind,
                     f"/v1/forces/{entry.force}/references/{ref}",
                     _ds({"force": entry.force, "reference": entry.reference}),
                 )
             elif kind == "force":
                 force = rng.choice(forces)
                 pair = (
+                    kind,
                     f"/v1/disclosure-log?{urlencode({'force': force, 'limit': limit})}",
                     _ds({"force": force, "_sort_desc": "published_at", "_size": limit}),
                 )
             elif kind == "topic":
                 topic = rng.choice(topics)
                 pair = (
+                    kind,
                     f"/v1/disclosure-log?{urlencode({'topic': topic, 'limit': limit})}",
                     _ds({"topics__contains": topic, "_sort_desc": "published_at", "_size": limit}),
                 )
@@ -123,14 +136,15 @@ def url_lists(corpus: Path, size: int) -> tuple[list[str], list[str]]:
                 cursor = encode_cursor("-published_at", [entry.published_at, entry.id])
                 at = entry.published_at.replace("Z", "+00:00")
                 pair = (
+                    kind,
                     f"/v1/disclosure-log?{urlencode({'cursor': cursor, 'limit': limit})}",
                     _ds({"published_at__lt": at, "_sort_desc": "published_at", "_size": limit}),
                 )
-            if pair[0] not in seen:
-                seen.add(pair[0])
-                pairs.append(pair)
+            if pair[1] not in seen:
+                seen.add(pair[1])
+                pairs.append(Request(*pair))
     rng.shuffle(pairs)
-    return [p[0] for p in pairs], [p[1] for p in pairs]
+    return pairs
 
 
 def _ds(params: dict[str, object]) -> str:
@@ -155,7 +169,33 @@ def wrk_mix(base: str, paths: list[str], name: str, connections: int, duration: 
     return parse_wrk(done.stdout)
 
 
-def check(base: str, paths: list[str], count: int = 200) -> tuple[int, int]:
+CHECKED = 200
+PER_KIND = 60
+
+
+def per_kind(base: str, requests: list[Request], side: str) -> dict[str, list[float]]:
+    """Milliseconds of PER_KIND requests of each kind, one connection, each URL asked once:
+    the requests after the CHECKED ones, which nothing has asked before. Uncompressed, as wrk
+    asks for them (Datasette compresses nothing)."""
+    timings: dict[str, list[float]] = {}
+    identity = {"Accept-Encoding": "identity"}
+    with httpx.Client(base_url=base, timeout=120, headers=identity) as client:
+        for request in requests[CHECKED:]:
+            taken = timings.setdefault(request.kind, [])
+            if len(taken) < PER_KIND:
+                started = time.perf_counter()
+                response = client.get(getattr(request, side))
+                taken.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, (getattr(request, side), response.text)
+    return timings
+
+
+def _quantile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def check(base: str, paths: list[str], count: int = CHECKED) -> tuple[int, int]:
     """How many of the first `count` URLs answer 200 (the rest are reported, not hidden)."""
     with httpx.Client(base_url=base, timeout=120) as client:
         good = sum(client.get(path).status_code == 200 for path in paths[:count])
@@ -232,7 +272,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
     corpus = args.corpus or DATA / f"corpus-{args.size}.ndjson"
-    ours, theirs = url_lists(corpus, args.size)
+    requests = url_lists(corpus, args.size)
+    ours, theirs = [r.foilog for r in requests], [r.datasette for r in requests]
     env = {"FOILOG_DATABASE_URL": f"sqlite:///{args.foilog_db.resolve()}"}
     load = os.getloadavg()
     # uvicorn as `foilog serve` runs it, with room for a worker to start on a loaded machine
@@ -241,6 +282,7 @@ def main() -> None:
     command += ["--workers", "2", "--timeout-worker-healthcheck", "120", "--no-access-log"]
     with serving("mix-foilog", command, FOILOG_PORT, "/healthz", env) as s:
         foilog_ok = check(s.base, ours)
+        foilog_kinds = per_kind(s.base, requests, "foilog")
         foilog = wrk_mix(s.base, ours, "foilog", args.connections, args.duration)
         writes = writes_under_load(s.base, env, args.size, args.duration)
     peer = [str(PEER_BIN / "datasette"), "serve", "-i", str(args.datasette_db), "--host", HOST]
@@ -248,6 +290,7 @@ def main() -> None:
     peer += ["--setting", "suggest_facets", "off", "--setting", "max_returned_rows", "1000"]
     with serving("mix-datasette", peer, DATASETTE_PORT, "/-/versions.json") as s:
         peer_ok = check(s.base, theirs)
+        peer_kinds = per_kind(s.base, requests, "datasette")
         datasette = wrk_mix(s.base, theirs, "datasette", args.connections, args.duration)
     after = os.getloadavg()
     print(f"## Distinct URLs at {args.size:,} entries ({len(ours):,} URLs, SQLite)\n")
@@ -258,6 +301,17 @@ def main() -> None:
         row = f"| {name} | {got.rps:.0f} | {got.p50_ms:.1f} | {got.p99_ms:.1f} | {got.errors}"
         print(f"{row} | {ok[0]}/{ok[1]} |")
     print(f"\nfoilog / Datasette requests/s: **{foilog.rps / datasette.rps:.2f}x**\n")
+    print(f"## Per kind, one connection, {PER_KIND} distinct URLs each, not asked before\n")
+    print("| kind | foilog p50 ms | p90 | Datasette p50 ms | p90 | foilog faster by (p50) |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for kind, ours_ms in foilog_kinds.items():
+        peer_ms = peer_kinds[kind]
+        ours_p50, peer_p50 = _quantile(ours_ms, 0.5), _quantile(peer_ms, 0.5)
+        print(
+            f"| {kind} | {ours_p50:.1f} | {_quantile(ours_ms, 0.9):.1f} | {peer_p50:.1f} | "
+            f"{_quantile(peer_ms, 0.9):.1f} | {peer_p50 / ours_p50:.2f}x |"
+        )
+    print()
     print("## Writes under load (foilog's hot page at 32 connections, a publish every 0.5 s)\n")
     for name, value in writes.items():
         print(f"- {name}: {value:.1f}")
