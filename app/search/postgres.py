@@ -83,7 +83,8 @@ class TsvectorSearch:
         # Reset on success only: a failure ends the transaction, and SET LOCAL with it (a
         # statement on a connection the server cut would hide why it failed).
         session.execute(text("SET LOCAL enable_seqscan = off"))
-        found_ids = [(entry_id, score) for entry_id, score in session.execute(ordered)]
+        rows = session.connection().execute(ordered)  # as on SQLite: no ORM result handling
+        found_ids = [(entry_id, score) for entry_id, score in rows]
         session.execute(text("RESET enable_seqscan"))
         return found_ids
 
