@@ -8,13 +8,13 @@ import pytest
 from fastapi.testclient import TestClient
 from log_factories import publish
 from sqlmodel import Session
+from test_search import FORMS, only_form
 
 from app.db import get_engine, is_sqlite, utcnow
 from app.disclosure_log import service
 from app.disclosure_log.schemas import LogFilters, LogPage
 from app.models import DisclosureEntry
 from app.pagination import encode_cursor
-from app.search import sqlite as fts5
 
 LOG = "/v1/disclosure-log"
 PROBLEM = "application/problem+json"
@@ -83,18 +83,18 @@ def test_search_pages_walk_each_hit_exactly_once(
     assert seen == [item["id"] for item in whole["items"]]
 
 
-@pytest.mark.parametrize("walk", [10**9, 0])
+@pytest.mark.parametrize("form", FORMS)
 @pytest.mark.parametrize("q", ["custody", "escort"])
 def test_newest_first_search_walks_each_hit_exactly_once(
     client: TestClient,
     sixty: list[DisclosureEntry],
     monkeypatch: pytest.MonkeyPatch,
     q: str,
-    walk: int,
+    form: str,
 ) -> None:
-    # Either form of the match (each entry tested while walking the date index, or the
-    # matches taken from the search index) pages the same.
-    monkeypatch.setattr(fts5, "WALK_LIMIT", walk)
+    # Every form of the match (the matches looked up and sorted, listed and probed from the
+    # date index, or each entry tested while walking it) pages the same.
+    only_form(monkeypatch, form)
     expected = [
         e.id
         for e in sorted(sixty, key=lambda e: key(e, "-published_at"), reverse=True)

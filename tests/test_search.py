@@ -148,18 +148,54 @@ def test_search_follows_updates(session: Session, client: TestClient) -> None:
     assert hits(client, "mounted") == {entry.id}
 
 
-@pytest.mark.parametrize("walk", [10**9, 0])
-def test_either_form_of_the_match_finds_the_same_entries(
+FORMS = ("drive", "list", "test")
+COSTED = {"drive": ("driven",), "list": ("listed", "probed"), "test": ("tested",)}
+
+
+def only_form(monkeypatch: pytest.MonkeyPatch, form: str) -> None:
+    """Make SQLite's date-ordered search take `form` of the match, whatever the counts."""
+    cheap = COSTED[form]
+    costs = {step: 1e-9 if step in cheap else 1e9 for step in fts5.PLAN_COSTS}
+    monkeypatch.setattr(fts5, "PLAN_COSTS", costs)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_every_form_of_the_match_finds_the_same_entries(
     session: Session,
     corpus: dict[str, DisclosureEntry],
     monkeypatch: pytest.MonkeyPatch,
-    walk: int,
+    form: str,
 ) -> None:
-    monkeypatch.setattr(fts5, "WALK_LIMIT", walk)
+    only_form(monkeypatch, form)
     search = engine_for(session.get_bind())
     matching = search.matches_in_order(session, parse("taser"), 20)
     found = set(session.scalars(select(col(DisclosureEntry.id)).where(matching)))
     assert found == {corpus["tasers"].id, corpus["taser_once"].id}
+
+
+@pytest.mark.parametrize(
+    ("matched", "size", "form"),
+    [
+        (0, 20, "drive"),  # nothing to walk towards: the matches (none) are looked up
+        (200, 20, "drive"),  # rare: 200 lookups beat walking 10,000 entries
+        (3_800, 13, "list"),  # 3.8%: listing them and walking 340 entries is cheapest
+        (91_000, 19, "test"),  # in nearly every entry: testing the first 21 walked wins
+    ],
+)
+def test_the_form_of_the_match_follows_how_common_it_is(
+    session: Session, monkeypatch: pytest.MonkeyPatch, matched: int, size: int, form: str
+) -> None:
+    monkeypatch.setattr(fts5, "_share", lambda _session, _query: (matched, 100_000))
+    condition = fts5.Fts5Search().matches_in_order(session, parse("taser"), size)
+    compiled = str(condition.compile())
+    chosen = (
+        "test"
+        if "EXISTS" in compiled
+        else "list"
+        if "+disclosure_entry.id" in compiled
+        else "drive"
+    )
+    assert chosen == form, compiled
 
 
 def test_count_with_search(client: TestClient, corpus: dict[str, DisclosureEntry]) -> None:

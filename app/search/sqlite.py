@@ -1,11 +1,13 @@
 """FTS5: the `search_entry` table (porter stemmer over unicode61), ranked by bm25()."""
 
+import math
 import time
 from typing import Any
 
 from sqlalchemy import (
     ColumnClause,
     ColumnElement,
+    Integer,
     bindparam,
     column,
     func,
@@ -22,8 +24,13 @@ from app.search import Newest
 from app.search.query import MARK_END, MARK_START, SearchQuery, mark
 
 _fts = table("search_entry", column("rowid"))
-# How many entries a page that tests each entry may expect to walk before it has its matches.
-WALK_LIMIT = 1000
+# What one step of each form of a date-ordered search costs, in microseconds, as timed over
+# the newest-first searches of bench/mix.py at 100,000 entries (README, "Newest first"):
+# a match looked up by id and sorted ("driven"); a match put once in a list ("listed") that
+# each entry of the date index walked is probed in ("probed"); an entry walked and tested
+# against the search index by itself ("tested"). A page expects to walk
+# size x entries / matches entries of the date index before it has `size` matches.
+PLAN_COSTS = {"driven": 2.0, "listed": 0.15, "probed": 0.3, "tested": 25.0}
 # How common a query's matches are only steers the plan, never the answer: a count kept a
 # while per process spares the count (25 ms for 500,000 matches) on each page.
 SHARE_KEPT_SECONDS = 300.0
@@ -97,15 +104,25 @@ class Fts5Search:
     def matches_in_order(
         self, session: Session, query: SearchQuery, size: int
     ) -> ColumnElement[bool]:
-        # SQLite cannot see how common a word is: it always drives from the FTS match, which
-        # for a word in half a million entries means that many row lookups and a sort before
-        # the first page. Where matches are common enough that walking the date index meets
-        # `size` of them within WALK_LIMIT entries, each entry is tested on its own instead
-        # (FTS5 seeks the entry's rowid in each term's posting list).
+        # SQLite cannot see how common a word is: given `id IN (matches)` it always drives
+        # from the FTS match, looking each match up and sorting them all. Counted in the index
+        # first, the engine picks whichever of three forms should cost least (PLAN_COSTS).
         matched, entries = _share(session, query)
-        if matched * WALK_LIMIT >= size * entries:
+        walked = size * entries / matched if matched else math.inf
+        costs = {
+            "drive": PLAN_COSTS["driven"] * matched,
+            "list": PLAN_COSTS["listed"] * matched + PLAN_COSTS["probed"] * walked,
+            "test": PLAN_COSTS["tested"] * walked,
+        }
+        cheapest = min(costs, key=costs.__getitem__)
+        if cheapest == "test":
             each = select(_fts.c.rowid).where(_matching(query), _fts.c.rowid == DisclosureEntry.id)
             return each.exists()
+        if cheapest == "list":
+            # The unary + keeps the id from driving: SQLite lists the matches once and probes
+            # that list from each entry of the date index it walks.
+            listed = literal_column("+disclosure_entry.id", Integer)
+            return listed.in_(select(_fts.c.rowid).where(_matching(query)))
         return self.matches(query)
 
     def highlights(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, str]:
