@@ -56,6 +56,14 @@ def _working_ordinals(law: str, year: int) -> tuple[int, ...]:
     return tuple(day.toordinal() for day in days if day.weekday() < 5 and day not in closed)
 
 
+def prepare() -> None:
+    """Build this year's working days for both laws now, not in the first publication: the
+    holidays library imports every country's calendar on its first use (88 ms here alone,
+    several hundred under load)."""
+    for law in _SUBDIVISIONS:
+        _working_ordinals(law, date.today().year)
+
+
 def is_working_day(day: date, law: str) -> bool:
     closed = _non_working_days(law, day.year)
     return day.weekday() < 5 and day not in closed

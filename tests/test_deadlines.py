@@ -3,6 +3,7 @@ from enum import StrEnum
 
 import pytest
 
+from app import deadlines
 from app.deadlines import (
     add_working_days,
     due_on,
@@ -309,3 +310,14 @@ def test_str_enum_law_values_are_accepted() -> None:
     assert due_on(date(2021, 7, 30), _Law.FOIA) == date(2021, 8, 31)
     assert due_on(date(2021, 7, 30), _Law.FOISA) == date(2021, 8, 30)
     assert latest_extension(date(2018, 6, 26), _Law.FOISA) is None
+
+
+def test_prepare_builds_this_years_working_days_for_both_laws() -> None:
+    deadlines._working_ordinals.cache_clear()
+    deadlines.prepare()
+    year = date.today().year
+    assert deadlines._working_ordinals.cache_info().currsize == 2
+    hits = deadlines._working_ordinals.cache_info().hits
+    deadlines.add_working_days(date(year, 3, 2), 1, "FOIA")
+    deadlines.add_working_days(date(year, 3, 2), 1, "FOISA")
+    assert deadlines._working_ordinals.cache_info().hits == hits + 2
