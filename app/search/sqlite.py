@@ -25,7 +25,7 @@ from app.search.query import MARK_END, MARK_START, SearchQuery, mark
 
 _fts = table("search_entry", column("rowid"))
 # What one step of each form of a date-ordered search costs, in microseconds, as timed over
-# the newest-first searches of bench/mix.py at 100,000 entries (README, "Newest first"):
+# the newest-first searches of bench/mix.py at 100,000 entries (app/search/README.md):
 # a match looked up by id and sorted ("driven"); a match put once in a list ("listed") that
 # each entry of the date index walked is probed in ("probed"); an entry walked and tested
 # against the search index by itself ("tested"). A page expects to walk
