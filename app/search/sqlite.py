@@ -60,6 +60,19 @@ def _matching(query: SearchQuery) -> ColumnElement[bool]:
     return _FTS.op("MATCH")(bindparam("search_match", match_expression(query), unique=True))
 
 
+def cheapest_form(matched: int, entries: int, size: int) -> str:
+    """Which form of the match should find `size` of `matched` matches among `entries` in
+    date order soonest: "drive" (looked up and sorted), "list" (listed, probed from the walk)
+    or "test" (each walked entry tested), by PLAN_COSTS."""
+    walked = size * entries / matched if matched else math.inf
+    costs = {
+        "drive": PLAN_COSTS["driven"] * matched,
+        "list": PLAN_COSTS["listed"] * matched + PLAN_COSTS["probed"] * walked,
+        "test": PLAN_COSTS["tested"] * walked,
+    }
+    return min(costs, key=costs.__getitem__)
+
+
 _shares: dict[tuple[str, str], tuple[float, int, int]] = {}
 
 
@@ -106,15 +119,9 @@ class Fts5Search:
     ) -> ColumnElement[bool]:
         # SQLite cannot see how common a word is: given `id IN (matches)` it always drives
         # from the FTS match, looking each match up and sorting them all. Counted in the index
-        # first, the engine picks whichever of three forms should cost least (PLAN_COSTS).
+        # first, the engine takes whichever of three forms should cost least.
         matched, entries = _share(session, query)
-        walked = size * entries / matched if matched else math.inf
-        costs = {
-            "drive": PLAN_COSTS["driven"] * matched,
-            "list": PLAN_COSTS["listed"] * matched + PLAN_COSTS["probed"] * walked,
-            "test": PLAN_COSTS["tested"] * walked,
-        }
-        cheapest = min(costs, key=costs.__getitem__)
+        cheapest = cheapest_form(matched, entries, size)
         if cheapest == "test":
             each = select(_fts.c.rowid).where(_matching(query), _fts.c.rowid == DisclosureEntry.id)
             return each.exists()
