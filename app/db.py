@@ -113,6 +113,13 @@ def _configure_sqlite(engine: Engine) -> None:
             ) from None
 
 
+# psycopg prepares a statement the fifth time it runs, and PostgreSQL may then plan it once
+# for any values. A search's plan depends on how common its words are: a generic plan walked
+# the date index testing every entry for two words 23 entries share (120 ms at 20,000 entries,
+# against 1.9 ms for the plan made for those words). Each execution is planned for its values.
+PLAN_CACHE_MODE = "force_custom_plan"
+
+
 def make_engine(url: str) -> Engine:
     # A short pool timeout: with every connection taken, a request fails fast (503) instead of
     # queueing for SQLAlchemy's default 30 s behind requests that hold theirs.
@@ -124,7 +131,12 @@ def make_engine(url: str) -> Engine:
         return engine
     size = get_settings().db_pool_size
     return create_engine(
-        url, pool_pre_ping=True, pool_size=size, max_overflow=size, pool_timeout=timeout
+        url,
+        pool_pre_ping=True,
+        pool_size=size,
+        max_overflow=size,
+        pool_timeout=timeout,
+        connect_args={"options": f"-c plan_cache_mode={PLAN_CACHE_MODE}"},
     )
 
 

@@ -2,6 +2,8 @@
 GIN index, ranked by ts_rank. Each phrase goes through phraseto_tsquery, which only tokenises."""
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from functools import reduce
 from typing import Any
 
@@ -9,25 +11,46 @@ from sqlalchemy import (
     ColumnClause,
     ColumnElement,
     Double,
+    Integer,
+    Select,
+    any_,
     bindparam,
+    case,
     cast,
+    column,
     func,
     literal,
     literal_column,
     select,
+    table,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
 
 from app.models import DisclosureEntry
-from app.search import Newest
+from app.search import Newest, shares
 from app.search.query import MARK_END, MARK_START, SearchQuery, mark
 
 _VECTOR: ColumnClause[Any] = literal_column("disclosure_entry.search_vector")
+# The entries a query matches, apart from the page's own table (never correlated with it).
+_matched = table("disclosure_entry", column("id")).alias("matched")
+_MATCHED_VECTOR: ColumnClause[Any] = literal_column("matched.search_vector")
 _CONFIG: ColumnClause[Any] = literal_column("'english'::regconfig")
 # Same limit as the generated column (0002 migration): highlight what was indexed.
 INDEXED_CHARS = 250_000
 _SEPARATORS = re.compile(r"[\W_]+")
+# What one step of each form of an id- or date-ordered search costs, in microseconds, timed at
+# 20,000 entries (app/search/README.md): a match taken from the GIN index, its row read and
+# sorted ("driven"); an entry walked in order, its tsvector read from TOAST and tested
+# ("tested"). PostgreSQL's planner counts neither read, so it chooses between them badly.
+PLAN_COSTS = {"driven": 5.0, "tested": 3.0}
+FORMS = ("drive", "test")
+# Highlights are taken from EXCERPT_CHARS of the text, EXCERPT_BEFORE of them before the first
+# match: room for both fragments around matches near each other.
+EXCERPT_CHARS = 1000
+EXCERPT_BEFORE = 150
 HEADLINE_OPTIONS = (
     f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=10, "
     'MaxFragments=2, FragmentDelimiter=" … "'
@@ -62,6 +85,117 @@ def _tsquery(query: SearchQuery) -> tuple[ColumnElement[str], ColumnElement[bool
     return func.tsquery_and(positive, func.tsquery_not(_any(query.excluded))), searchable
 
 
+def cheapest_form(matched: int, entries: int, size: int) -> str:
+    """Which form of the match should find `size` of `matched` matches among `entries` in id
+    or date order soonest: "drive" (taken from the GIN index and sorted) or "test" (each
+    walked entry tested), by PLAN_COSTS."""
+    walked = shares.walk_length(matched, entries, size)
+    return "drive" if PLAN_COSTS["driven"] * matched <= PLAN_COSTS["tested"] * walked else "test"
+
+
+def _share(session: Session, query: SearchQuery) -> tuple[int, int]:
+    """(entries matching, entries in all): the matches as the planner expects them from the
+    tsvector statistics ANALYZE keeps (its plan for the match alone), which is all a choice of
+    form needs, for the cost of planning one statement."""
+    tsquery, searchable = _tsquery(query)
+    expected = (
+        select(literal(1))
+        .select_from(_matched)
+        .where(searchable, _MATCHED_VECTOR.op("@@")(tsquery))
+    )
+
+    def count() -> tuple[int, int]:
+        connection = session.connection()
+        compiled = expected.compile(dialect=connection.dialect)
+        plan = connection.exec_driver_sql(
+            "EXPLAIN (FORMAT JSON) " + compiled.string, compiled.params
+        ).scalar_one()
+        entries = session.scalar(select(func.max(col(DisclosureEntry.id)))) or 0
+        return round(plan[0]["Plan"]["Plan Rows"]), entries
+
+    return shares.share(session, repr((query.groups, query.excluded)), count)
+
+
+def _drive(session: Session, query: SearchQuery) -> ColumnElement[bool]:
+    """The match as the ids the GIN index gives, taken first in a statement of their own and
+    looked up by primary key in the page's. As a subquery of the page, the planner would take
+    them by a sequential scan reading every tsvector (75 ms at 20,000 entries for a word in
+    677, against 3 ms from the index)."""
+    tsquery, searchable = _tsquery(query)
+    matched = select(_matched.c.id).where(searchable, _MATCHED_VECTOR.op("@@")(tsquery))
+    with _planned(session, "drive"):
+        ids = list(session.connection().execute(matched).scalars())
+    return col(DisclosureEntry.id) == any_(
+        bindparam("search_matched", ids, type_=ARRAY(Integer), unique=True)
+    )
+
+
+@contextmanager
+def _planned(session: Session, form: str) -> Iterator[None]:
+    """Keep the planner to `form` for the statements inside. Never a sequential scan (it reads
+    every tsvector); testing walked entries, no bitmap scan either (the planner took one over
+    the date index, testing every entry, 99 ms at 20,000). Public reads run in autocommit, so
+    the settings are the connection's, reset on the way out, failure or not."""
+    settings = ["enable_seqscan"] + (["enable_bitmapscan"] if form == "test" else [])
+    for setting in settings:
+        session.execute(text(f"SET {setting} = off"))
+    try:
+        yield
+    except BaseException:
+        # A connection the server cut cannot be reset (the pool discards it): the error that
+        # ended the statement is the one to report.
+        with suppress(SQLAlchemyError):
+            _reset(session, settings)
+        raise
+    _reset(session, settings)
+
+
+def _reset(session: Session, settings: list[str]) -> None:
+    for setting in settings:
+        session.execute(text(f"RESET {setting}"))
+
+
+def _words(query: SearchQuery) -> list[str]:
+    return [w for group in query.groups for phrase in group for w in _SEPARATORS.split(phrase) if w]
+
+
+def excerpts(query: SearchQuery, ids: list[int]) -> Select[tuple[int, str]]:
+    """(id, text to highlight) of these entries: EXCERPT_CHARS of the text from a little before
+    the first place one of the query's stems appears, cut at spaces, or the whole indexed text
+    when none appears as written (`happi`, the stem of `happy`)."""
+    lexemes = func.tsvector_to_array(func.to_tsvector(_CONFIG, " ".join(_words(query))))
+    stems = func.unnest(lexemes).alias("stem")
+    whole = col(DisclosureEntry.search_text)
+    found = func.strpos(func.lower(whole), literal_column("stem"))
+    first = select(func.min(func.nullif(found, 0))).select_from(stems).scalar_subquery()
+    # OFFSET 0 keeps the subquery whole, so each entry's first place is found once.
+    entries = (
+        select(col(DisclosureEntry.id), whole.label("text"), first.label("first"))
+        .where(col(DisclosureEntry.id).in_(ids))
+        .offset(0)
+        .subquery()
+    )
+    # Spaces around the text: a cut at either end leaves a partial word, which the pattern
+    # drops; an end of the text keeps its last word, which then stands after a space.
+    padded = " " + entries.c.text + " "
+    start = func.greatest(1, entries.c.first + 1 - EXCERPT_BEFORE)
+    cut = func.regexp_replace(func.substr(padded, start, EXCERPT_CHARS), r"^\S*|\S*$", "", "g")
+    whole_text = func.left(entries.c.text, INDEXED_CHARS)
+    return select(entries.c.id, case((entries.c.first.is_(None), whole_text), else_=cut))
+
+
+def _headlined(query: SearchQuery, ids: list[int]) -> Select[tuple[int, str]]:
+    """Each entry's highlight, from its excerpt: ts_headline parses all the text it is given,
+    at 20,000 entries 0.46 ms an entry's whole text and 0.16 ms an excerpt, the most of a
+    search page's time."""
+    excerpt = excerpts(query, ids).subquery()
+    # Any one of the words makes a fragment: an excerpt may hold one word of a phrase or of an
+    # AND, and not the others.
+    any_word = _any(tuple(_words(query)))
+    headline = func.ts_headline(_CONFIG, excerpt.c[1], any_word, HEADLINE_OPTIONS)
+    return select(excerpt.c.id, headline)
+
+
 class TsvectorSearch:
     def matches(self, query: SearchQuery) -> ColumnElement[bool]:
         tsquery, searchable = _tsquery(query)
@@ -70,38 +204,34 @@ class TsvectorSearch:
     def newest(self, session: Session, query: SearchQuery, ask: Newest) -> list[tuple[int, float]]:
         tsquery, searchable = _tsquery(query)
         entry_id = col(DisclosureEntry.id)
+        form = cheapest_form(*_share(session, query), ask.size)
+        if form == "drive":
+            matching = _drive(session, query)
+        else:
+            matching = searchable & _VECTOR.op("@@")(tsquery)
         # float8: a real comes back rounded to its text form, and a cursor holding the rounded
         # score would no longer equal the score it stands for.
         score = -cast(func.ts_rank(_VECTOR, tsquery, 1), Double) if ask.scored else literal(0.0)
-        found = select(entry_id, score).where(searchable, _VECTOR.op("@@")(tsquery), *ask.where)
+        found = select(entry_id, score).where(matching, *ask.where)
         if ask.before is not None:
             found = found.where(entry_id < ask.before)
         ordered = found.order_by(entry_id.desc()).limit(ask.size)
-        # The planner does not count reading each TOASTed tsvector, so for a word in a few
-        # hundred entries it tests every entry's (a sequential scan, 640 ms at 20,000 entries)
-        # rather than the GIN index's matches (44 ms). A common word still walks the id index.
-        # Reset on success only: a failure ends the transaction, and SET LOCAL with it (a
-        # statement on a connection the server cut would hide why it failed).
-        session.execute(text("SET LOCAL enable_seqscan = off"))
-        rows = session.connection().execute(ordered)  # as on SQLite: no ORM result handling
-        found_ids = [(entry_id, score) for entry_id, score in rows]
-        session.execute(text("RESET enable_seqscan"))
-        return found_ids
+        with _planned(session, form):
+            rows = session.connection().execute(ordered)  # as on SQLite: no ORM result handling
+            return [(entry_id, score) for entry_id, score in rows]
 
     def matches_in_order(
         self, session: Session, query: SearchQuery, size: int
     ) -> ColumnElement[bool]:
-        # The planner knows how common each lexeme is (tsvector statistics) and chooses between
-        # the GIN index and walking the date index by itself.
+        # The page is a statement the caller runs, beyond the planner settings of a form: a
+        # rare match is given as the GIN index's ids, a common one is left to the planner,
+        # which tests it while walking the date index.
+        if cheapest_form(*_share(session, query), size) == "drive":
+            return _drive(session, query)
         return self.matches(query)
 
     def highlights(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, str]:
-        tsquery, _ = _tsquery(query)
-        text = func.left(col(DisclosureEntry.search_text), INDEXED_CHARS)
-        headline = func.ts_headline(_CONFIG, text, tsquery, HEADLINE_OPTIONS)
-        rows = session.execute(
-            select(col(DisclosureEntry.id), headline).where(col(DisclosureEntry.id).in_(ids))
-        )
+        rows = session.execute(_headlined(query, ids))
         return {entry_id: mark(excerpt or "") for entry_id, excerpt in rows}
 
     def compact(self, session: Session, added: int) -> None:

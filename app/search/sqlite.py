@@ -1,7 +1,5 @@
 """FTS5: the `search_entry` table (porter stemmer over unicode61), ranked by bm25()."""
 
-import math
-import time
 from typing import Any
 
 from sqlalchemy import (
@@ -20,7 +18,7 @@ from sqlalchemy import (
 from sqlmodel import Session, col
 
 from app.models import DisclosureEntry
-from app.search import Newest
+from app.search import Newest, shares
 from app.search.query import MARK_END, MARK_START, SearchQuery, mark
 
 _fts = table("search_entry", column("rowid"))
@@ -31,10 +29,7 @@ _fts = table("search_entry", column("rowid"))
 # against the search index by itself ("tested"). A page expects to walk
 # size x entries / matches entries of the date index before it has `size` matches.
 PLAN_COSTS = {"driven": 2.0, "listed": 0.15, "probed": 0.3, "tested": 25.0}
-# How common a query's matches are only steers the plan, never the answer: a count kept a
-# while per process spares the count (25 ms for 500,000 matches) on each page.
-SHARE_KEPT_SECONDS = 300.0
-SHARES_KEPT = 4096
+FORMS = ("drive", "list", "test")
 
 _FTS: ColumnClause[Any] = literal_column("search_entry")
 SNIPPET_TOKENS = 24
@@ -64,7 +59,7 @@ def cheapest_form(matched: int, entries: int, size: int) -> str:
     """Which form of the match should find `size` of `matched` matches among `entries` in
     date order soonest: "drive" (looked up and sorted), "list" (listed, probed from the walk)
     or "test" (each walked entry tested), by PLAN_COSTS."""
-    walked = size * entries / matched if matched else math.inf
+    walked = shares.walk_length(matched, entries, size)
     costs = {
         "drive": PLAN_COSTS["driven"] * matched,
         "list": PLAN_COSTS["listed"] * matched + PLAN_COSTS["probed"] * walked,
@@ -73,24 +68,18 @@ def cheapest_form(matched: int, entries: int, size: int) -> str:
     return min(costs, key=costs.__getitem__)
 
 
-_shares: dict[tuple[str, str], tuple[float, int, int]] = {}
-
-
 def _share(session: Session, query: SearchQuery) -> tuple[int, int]:
-    """(entries matching, entries in all), counted in the search index alone, kept a while."""
-    key = (session.get_bind().engine.url.render_as_string(), match_expression(query))
-    kept = _shares.get(key)
-    if kept is not None and kept[0] > time.monotonic():
-        return kept[1], kept[2]
-    counted = select(func.count()).select_from(_fts).where(_matching(query))
-    everything = select(func.max(col(DisclosureEntry.id)))
-    matched, entries = session.execute(
-        select(counted.scalar_subquery(), everything.scalar_subquery())
-    ).one()
-    if len(_shares) >= SHARES_KEPT:
-        _shares.clear()
-    _shares[key] = (time.monotonic() + SHARE_KEPT_SECONDS, matched, entries or 0)
-    return matched, entries or 0
+    """(entries matching, entries in all), counted in the search index alone."""
+
+    def count() -> tuple[int, int]:
+        counted = select(func.count()).select_from(_fts).where(_matching(query))
+        everything = select(func.max(col(DisclosureEntry.id)))
+        matched, entries = session.execute(
+            select(counted.scalar_subquery(), everything.scalar_subquery())
+        ).one()
+        return matched, entries or 0
+
+    return shares.share(session, match_expression(query), count)
 
 
 class Fts5Search:

@@ -1,0 +1,35 @@
+"""How common a query's matches are, for choosing the form of a date- or id-ordered match.
+
+A share only ever steers a plan, never an answer, so each is kept a while per process and a
+page does not pay for it each time (SQLite counts the matches: 25 ms for 500,000 of them)."""
+
+import math
+import time
+from collections.abc import Callable
+
+from sqlmodel import Session
+
+KEPT_SECONDS = 300.0
+MOST_KEPT = 4096
+
+_kept: dict[tuple[str, str], tuple[float, int, int]] = {}
+
+
+def share(session: Session, key: str, count: Callable[[], tuple[int, int]]) -> tuple[int, int]:
+    """(entries matching, entries in all) for the query `key` names, from `count` at most once
+    every KEPT_SECONDS per database."""
+    kept_key = (session.get_bind().engine.url.render_as_string(), key)
+    kept = _kept.get(kept_key)
+    if kept is not None and kept[0] > time.monotonic():
+        return kept[1], kept[2]
+    matched, entries = count()
+    if len(_kept) >= MOST_KEPT:
+        _kept.clear()
+    _kept[kept_key] = (time.monotonic() + KEPT_SECONDS, matched, entries)
+    return matched, entries
+
+
+def walk_length(matched: int, entries: int, size: int) -> float:
+    """How many entries a walk of an index in date or id order expects to read before it has
+    found `size` of `matched` matches among `entries`."""
+    return size * entries / matched if matched else math.inf
