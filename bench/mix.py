@@ -1,11 +1,12 @@
 """Distinct URLs and writes under load, foilog against Datasette on the same entries.
 
-`python -m bench.mix --size 100000 --foilog-db F.db --datasette-db D.db` serves each database
-in turn (foilog with 2 workers, Datasette as one process), drives each with wrk at 32
-connections over a deterministic shuffled list of distinct URLs (40% searches, 20% reference
-lookups, 15% force pages, 10% topic filters, 15% cursor pages; a Lua script walks the list,
-each wrk connection from its own offset), then reads foilog's hot page at 32 connections while
-a publish (a one-entry import) is sent every 0.5 s. It prints a Markdown report."""
+`python -m bench.mix --size 100000 --foilog-db F.db --datasette-db D.db` (or `--foilog-url U`
+for a PostgreSQL database) serves each database in turn (foilog with 2 workers, Datasette as
+one process), drives each with wrk at 32 connections over a deterministic shuffled list of
+distinct URLs (40% searches, 20% reference lookups, 15% force pages, 10% topic filters, 15%
+cursor pages; a Lua script walks the list, each wrk connection from its own offset), then reads
+foilog's hot page at 32 connections while a publish (a one-entry import) is sent every 0.5 s.
+It prints a Markdown report."""
 
 import argparse
 import json
@@ -266,7 +267,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--corpus", type=Path)
-    parser.add_argument("--foilog-db", type=Path, required=True)
+    served = parser.add_mutually_exclusive_group(required=True)
+    served.add_argument("--foilog-db", type=Path, help="a SQLite file foilog serves")
+    served.add_argument("--foilog-url", help="a database URL foilog serves (PostgreSQL)")
     parser.add_argument("--datasette-db", type=Path, required=True)
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
@@ -274,7 +277,9 @@ def main() -> None:
     corpus = args.corpus or DATA / f"corpus-{args.size}.ndjson"
     requests = url_lists(corpus, args.size)
     ours, theirs = [r.foilog for r in requests], [r.datasette for r in requests]
-    env = {"FOILOG_DATABASE_URL": f"sqlite:///{args.foilog_db.resolve()}"}
+    url = args.foilog_url or f"sqlite:///{args.foilog_db.resolve()}"
+    env = {"FOILOG_DATABASE_URL": url}
+    database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     load = os.getloadavg()
     # uvicorn as `foilog serve` runs it, with room for a worker to start on a loaded machine
     # (its default 5 s health check restarts a worker still importing).
@@ -293,7 +298,7 @@ def main() -> None:
         peer_kinds = per_kind(s.base, requests, "datasette")
         datasette = wrk_mix(s.base, theirs, "datasette", args.connections, args.duration)
     after = os.getloadavg()
-    print(f"## Distinct URLs at {args.size:,} entries ({len(ours):,} URLs, SQLite)\n")
+    print(f"## Distinct URLs at {args.size:,} entries ({len(ours):,} URLs, foilog on {database})\n")
     print(f"Load average before {load[0]:.1f}, after {after[0]:.1f} (2 cores, shared).\n")
     print("| server | requests/s | p50 ms | p99 ms | errors | URLs checked 200 |")
     print("| --- | --- | --- | --- | --- | --- |")
