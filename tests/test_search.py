@@ -12,7 +12,7 @@ from log_factories import hertfordshire, publish
 from sqlalchemy import ColumnElement, text
 from sqlmodel import Session, col, select
 
-from app.db import new_session, utcnow
+from app.db import POSTGRES_OPTIONS, new_session, utcnow
 from app.disclosure_log import service
 from app.disclosure_log.schemas import LogFilters, Sort
 from app.entries import service as entries
@@ -268,9 +268,8 @@ def test_a_postgres_search_leaves_the_planner_as_it_found_it(
     with new_session() as reader:
         for form in tsvector.FORMS:
             only_form(monkeypatch, form)
-            assert reader.connection().exec_driver_sql("SHOW plan_cache_mode").scalar() == (
-                "force_custom_plan"
-            )
+            for setting, value in POSTGRES_OPTIONS.items():
+                assert reader.connection().exec_driver_sql(f"SHOW {setting}").scalar() == value
             search = engine_for(reader.get_bind())
             search.newest(reader, parse("taser"), Newest([], 20, scored=True))
             for setting in ("enable_seqscan", "enable_bitmapscan"):
