@@ -312,12 +312,14 @@ def test_str_enum_law_values_are_accepted() -> None:
     assert latest_extension(date(2018, 6, 26), _Law.FOISA) is None
 
 
-def test_prepare_builds_this_years_working_days_for_both_laws() -> None:
+def test_prepare_builds_the_working_days_of_the_years_around_this_one_for_both_laws() -> None:
     deadlines._working_ordinals.cache_clear()
     deadlines.prepare()
-    year = date.today().year
-    assert deadlines._working_ordinals.cache_info().currsize == 2
+    this_year = date.today().year
+    years = [this_year - 10, this_year - 3, this_year, this_year + 1]
+    assert deadlines._working_ordinals.cache_info().currsize == 2 * len(deadlines.PREPARED_YEARS)
     hits = deadlines._working_ordinals.cache_info().hits
-    deadlines.add_working_days(date(year, 3, 2), 1, "FOIA")
-    deadlines.add_working_days(date(year, 3, 2), 1, "FOISA")
-    assert deadlines._working_ordinals.cache_info().hits == hits + 2
+    for year in years:
+        deadlines.add_working_days(date(year, 3, 2), 1, "FOIA")
+        deadlines.add_working_days(date(year, 3, 2), 1, "FOISA")
+    assert deadlines._working_ordinals.cache_info().hits == hits + 2 * len(years)
