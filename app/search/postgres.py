@@ -121,14 +121,13 @@ def _drive(session: Session, query: SearchQuery) -> ColumnElement[bool]:
     """The match as the ids the GIN index gives, taken first in a statement of their own and
     looked up by primary key in the page's. As a subquery of the page, the planner would take
     them by a sequential scan reading every tsvector (75 ms at 20,000 entries for a word in
-    677, against 3 ms from the index)."""
+    677, against 3 ms from the index). Run it under `_planned(session, "drive")`."""
     tsquery, searchable = _tsquery(query)
     # As one array, not a row each: 9,925 ids came back in 6.1 ms so, 10.9 ms as rows.
     matched = select(func.array_agg(_matched.c.id)).where(
         searchable, _MATCHED_VECTOR.op("@@")(tsquery)
     )
-    with _planned(session, "drive"):
-        ids = session.connection().execute(matched).scalar_one() or []
+    ids = session.connection().execute(matched).scalar_one() or []
     return col(DisclosureEntry.id) == any_(
         bindparam("search_matched", ids, type_=ARRAY(Integer), unique=True)
     )
@@ -209,18 +208,18 @@ class TsvectorSearch:
         tsquery, searchable = _tsquery(query)
         entry_id = col(DisclosureEntry.id)
         form = cheapest_form(*_share(session, query), ask.size)
-        if form == "drive":
-            matching = _drive(session, query)
-        else:
-            matching = searchable & _VECTOR.op("@@")(tsquery)
         # float8: a real comes back rounded to its text form, and a cursor holding the rounded
         # score would no longer equal the score it stands for.
         score = -cast(func.ts_rank(_VECTOR, tsquery, 1), Double) if ask.scored else literal(0.0)
-        found = select(entry_id, score).where(matching, *ask.where)
-        if ask.before is not None:
-            found = found.where(entry_id < ask.before)
-        ordered = found.order_by(entry_id.desc()).limit(ask.size)
         with _planned(session, form):
+            if form == "drive":
+                matching = _drive(session, query)
+            else:
+                matching = searchable & _VECTOR.op("@@")(tsquery)
+            found = select(entry_id, score).where(matching, *ask.where)
+            if ask.before is not None:
+                found = found.where(entry_id < ask.before)
+            ordered = found.order_by(entry_id.desc()).limit(ask.size)
             rows = session.connection().execute(ordered)  # as on SQLite: no ORM result handling
             return [(entry_id, score) for entry_id, score in rows]
 
@@ -231,7 +230,8 @@ class TsvectorSearch:
         # rare match is given as the GIN index's ids, a common one is left to the planner,
         # which tests it while walking the date index.
         if cheapest_form(*_share(session, query), size) == "drive":
-            return _drive(session, query)
+            with _planned(session, "drive"):
+                return _drive(session, query)
         return self.matches(query)
 
     def highlights(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, str]:
