@@ -1,6 +1,7 @@
 """Round-robin requests (SPEC §12): grouping on publish, import, announce and withdrawal, the
 entry document's `round_robin`, /v1/round-robins and the `round_robin` log filter."""
 
+import hashlib
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ from app.keys.schemas import Actor
 from app.models import DisclosureEntry, RoundRobinBand, RoundRobinEntry
 from app.publishing import service as publishing
 from app.round_robins import service as round_robins
+from app.round_robins import similarity
 
 QUESTIONS = [
     "How many times has {force} deployed live facial recognition in each of the last three "
@@ -56,6 +58,25 @@ def group_of(entry_id: int | None) -> dict[str, Any] | None:
     assert entry_id is not None
     found: dict[str, Any] | None = stored_document(entry_id)["round_robin"]
     return found
+
+
+def test_a_text_keeps_the_words_and_signature_its_stored_band_keys_were_made_from() -> None:
+    # Band keys and signatures are stored: a change to how a text is reduced or hashed would
+    # leave every stored entry unfindable by the copies published after it.
+    text = (
+        "Dear FOI team at Kent Police,\nUnder the Act, (1) how many officers of the Met and "
+        "Hertfordshire Constabulary, or Police Scotland, used tasers in 2023? Q2: iv. What did "
+        "north wales police spend; 3b) café-bar costs £1,200?\nKind regards,\nSam"
+    )
+    words = "under the act how many officers of force and force or force used tasers in 2023"
+    words += " what did force spend café bar costs 1 200"
+    assert similarity.words(text) == words.split()
+    signature = similarity.signatures([similarity.shingles(text)])[0]
+    assert signature is not None
+    assert hashlib.sha256(signature).hexdigest() == (
+        "041506850817da84b6e12d585bf5503956dad6b28e570c22e4297d96779d8981"
+    )
+    assert similarity.band_keys(signature)[:2] == [-7673862989839424488, -7351546939992021152]
 
 
 def test_copies_to_other_forces_form_one_group(session: Session) -> None:

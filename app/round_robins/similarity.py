@@ -9,6 +9,7 @@ candidate is then verified by the Jaccard similarity their stored signatures est
 import hashlib
 import json
 import re
+import struct
 import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -44,10 +45,11 @@ _SIGN_OFF = re.compile(
     r"|\bthank you (?:for your (?:time|help|assistance)|very much)\b)"
 )
 # List markers: `1.`, `(2)`, `3)`, `Q4:`, `b)`, `iv.`; copies number their questions differently.
+# Each starts the text or follows a space.
 _MARKER = re.compile(
-    r"(?:(?<=\s)|^)(?:q(?:uestion)?\s*)?\(?(?:\d{1,2}[a-z]?|[a-h]|[ivx]{1,4})[.):]+(?=\s)"
+    r"(?<!\S)(?:q(?:uestion)?\s*)?\(?(?:\d{1,2}[a-z]?|[a-h]|[ivx]{1,4})[.):]+(?=\s)"
 )
-_NON_WORD = re.compile(r"[^\w]+")
+_WORD = re.compile(r"\w+")
 _FORCE_SUFFIX = r"(?:\s+(?:police(?:\s+(?:service|force))?|constabulary))?"
 
 
@@ -64,8 +66,28 @@ def _force_names() -> re.Pattern[str]:
         place = re.sub(r"^police service of\s+", "", place)
         if place and place != name:
             names.add(place)
-    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    return re.compile(rf"\b(?:{alternatives}){_FORCE_SUFFIX}\b")
+    return re.compile(rf"\b{_alternation(names)}{_FORCE_SUFFIX}\b")
+
+
+def _alternation(names: Iterable[str]) -> str:
+    """A pattern matching any of the names, longest first, written as a trie: `kent|kent
+    police` as `kent(?: police)?`. Python's `re` tries a flat alternation's branches one by one at
+    every word; a trie branches on one character at a time (130 µs a request text against 46)."""
+    trie: dict[str, dict] = {}  # type: ignore[type-arg]
+    for name in names:
+        node = trie
+        for char in name:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    return _branches(trie)
+
+
+def _branches(node: dict[str, dict]) -> str:  # type: ignore[type-arg]
+    branches = [re.escape(char) + _branches(child) for char, child in sorted(node.items()) if char]
+    if not branches:
+        return ""
+    either = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+    return f"(?:{either})?" if "" in node else either
 
 
 def _fold(text: str) -> str:
@@ -81,7 +103,7 @@ def words(text: str) -> list[str]:
         text = text[: sign_off.start()]
     text = _force_names().sub(" force ", text)
     text = _MARKER.sub(" ", text)
-    return _NON_WORD.sub(" ", text).split()
+    return _WORD.findall(text)
 
 
 def request_text(text: str, questions: Iterable[str]) -> str:
@@ -119,6 +141,15 @@ def prepare() -> None:
     _force_names()
 
 
+_FIRST_WORD = struct.Struct("<I")
+
+
+def _sha1_32(data: bytes) -> int:
+    """datasketch's `sha1_hash32` (a signature's hash of each shingle), without its slice:
+    a fifth of a signature's time."""
+    return int(_FIRST_WORD.unpack_from(hashlib.sha1(data).digest())[0])  # noqa: S324 (not security)
+
+
 def signatures(shingled: Sequence[frozenset[str]]) -> list[bytes | None]:
     """Each shingle set's MinHash signature (VALUES 32-bit values); None for a set with no
     shingles, which is linked with nothing."""
@@ -129,9 +160,13 @@ def signatures(shingled: Sequence[frozenset[str]]) -> list[bytes | None]:
             found.append(None)
             continue
         signature = type(template)(
-            num_perm=VALUES, seed=SEED, permutations=template.permutations, scheme=SCHEME
+            num_perm=VALUES,
+            seed=SEED,
+            permutations=template.permutations,
+            scheme=SCHEME,
+            hashfunc=_sha1_32,
         )
-        signature.update_batch([s.encode() for s in sorted(shingles)])
+        signature.update_batch([s.encode() for s in shingles])
         found.append(np.asarray(signature.hashvalues, dtype="<u4").tobytes())
     return found
 
