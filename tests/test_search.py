@@ -154,9 +154,9 @@ def test_search_follows_updates(session: Session, client: TestClient) -> None:
 def test_a_highlight_finds_matches_deep_in_a_long_text(
     session: Session, client: TestClient
 ) -> None:
-    """PostgreSQL highlights a window of the text from near the first match: a match deep in
-    a long text is still shown, whole words only, and a word whose stem is not written as
-    such (`happy`, stem `happi`) is found in the whole text."""
+    """Both engines cut a window of the text near the matches: a match deep in a long text
+    is still shown, whole words only, and a word whose stem is not written as such (`happy`,
+    stem `happi`) is found."""
     filler = " ".join(f"paragraph{i} of routine background material" for i in range(400))
     publish(
         session,
@@ -175,7 +175,7 @@ def test_a_highlight_finds_matches_deep_in_a_long_text(
 
 def test_a_postgres_excerpt_is_cut_at_spaces(session: Session) -> None:
     if ENGINE is not tsvector:
-        pytest.skip("SQLite's snippet() takes its own excerpt")
+        pytest.skip("SQLite's excerpts are cut by app/search/highlight.py (test_highlight.py)")
     # Eight characters a word: the excerpt's start, EXCERPT_BEFORE before the match, and its
     # end fall inside words, which are left out.
     text = "abcdefg " * 100 + "target " + "abcdefg " * 300

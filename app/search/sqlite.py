@@ -18,8 +18,8 @@ from sqlalchemy import (
 from sqlmodel import Session, col
 
 from app.models import DisclosureEntry
-from app.search import Newest, shares
-from app.search.query import MARK_END, MARK_START, SearchQuery, mark
+from app.search import Newest, highlight, shares
+from app.search.query import SearchQuery
 
 _fts = table("search_entry", column("rowid"))
 # What one step of each form of a date-ordered search costs, in microseconds, as timed over
@@ -32,7 +32,6 @@ PLAN_COSTS = {"driven": 2.0, "listed": 0.15, "probed": 0.3, "tested": 25.0}
 FORMS = ("drive", "list", "test")
 
 _FTS: ColumnClause[Any] = literal_column("search_entry")
-SNIPPET_TOKENS = 24
 # A bulk write at least this share of the log merges the index into one segment (below).
 COMPACT_SHARE = 0.1
 
@@ -122,11 +121,13 @@ class Fts5Search:
         return self.matches(query)
 
     def highlights(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, str]:
-        snippet = func.snippet(_FTS, 0, MARK_START, MARK_END, "…", SNIPPET_TOKENS)
-        rows = session.execute(
-            select(_fts.c.rowid, snippet).where(_matching(query), _fts.c.rowid.in_(ids))
+        # Cut in Python from the indexed text (highlight.py): snippet() stems the whole text.
+        terms = highlight.Terms.of(query)
+        entry = DisclosureEntry.__table__.c  # type: ignore[attr-defined]
+        rows = session.connection().execute(
+            select(entry.id, entry.search_text).where(entry.id.in_(ids))
         )
-        return {entry_id: mark(excerpt or "") for entry_id, excerpt in rows}
+        return {entry_id: terms.excerpt(text) for entry_id, text in rows}
 
     def compact(self, session: Session, added: int) -> None:
         # A bulk import leaves FTS5's index in a dozen segments, and finding a term in an entry
