@@ -15,7 +15,8 @@ LETTERS = Path(__file__).parent / "letters" / "corpus"
 
 
 def excerpt(q: str, text: str) -> str:
-    return highlight.Terms.of(parse(q)).excerpt(text)
+    terms = highlight.Terms.of(highlight.porter(highlight.query_words(parse(q))).values())
+    return terms.excerpts([(0, text)], highlight.porter)[0]
 
 
 def marked(q: str, text: str) -> list[str]:
@@ -44,12 +45,11 @@ def test_words_are_matched_as_the_search_index_matches_them() -> None:
     theirs: dict[str, set[str]] = defaultdict(set)
     ours: dict[str, set[str]] = defaultdict(set)
     indexed = _fts5_stems(words)
+    stems = highlight.porter(words)
     for word, term in zip(words, indexed, strict=True):
         theirs[term].add(word)
-        ours[highlight.stem(word)].add(word)
-    differ = [
-        w for w, t in zip(words, indexed, strict=True) if theirs[t] != ours[highlight.stem(w)]
-    ]
+        ours[stems[word]].add(word)
+    differ = [w for w, t in zip(words, indexed, strict=True) if theirs[t] != ours[stems[w]]]
     assert differ == []
 
 

@@ -599,8 +599,8 @@ def test_highlights_mark_only_matches(client: TestClient, admin: str) -> None:
     hits = client.get("/v1/disclosure-log", params={"q": "forged"}).json()["items"]
     assert hits
     highlight = hits[0]["highlight"]
-    # SQLite's excerpt keeps the stored markup, escaped; PostgreSQL's drops tags. Either way,
-    # the only markup left is the marks around matches.
+    # The excerpt keeps the stored markup, escaped: the only markup left is the marks around
+    # matches.
     assert "<" not in highlight.replace("<mark>", "").replace("</mark>", "")
     marked = highlight.split("<mark>")[1:]
     assert marked

@@ -132,7 +132,7 @@ def test_highlight_marks_matches_and_escapes_html(
     item = client.get(LOG, params={"q": "pilots"}).json()["items"][0]
     highlight = item["highlight"]
     assert "<mark>pilots</mark>" in highlight.lower()
-    # SQLite keeps the tag as text (escaped); PostgreSQL's excerpts leave tags out.
+    # The tag is kept as text, escaped.
     assert "<script>" not in highlight
     assert "&amp; crews" in highlight
     assert "40 &lt; 50" in highlight
@@ -173,18 +173,30 @@ def test_a_highlight_finds_matches_deep_in_a_long_text(
     assert "<mark>happy</mark>" in happy.lower(), happy
 
 
+def test_highlights_mark_the_words_the_engine_matched(session: Session, client: TestClient) -> None:
+    """Found words are stemmed by the engine's own stemming: both stem `internal` and
+    `international` as `intern` (PyStemmer's English stems neither so, PostgreSQL's does);
+    PostgreSQL drops `the` as a stop word, SQLite keeps it a word like any other."""
+    publish(session, title="Review", text="The internal review of the case, and international.")
+    highlight = client.get(LOG, params={"q": "the internal"}).json()["items"][0]["highlight"]
+    assert "<mark>internal</mark>" in highlight, highlight
+    assert ("<mark>The</mark>" in highlight) is (ENGINE is fts5), highlight
+    assert "<mark>international</mark>" in highlight, highlight
+
+
 def test_a_postgres_excerpt_is_cut_at_spaces(session: Session) -> None:
     if ENGINE is not tsvector:
         pytest.skip("SQLite's excerpts are cut by app/search/highlight.py (test_highlight.py)")
     # Eight characters a word: the excerpt's start, EXCERPT_BEFORE before the match, and its
     # end fall inside words, which are left out.
-    text = "abcdefg " * 100 + "target " + "abcdefg " * 300
+    text = "abcdefg " * 3000 + "target " + "abcdefg " * 300
     entry = publish(session, title="Words", text=text)
     assert entry.id is not None
-    window = tsvector.excerpts(parse("target"), [entry.id])
-    ((_, excerpt),) = session.execute(window).all()
-    assert "target" in excerpt
-    assert set(excerpt.split()) == {"abcdefg", "target"}
+    ((_, excerpt, stems),) = tsvector.excerpts(session, parse("target"), [entry.id])
+    assert stems == ["target"]
+    assert excerpt.startswith("… abcdefg ")
+    assert excerpt.endswith(" abcdefg …")
+    assert set(excerpt.split()) == {"…", "abcdefg", "target"}
     assert len(excerpt) > tsvector.EXCERPT_CHARS - 20
 
 

@@ -1,19 +1,21 @@
-"""Excerpts of a text around its best run of matches, marked, cut from the text in Python.
+"""Excerpts of a text around its densest run of matches, marked, cut in Python; both engines.
 
-SQLite's `snippet()` tokenises and stems a row's whole text to place its excerpt: 0.09 ms an
-entry, with the page's match run again to position it (5 ms for a page of 40 at 100,000
-entries, a quarter of a worker's busy time under bench/mix.py). Here the query's terms are
-stemmed once, each stem's first letters are found in the lowered text with `str.find` (C
-speed), and only the words found so are stemmed: 0.02 ms an entry.
+SQLite's `snippet()` ran the page's match again and tokenised and stemmed each row's whole text
+(3.4 KB on average): a quarter of a worker's busy time under bench/mix.py. PostgreSQL's
+`ts_headline` parsed each excerpt, 0.16 ms an entry. Here the query's words are stemmed once,
+each stem's first letters are found in the lowered text with `str.find` (C speed), and only the
+words found so are stemmed, all of a page's at once, by the engine's own stemming: SQLite's by
+PyStemmer's `porter` (`porter`, below: it groups words exactly as FTS5's porter tokenizer
+does, as tests/test_highlight.py checks against fts5vocab), PostgreSQL's by the database, in
+one statement (its English stemmer and stop words, which no Python copy matches exactly).
 
-A word is marked when its stem is the stem of one of the query's words, as FTS5's tokenizer
-(`porter unicode61 remove_diacritics 2`) makes them: letters and digits in runs, case and
-diacritics folded, words of 3 to 64 letters stemmed by Porter's algorithm (PyStemmer's
-`porter`, which differs from SQLite's in a handful of rare endings: such a word is left
-unmarked, and a text with no mark found shows its opening)."""
+Words are runs of letters and digits, case and diacritics folded, as FTS5's `unicode61
+remove_diacritics 2` makes them; a word is marked when its stem is one of the query's. A text
+where nothing is marked shows its opening."""
 
 import re
 import unicodedata
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple
@@ -63,9 +65,20 @@ def folded(text: str) -> str:
     return low
 
 
-def stem(word: str) -> str:
-    """A folded word's stem, as FTS5's porter tokenizer makes it."""
-    return _stemmer().stemWord(word) if len(word) in STEMMED_LENGTHS else word
+def porter(words: Collection[str]) -> dict[str, str]:
+    """Folded words' stems, as FTS5's porter tokenizer makes them."""
+    stemmer = _stemmer()
+    return {w: stemmer.stemWord(w) if len(w) in STEMMED_LENGTHS else w for w in words}
+
+
+def query_words(query: SearchQuery) -> set[str]:
+    """The folded words of the query's phrases (excluded phrases mark nothing)."""
+    return {w for group in query.groups for p in group for w in _TOKEN.findall(folded(p))}
+
+
+# Folded words to their stems, each as the search index makes it: None (or absent) for a word
+# the index leaves out (PostgreSQL's stop words).
+Stemming = Callable[[Collection[str]], Mapping[str, str | None]]
 
 
 class Hit(NamedTuple):
@@ -74,38 +87,56 @@ class Hit(NamedTuple):
     stem: str
 
 
+class _Found(NamedTuple):
+    start: int
+    end: int
+    word: str
+
+
 @dataclass(frozen=True)
 class Terms:
-    """The stems of a query's words (excluded phrases mark nothing) and the prefixes that find
-    them in a folded text."""
+    """The stems of a query's words and the prefixes that find them in a folded text."""
 
     stems: frozenset[str]
     prefixes: tuple[str, ...]
 
     @classmethod
-    def of(cls, query: SearchQuery) -> "Terms":
-        words = (w for group in query.groups for p in group for w in _TOKEN.findall(folded(p)))
-        stems = frozenset(stem(word) for word in words)
+    def of(cls, stems: Iterable[str]) -> "Terms":
+        stems = frozenset(stems)
         prefixes = {s[: max(min(len(s), PREFIX_MIN), min(len(s) - 2, PREFIX_MAX))] for s in stems}
         return cls(stems, tuple(sorted(prefixes)))
 
-    def hits(self, low: str) -> list[Hit]:
-        """The words of the folded text that match, in text order."""
-        found: set[Hit] = set()
+    def excerpts(self, texts: Iterable[tuple[int, str]], stemming: Stemming) -> dict[int, str]:
+        """Each text's excerpt by id. The words found by the stems' prefixes in every text are
+        stemmed together (by `stemming`, once), and those whose stem is the query's marked."""
+        found = [(key, text, self._candidates(folded(text))) for key, text in texts]
+        stems = stemming({word for _, _, candidates in found for *_, word in candidates})
+        return {
+            key: self.excerpt(
+                text,
+                [Hit(s, e, stem) for s, e, w in candidates if (stem := stems.get(w)) in self.stems],
+            )
+            for key, text, candidates in found
+        }
+
+    def _candidates(self, low: str) -> list[_Found]:
+        """The words of the folded text that begin with one of the prefixes, in text order."""
+        found: set[_Found] = set()
         for prefix in self.prefixes:
             at = low.find(prefix)
             while at != -1:
                 if at == 0 or not _TOKEN.match(low, at - 1):
                     word = _TOKEN.match(low, at)
-                    if word is not None and (stemmed := stem(word.group())) in self.stems:
-                        found.add(Hit(at, word.end(), stemmed))
+                    if word is not None:
+                        found.add(_Found(at, word.end(), word.group()))
                 at = low.find(prefix, at + 1)
         return sorted(found)
 
-    def excerpt(self, text: str) -> str:
-        """EXCERPT_TOKENS words of the text around its densest run of matches, matches marked
-        and HTML-escaped (`query.mark`), with an ellipsis where the text goes on."""
-        hits = self.hits(folded(text))
+    @staticmethod
+    def excerpt(text: str, hits: list[Hit]) -> str:
+        """EXCERPT_TOKENS words of the text around its densest run of matches (`hits`, in text
+        order), matches marked and HTML-escaped (`query.mark`), with an ellipsis where the text
+        goes on."""
         anchor = _densest(hits)
         before = _words(text, anchor - LEAD_TOKENS * CHARS_PER_WORD, anchor)[-LEAD_TOKENS:]
         run = _run(EXCERPT_TOKENS - len(before)).search(text, anchor)

@@ -122,12 +122,12 @@ class Fts5Search:
 
     def highlights(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, str]:
         # Cut in Python from the indexed text (highlight.py): snippet() stems the whole text.
-        terms = highlight.Terms.of(query)
+        terms = highlight.Terms.of(highlight.porter(highlight.query_words(query)).values())
         entry = DisclosureEntry.__table__.c  # type: ignore[attr-defined]
         rows = session.connection().execute(
             select(entry.id, entry.search_text).where(entry.id.in_(ids))
         )
-        return {entry_id: terms.excerpt(text) for entry_id, text in rows}
+        return terms.excerpts(((entry_id, text) for entry_id, text in rows), highlight.porter)
 
     def compact(self, session: Session, added: int) -> None:
         # A bulk import leaves FTS5's index in a dozen segments, and finding a term in an entry
