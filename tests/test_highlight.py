@@ -40,7 +40,7 @@ def test_words_are_matched_as_the_search_index_matches_them() -> None:
     every word of the real letters of tests/letters and of 300 generated entries."""
     texts = [path.read_text("utf-8") for path in sorted(LETTERS.glob("*.txt"))]
     texts += [orjson.dumps(entry).decode() for entry in generate_entries(300)]
-    words = sorted({w for text in texts for w in highlight._TOKEN.findall(highlight.folded(text))})
+    words = sorted({word for text in texts for word in highlight.words(text)})
     assert len(words) > 2000
     theirs: dict[str, set[str]] = defaultdict(set)
     ours: dict[str, set[str]] = defaultdict(set)

@@ -5,9 +5,9 @@ SQLite's `snippet()` ran the page's match again and tokenised and stemmed each r
 `ts_headline` parsed each excerpt, 0.16 ms an entry. Here the query's words are stemmed once,
 each stem's first letters are found in the lowered text with `str.find` (C speed), and only the
 words found so are stemmed, all of a page's at once, by the engine's own stemming: SQLite's by
-PyStemmer's `porter` (`porter`, below: it groups words exactly as FTS5's porter tokenizer
-does, as tests/test_highlight.py checks against fts5vocab), PostgreSQL's by the database, in
-one statement (its English stemmer and stop words, which no Python copy matches exactly).
+PyStemmer's Porter (`porter` below, which groups words exactly as FTS5's porter tokenizer does,
+as tests/test_highlight.py checks against fts5vocab), PostgreSQL's by the database, in one
+statement (its English stemmer and stop words, which no Python copy matches exactly).
 
 Words are runs of letters and digits, case and diacritics folded, as FTS5's `unicode61
 remove_diacritics 2` makes them; a word is marked when its stem is one of the query's. A text
@@ -37,7 +37,7 @@ PREFIX_MAX = 6
 STEMMED_LENGTHS = range(3, 65)
 
 _TOKEN = re.compile(r"[^\W_]+")
-_ELLIPSIS = "…"
+ELLIPSIS = "…"
 
 
 @cache
@@ -71,9 +71,14 @@ def porter(words: Collection[str]) -> dict[str, str]:
     return {w: stemmer.stemWord(w) if len(w) in STEMMED_LENGTHS else w for w in words}
 
 
+def words(text: str) -> list[str]:
+    """The text's words, folded."""
+    return _TOKEN.findall(folded(text))
+
+
 def query_words(query: SearchQuery) -> set[str]:
     """The folded words of the query's phrases (excluded phrases mark nothing)."""
-    return {w for group in query.groups for p in group for w in _TOKEN.findall(folded(p))}
+    return {w for group in query.groups for phrase in group for w in words(phrase)}
 
 
 # Folded words to their stems, each as the search index makes it: None (or absent) for a word
@@ -147,11 +152,12 @@ class Terms:
             # The run reaches the text's last word: to its end, with more words before it.
             end = len(text)
             lead = EXCERPT_TOKENS - len(_TOKEN.findall(run.group()))
-            before = _words(text, run.start() - lead * CHARS_PER_WORD, run.start())[-lead:]
+            before = _words(text, run.start() - lead * CHARS_PER_WORD, run.start())
+            before = before[len(before) - lead :] if lead else []
         start = before[0].start() if before else run.start()
         if not _TOKEN.search(text, 0, start):
             start = 0  # from the text's start when no word is left out there, as snippet()
-        parts = [_ELLIPSIS] if start else []
+        parts = [ELLIPSIS] if start else []
         at = start
         for hit in hits:
             if start <= hit.start and hit.end <= end:
@@ -159,7 +165,7 @@ class Terms:
                 at = hit.end
         parts.append(text[at:end])
         if end < len(text):
-            parts.append(_ELLIPSIS)
+            parts.append(ELLIPSIS)
         return mark("".join(parts))
 
 

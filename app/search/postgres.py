@@ -55,7 +55,6 @@ FORMS = ("drive", "test")
 WHOLE_CHARS = 20_000
 EXCERPT_CHARS = 1000
 EXCERPT_BEFORE = 150
-ELLIPSIS = "…"
 
 
 def _phrase(text: str) -> ColumnElement[str]:
@@ -192,8 +191,8 @@ def _excerpts() -> Select[tuple[int, str, list[str]]]:
     padded = " " + entries.c.text + " "
     start = func.greatest(1, entries.c.first + 1 - EXCERPT_BEFORE)
     cut = func.regexp_replace(func.substr(padded, start, EXCERPT_CHARS), r"^\S*|\S*$", "", "g")
-    before = case((start > 1, ELLIPSIS), else_="")
-    after = case((start + EXCERPT_CHARS < func.char_length(padded), ELLIPSIS), else_="")
+    before = case((start > 1, highlight.ELLIPSIS), else_="")
+    after = case((start + EXCERPT_CHARS < func.char_length(padded), highlight.ELLIPSIS), else_="")
     text = case(
         (entries.c.short, entries.c.text),
         (entries.c.first.is_(None), func.left(entries.c.text, INDEXED_CHARS)),
