@@ -228,7 +228,8 @@ def public_read_session() -> Iterator[Session]:
 
 
 def write_session() -> Iterator[Session]:
-    with new_session(write=True) as session:
+    # Ahead of the public reads waiting their turn in this process (`app.read_turns`).
+    with read_turns().write(), new_session(write=True) as session:
         yield session
 
 

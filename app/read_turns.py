@@ -1,11 +1,16 @@
-"""Public reads take turns; writes do not.
+"""Public reads take turns, and writes go first.
 
 A public read is mostly Python, and a process runs one thread of Python at a time: sixteen reads
 computed at once share the interpreter evenly, and a publish among them gets a seventeenth of
 it (a 20 ms publish took seconds). So a process lets only a few reads run at once, and the rest
 wait their turn, where they cost nothing. A read's turn lasts at most `LEASE_S`: one that takes
 longer (a statistics scan, a slow disk) runs on beside the others and lets the next read start,
-so a slow read never holds the queue up."""
+so a slow read never holds the queue up.
+
+A write in the process goes before the reads still waiting: while one runs, no read starts its
+turn (those running finish), so the write shares the interpreter with the event loop alone. For
+at most `WRITE_LEASE_S` a write: a long one (a letter upload, a client sending slowly) lets
+reads start again after that, so no write stalls the public pages."""
 
 import threading
 import time
@@ -15,19 +20,30 @@ from contextlib import contextmanager
 # Longer than a page takes under load (10-200 ms), short enough that reads queued behind a
 # slow one wait little.
 LEASE_S = 0.25
+# Longer than a publish takes alone (15-45 ms), short enough that reads paused for a long
+# write wait little.
+WRITE_LEASE_S = 0.1
 
 
 class Turns:
-    def __init__(self, size: int, *, lease_s: float = LEASE_S) -> None:
+    def __init__(
+        self, size: int, *, lease_s: float = LEASE_S, write_lease_s: float = WRITE_LEASE_S
+    ) -> None:
         self.size = size
         self.lease_s = lease_s
+        self.write_lease_s = write_lease_s
         self._started: dict[int, float] = {}  # running reads: a ticket -> when its turn began
+        self._writing: dict[int, float] = {}  # running writes: a ticket -> when it began
         self._tickets = 0
         self._changed = threading.Condition()
 
     def _holding(self, now: float) -> list[float]:
         """When the running reads whose turn has not ended began."""
         return [began for began in self._started.values() if now - began < self.lease_s]
+
+    def _pausing(self, now: float) -> list[float]:
+        """When the running writes whose priority has not ended began."""
+        return [began for began in self._writing.values() if now - began < self.write_lease_s]
 
     @contextmanager
     def turn(self, timeout: float) -> Iterator[bool]:
@@ -44,19 +60,36 @@ class Turns:
                 del self._started[ticket]
                 self._changed.notify()
 
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """Run a write ahead of the reads waiting for a turn."""
+        with self._changed:
+            self._tickets += 1
+            ticket = self._tickets
+            self._writing[ticket] = time.monotonic()
+        try:
+            yield
+        finally:
+            with self._changed:
+                del self._writing[ticket]
+                self._changed.notify_all()
+
     def _take(self, timeout: float) -> int | None:
-        """A ticket for a turn, once one is free; None after `timeout` seconds."""
+        """A ticket for a turn, once one is free and no write goes first; None after
+        `timeout` seconds."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
                 now = time.monotonic()
-                holding = self._holding(now)
-                if len(holding) < self.size:
+                holding, pausing = self._holding(now), self._pausing(now)
+                if len(holding) < self.size and not pausing:
                     break
                 if now >= deadline:
                     return None
-                # Woken when a read ends, or when the oldest turn's lease runs out.
-                self._changed.wait(min(deadline, min(holding) + self.lease_s) - now)
+                # Woken when a read or write ends, or when a lease runs out.
+                ends = [began + self.lease_s for began in holding if len(holding) >= self.size]
+                ends += [began + self.write_lease_s for began in pausing]
+                self._changed.wait(min(deadline, *ends) - now)
             self._tickets += 1
             self._started[self._tickets] = now
             return self._tickets

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app import db
+from app.errors import ReadsBusy
 from app.foi_requests import service as requests
 from app.health import router as health
 from app.read_turns import Turns
@@ -133,6 +135,19 @@ def test_a_read_kept_waiting_for_its_turn_is_a_503_while_writes_go_on(
         created = create_request(client, key)
         assert client.get(f"/v1/requests/{created['id']}", headers=auth(key)).is_success
     assert client.get("/v1/disclosure-log").status_code == 200
+
+
+def test_a_public_read_starts_its_turn_only_once_a_running_write_request_ends(
+    configure: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(db_pool_timeout=0.2)
+    turns = Turns(1, lease_s=60, write_lease_s=60)  # a turn free, and a write that goes first
+    monkeypatch.setattr(db, "read_turns", lambda: turns)
+    # What a write route is given, open as its request runs.
+    with contextmanager(db.write_session)(), pytest.raises(ReadsBusy), db.public_session():
+        pass
+    with db.public_session() as session:
+        assert session.execute(text("SELECT 1")).scalar() == 1
 
 
 def test_a_connection_cut_mid_request_is_a_503_and_the_next_is_served(

@@ -4,21 +4,36 @@ so."""
 
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from app.read_turns import Turns
 
 
-def _hold(turns: Turns, seconds: float, started: threading.Event) -> threading.Thread:
-    def read() -> None:
-        with turns.turn(5) as turn:
-            assert turn
+def _occupy(
+    enter: Callable[[], AbstractContextManager[bool | None]], seconds: float
+) -> threading.Thread:
+    """Run `seconds` inside `enter()` on a thread, once it has been entered."""
+    started = threading.Event()
+
+    def run() -> None:
+        with enter() as got:
+            assert got is not False  # a read's turn came
             started.set()
             time.sleep(seconds)
 
-    thread = threading.Thread(target=read)
+    thread = threading.Thread(target=run)
     thread.start()
     assert started.wait(5)
     return thread
+
+
+def _hold(turns: Turns, seconds: float) -> threading.Thread:
+    return _occupy(lambda: turns.turn(5), seconds)
+
+
+def _write(turns: Turns, seconds: float) -> threading.Thread:
+    return _occupy(turns.write, seconds)
 
 
 def test_no_more_than_size_reads_run_at_once() -> None:
@@ -47,7 +62,7 @@ def test_no_more_than_size_reads_run_at_once() -> None:
 
 def test_a_read_that_finds_no_turn_in_time_is_told_so() -> None:
     turns = Turns(1, lease_s=60)
-    holder = _hold(turns, 0.5, threading.Event())
+    holder = _hold(turns, 0.5)
     started = time.monotonic()
     with turns.turn(0.1) as turn:
         assert not turn
@@ -59,7 +74,7 @@ def test_a_read_that_finds_no_turn_in_time_is_told_so() -> None:
 
 def test_a_read_ending_gives_its_turn_to_the_next_at_once() -> None:
     turns = Turns(1, lease_s=60)
-    holder = _hold(turns, 0.2, threading.Event())
+    holder = _hold(turns, 0.2)
     started = time.monotonic()
     with turns.turn(5) as turn:
         assert turn
@@ -69,7 +84,7 @@ def test_a_read_ending_gives_its_turn_to_the_next_at_once() -> None:
 
 def test_a_slow_read_gives_up_its_turn_when_its_lease_runs_out() -> None:
     turns = Turns(1, lease_s=0.1)
-    holder = _hold(turns, 2.0, threading.Event())  # a statistics scan, say
+    holder = _hold(turns, 2.0)  # a statistics scan, say
     started = time.monotonic()
     with turns.turn(5) as turn:
         assert turn
@@ -80,7 +95,7 @@ def test_a_slow_read_gives_up_its_turn_when_its_lease_runs_out() -> None:
 
 def test_a_read_told_no_turn_holds_up_no_one_while_it_answers() -> None:
     turns = Turns(1, lease_s=60)
-    holder = _hold(turns, 1.0, threading.Event())
+    holder = _hold(turns, 1.0)
     other_done = threading.Event()
 
     def other() -> None:
@@ -93,3 +108,34 @@ def test_a_read_told_no_turn_holds_up_no_one_while_it_answers() -> None:
         threading.Thread(target=other).start()
         assert other_done.wait(0.5)
     holder.join()
+
+
+def test_a_write_waits_for_no_read() -> None:
+    turns = Turns(1, lease_s=60)
+    holder = _hold(turns, 1.0)
+    started = time.monotonic()
+    with turns.write():
+        assert time.monotonic() - started < 0.2  # not the running read's 1 s
+    holder.join()
+
+
+def test_no_read_starts_its_turn_while_a_write_runs() -> None:
+    turns = Turns(2, lease_s=60, write_lease_s=60)
+    writer = _write(turns, 0.3)
+    started = time.monotonic()
+    with turns.turn(5) as turn:
+        assert turn
+        waited = time.monotonic() - started
+    assert 0.25 <= waited < 1.0, waited  # a free turn, yet the write's 0.3 s first
+    writer.join()
+
+
+def test_a_long_write_lets_reads_start_when_its_lease_runs_out() -> None:
+    turns = Turns(1, lease_s=60, write_lease_s=0.1)
+    writer = _write(turns, 2.0)  # a large upload, say
+    started = time.monotonic()
+    with turns.turn(5) as turn:
+        assert turn
+    waited = time.monotonic() - started
+    assert waited < 1.0, waited  # the write's lease, not its 2 s
+    writer.join()
