@@ -43,8 +43,9 @@ def get_exemption(session: Session, exemption_id: str) -> ExemptionDetail:
     )
 
 
-def catalogue(session: Session) -> dict[str, Exemption]:
-    return {e.id: e for e in session.scalars(select(Exemption))}
+def catalogue(session: Session) -> dict[str, ExemptionPublic]:
+    """The catalogue by id, from the one loaded per process (`listed`)."""
+    return {e.id: e for e in listed(session)}
 
 
 def known_ids(session: Session) -> frozenset[str]:

@@ -12,12 +12,12 @@ from app.entries import service as entries
 from app.entries.schemas import Citation, ResponseBody
 from app.errors import ErrorLoc, NotFound, RuleViolation
 from app.exemptions import service as exemptions
+from app.exemptions.schemas import ExemptionPublic
 from app.foi_requests import service as requests
 from app.foi_requests.schemas import ResponseInternal
 from app.foi_responses.schemas import ResponseUpdate
 from app.keys.schemas import Actor
 from app.models import (
-    Exemption,
     FoiAnswer,
     FoiCitation,
     FoiRequest,
@@ -71,7 +71,7 @@ def check(
     received_on: date,
     law: str,
     questions: set[str],
-    catalogue: dict[str, Exemption],
+    catalogue: dict[str, ExemptionPublic],
     loc: ErrorLoc = BODY,
 ) -> None:
     """Every rule a response must keep against its request and the exemption catalogue."""
