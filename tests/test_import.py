@@ -311,7 +311,7 @@ def test_a_large_import_refreshes_the_planners_statistics(
 ) -> None:
     from app.imports import service
 
-    monkeypatch.setattr(service, "ANALYZE_AFTER", 2)
+    monkeypatch.setattr(service, "LARGE", 2)
     lines = [orjson.dumps(entry_document(reference=f"FOI-{n}")) for n in range(2)]
     result = import_entries(session, lines, actor=Actor.system("test"))
     assert result.created == 2

@@ -169,7 +169,10 @@ def test_topics_first_seen_mid_file_are_created_once_and_labelled(session: Sessi
     assert linked == 3
 
 
-def test_the_imports_settings_do_not_outlive_it(session: Session, database_url: str) -> None:
+def test_the_imports_settings_do_not_outlive_it(
+    session: Session, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "LARGE", 1)  # every import a bulk write
     sqlite = database_url.startswith("sqlite")
     setting = text("PRAGMA cache_size" if sqlite else "SHOW gin_pending_list_limit")
     bulk = -service.SQLITE_CACHE_KIB if sqlite else service.PG_GIN_PENDING
@@ -194,13 +197,13 @@ def test_an_import_that_is_a_good_share_of_the_log_merges_its_search_index(
     session: Session, database_url: str, monkeypatch: pytest.MonkeyPatch, share: float
 ) -> None:
     """SQLite: each committed write adds a segment to FTS5's index, and a search seeks a term
-    in every segment. An import of ANALYZE_AFTER lines or more that adds at least
+    in every segment. An import of LARGE lines or more that adds at least
     COMPACT_SHARE of the log merges them into one; a smaller share leaves them."""
     if not database_url.startswith("sqlite"):
         return  # PostgreSQL's GIN index has no segments (its pending list is merged on import)
     from app.search import sqlite as fts5
 
-    monkeypatch.setattr(service, "ANALYZE_AFTER", 3)
+    monkeypatch.setattr(service, "LARGE", 3)
     monkeypatch.setattr(fts5, "COMPACT_SHARE", share)
     for n in range(2):
         import_entries(session, lines(entry_document(reference=f"ONE-{n}")), actor=SYSTEM)
