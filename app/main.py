@@ -11,6 +11,8 @@ from app.attachments.router import COMPRESSED
 from app.attachments.router import router as attachments_router
 from app.audit.router import router as audit_router
 from app.changes.router import router as changes_router
+from app.checkpoints import checkpointing
+from app.db import get_engine
 from app.disclosure_log.router import references_router
 from app.disclosure_log.router import router as disclosure_log_router
 from app.exemptions.router import router as exemptions_router
@@ -51,7 +53,8 @@ def _prepare() -> None:
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     # Beside the requests, not before them: a worker answers its health check at once.
     threading.Thread(target=_prepare, name="foilog-prepare", daemon=True).start()
-    yield
+    with checkpointing(get_engine()):
+        yield
 
 
 def create_app() -> FastAPI:
