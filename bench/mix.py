@@ -6,7 +6,7 @@ one process), drives each with wrk at 32 connections over a deterministic shuffl
 distinct URLs (40% searches, 20% reference lookups, 15% force pages, 10% topic filters, 15%
 cursor pages; a Lua script walks the list, each wrk connection from its own offset), then reads
 foilog's hot page at 32 connections while a publish (a one-entry import) is sent every 0.5 s.
-It prints a Markdown report."""
+It prints a Markdown report. `--writes-only` runs the last part alone."""
 
 import argparse
 import json
@@ -32,6 +32,8 @@ SAMPLE = 16_800
 SEED = 20261202
 FOILOG_PORT = 8811
 DATASETTE_PORT = 8812
+# The first publications of a run, while each worker still prepares its writes: reported apart.
+COLD_PUBLISHES = 6
 DS_PAGE = {"_nocount": "1", "_nofacet": "1", "_nosuggest": "1"}
 
 LUA = """
@@ -239,15 +241,19 @@ def writes_under_load(base: str, env: dict[str, str], size: int, duration: int) 
     loaded = wrk_hot(base, duration)
     stop.set()
     writer.join()
-    latencies.sort()
+    # A worker's first publications compile the write statements and load what writes read
+    # (a one-entry import: 86 ms first, 18 ms next, alone): reported apart from the rest.
+    cold, warm = latencies[:COLD_PUBLISHES], latencies[COLD_PUBLISHES:]
     return {
         "reader_alone_rps": alone.rps,
         "reader_with_writes_rps": loaded.rps,
         "reader_p99_ms": loaded.p99_ms,
-        "publishes": len(latencies),
-        "publish_p50_ms": statistics.median(latencies),
-        "publish_p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
-        "publish_max_ms": latencies[-1],
+        "first_publishes_max_ms": max(cold),
+        "publishes_after_them": len(warm),
+        "publish_p50_ms": statistics.median(warm),
+        "publish_p90_ms": _quantile(warm, 0.9),
+        "publish_p99_ms": _quantile(warm, 0.99),
+        "publish_max_ms": max(warm),
     }
 
 
@@ -270,13 +276,15 @@ def main() -> None:
     served = parser.add_mutually_exclusive_group(required=True)
     served.add_argument("--foilog-db", type=Path, help="a SQLite file foilog serves")
     served.add_argument("--foilog-url", help="a database URL foilog serves (PostgreSQL)")
-    parser.add_argument("--datasette-db", type=Path, required=True)
+    parser.add_argument("--datasette-db", type=Path, help="the peer's file (not for --writes-only)")
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--writes-only", action="store_true", help="only the writes under load (no peer)"
+    )
     args = parser.parse_args()
-    corpus = args.corpus or DATA / f"corpus-{args.size}.ndjson"
-    requests = url_lists(corpus, args.size)
-    ours, theirs = [r.foilog for r in requests], [r.datasette for r in requests]
+    if not args.writes_only and args.datasette_db is None:
+        parser.error("--datasette-db is needed to compare with the peer")
     url = args.foilog_url or f"sqlite:///{args.foilog_db.resolve()}"
     env = {"FOILOG_DATABASE_URL": url}
     database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
@@ -285,6 +293,14 @@ def main() -> None:
     # (its default 5 s health check restarts a worker still importing).
     command = [str(APP_BIN / "uvicorn"), "app.main:app", "--host", HOST, "--port", str(FOILOG_PORT)]
     command += ["--workers", "2", "--timeout-worker-healthcheck", "120", "--no-access-log"]
+    if args.writes_only:
+        with serving("mix-foilog", command, FOILOG_PORT, "/healthz", env) as s:
+            writes = writes_under_load(s.base, env, args.size, args.duration)
+        _print_writes(writes)
+        return
+    corpus = args.corpus or DATA / f"corpus-{args.size}.ndjson"
+    requests = url_lists(corpus, args.size)
+    ours, theirs = [r.foilog for r in requests], [r.datasette for r in requests]
     with serving("mix-foilog", command, FOILOG_PORT, "/healthz", env) as s:
         foilog_ok = check(s.base, ours)
         foilog_kinds = per_kind(s.base, requests, "foilog")
@@ -317,6 +333,10 @@ def main() -> None:
             f"{_quantile(peer_ms, 0.9):.1f} | {peer_p50 / ours_p50:.2f}x |"
         )
     print()
+    _print_writes(writes)
+
+
+def _print_writes(writes: dict[str, float]) -> None:
     print("## Writes under load (foilog's hot page at 32 connections, a publish every 0.5 s)\n")
     for name, value in writes.items():
         print(f"- {name}: {value:.1f}")
