@@ -87,8 +87,9 @@ class Turns:
                 if now >= deadline:
                     return None
                 # Woken when a read or write ends, or when a lease runs out.
-                ends = [began + self.lease_s for began in holding if len(holding) >= self.size]
-                ends += [began + self.write_lease_s for began in pausing]
+                ends = [began + self.write_lease_s for began in pausing]
+                if len(holding) >= self.size:
+                    ends += [began + self.lease_s for began in holding]
                 self._changed.wait(min(deadline, *ends) - now)
             self._tickets += 1
             self._started[self._tickets] = now

@@ -241,6 +241,8 @@ def writes_under_load(base: str, env: dict[str, str], size: int, duration: int) 
     loaded = wrk_hot(base, duration)
     stop.set()
     writer.join()
+    if len(latencies) <= COLD_PUBLISHES:
+        raise SystemExit(f"{len(latencies)} publications in {duration} s: give a longer --duration")
     # A worker's first publications compile the write statements and load what writes read
     # (a one-entry import: 86 ms first, 18 ms next, alone): reported apart from the rest.
     cold, warm = latencies[:COLD_PUBLISHES], latencies[COLD_PUBLISHES:]

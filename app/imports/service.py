@@ -10,7 +10,7 @@ objects by the same code as every other entry's."""
 import logging
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -719,15 +719,13 @@ AND pg_has_role(c.relowner, 'USAGE')
 
 
 @contextmanager
-def _bulk_settings(session: Session, *, large: bool) -> Iterator[None]:
+def _bulk_settings(session: Session) -> Iterator[None]:
     """Settings for one large write, none of which touches durability. SQLite: a larger page
     cache for the import's connection, set back before the transaction ends so the pooled
     connection does not keep it. PostgreSQL: a larger GIN pending list for this transaction
     (SET LOCAL), merged into the index once the lines are written."""
     connection = session.connection()
-    if not large:
-        yield
-    elif connection.dialect.name == "sqlite":
+    if connection.dialect.name == "sqlite":
         previous = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
         connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         try:
@@ -764,7 +762,7 @@ def import_entries(
     importer = _Importer(session, actor)
     done = 0
     try:
-        with _bulk_settings(session, large=count >= LARGE):
+        with _bulk_settings(session) if count >= LARGE else nullcontext():
             for number, raw in _numbered(lines):
                 importer.read(number, raw)
                 done += 1
