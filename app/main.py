@@ -43,7 +43,7 @@ Errors are `application/problem+json` (RFC 9457)."""
 def _prepare() -> None:
     """What a worker's first publication would otherwise pay for (770-1,010 ms against 70-230
     for the next ones, under read load): the holiday calendars, the ORM's mappers (configured
-    on the first query that needs them) and round-robin linking's imports."""
+    on the first query that needs them) and what round-robin linking draws and compiles once."""
     deadlines.prepare()
     configure_mappers()
     similarity.prepare()

@@ -79,6 +79,35 @@ def test_a_text_keeps_the_words_and_signature_its_stored_band_keys_were_made_fro
     assert similarity.band_keys(signature)[:2] == [-7673862989839424488, -7351546939992021152]
 
 
+def test_signatures_are_datasketchs_affine32_minhash_of_the_shingles() -> None:
+    # Signatures stored before foilog computed them itself came from datasketch 2's MinHash
+    # ("affine32", seed 1, the first 32 bits of SHA-1): every text, in blocks of any size, must
+    # still get the same one. A text too short to link gets none.
+    from datasketch import MinHash
+
+    texts = [copy.text for copy in corpus(seed=3, round_robins=20, distractors=300)]
+    texts.append("please see the attached")
+    count = similarity.SIGNATURE_BLOCK + 7
+    shingled = [similarity.shingles(text) for text in texts]
+    assert len(shingled) > count
+    assert not shingled[-1]
+    template = MinHash(num_perm=similarity.VALUES, seed=similarity.SEED, scheme="affine32")
+    for shingles, signature in zip(shingled, similarity.signatures(shingled), strict=True):
+        if not shingles:
+            assert signature is None
+            continue
+        expected = MinHash(
+            num_perm=similarity.VALUES,
+            seed=similarity.SEED,
+            permutations=template.permutations,
+            scheme="affine32",
+            hashfunc=lambda data: int.from_bytes(hashlib.sha1(data).digest()[:4], "little"),
+        )
+        expected.update_batch([s.encode() for s in shingles])
+        assert signature == expected.hashvalues.astype("<u4").tobytes()
+    assert similarity.signatures(shingled[count:]) == similarity.signatures(shingled)[count:]
+
+
 def test_copies_to_other_forces_form_one_group(session: Session) -> None:
     kent = sent(session, "kent", "Kent Police", sign_off="Kind regards,\nJane Marlow")
     assert group_of(kent.id) is None

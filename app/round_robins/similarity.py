@@ -9,17 +9,13 @@ candidate is then verified by the Jaccard similarity their stored signatures est
 import hashlib
 import json
 import re
-import struct
 import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib.resources import files
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from datasketch import MinHash
 
 SHINGLE = 3  # words per shingle
 BANDS = 16
@@ -32,7 +28,6 @@ MERGE_THRESHOLD = 0.6  # at or above which an entry joins a second group to its 
 MIN_WORDS = 8  # fewer words than this ("please see attached") link nothing
 # Permutations fixed by seed: stored band keys stay valid across processes and restarts.
 SEED = 1
-SCHEME = "affine32"
 
 _SALUTATION = re.compile(
     r"^\s*(?:dear\s+(?:sir(?:s)?\s*(?:/|or|and)?\s*(?:madam)?|madam|all|team|foi\b[^,\n]{0,40}"
@@ -125,49 +120,63 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-@cache
-def _template() -> "MinHash":
-    # datasketch brings scipy with it, 0.6 s of CPU to import: only writes that link texts
-    # need it, so a command imports it then; a server does it as it starts (`prepare`).
-    from datasketch import MinHash
+_Values = np.ndarray[Any, np.dtype[np.uint32]]
 
-    return MinHash(num_perm=VALUES, seed=SEED, scheme=SCHEME)
+
+@cache
+def _permutations() -> tuple[_Values, _Values]:
+    """The VALUES permutations h -> a * h + b (mod 2^32, a odd) of datasketch 2's "affine32"
+    MinHash with seed SEED, drawn as it draws them: the signatures stored before this module
+    computed them itself stay comparable (tests/test_round_robins.py checks it against
+    datasketch). Computed here because the library's import brought scipy into every serving
+    process (25 MB each, 0.6 s of CPU) and built an object per text."""
+    generator = np.random.RandomState(SEED)
+    a = generator.randint(0, 1 << 31, VALUES, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = generator.randint(0, 1 << 32, VALUES, dtype=np.uint32)
+    return a, b
 
 
 def prepare() -> None:
-    """Import what linking needs now, not in the first publication (0.6 s of its 0.9), and
-    compile the force names' pattern (an alternation of about a hundred names)."""
-    _template()
+    """Draw the permutations and compile the force names' pattern (an alternation of about a
+    hundred names) now, not in a worker's first publication."""
+    _permutations()
     _force_names()
 
 
-_FIRST_WORD = struct.Struct("<I")
+# Texts whose shingles are hashed and permuted together: a block of (shingles, VALUES) 32-bit
+# values, some 10 MB for requests of a few hundred words.
+SIGNATURE_BLOCK = 256
+# Each SHA-1 digest is 5 little-endian 32-bit words; a shingle's hash is the first
+# (datasketch's `sha1_hash32`).
+_DIGEST_WORDS = 5
 
 
-def _sha1_32(data: bytes) -> int:
-    """datasketch's `sha1_hash32` (a signature's hash of each shingle), without its slice:
-    a fifth of a signature's time."""
-    return int(_FIRST_WORD.unpack_from(hashlib.sha1(data).digest())[0])  # noqa: S324 (not security)
+def _fmix32(values: _Values) -> _Values:
+    """MurmurHash3's finalizer, the bijection the scheme mixes each hash with first."""
+    values = values ^ (values >> np.uint32(16))
+    values = values * np.uint32(0x85EBCA6B)
+    values = values ^ (values >> np.uint32(13))
+    values = values * np.uint32(0xC2B2AE35)
+    return values ^ (values >> np.uint32(16))
 
 
 def signatures(shingled: Sequence[frozenset[str]]) -> list[bytes | None]:
-    """Each shingle set's MinHash signature (VALUES 32-bit values); None for a set with no
-    shingles, which is linked with nothing."""
-    template = _template()
-    found: list[bytes | None] = []
-    for shingles in shingled:
-        if not shingles:
-            found.append(None)
-            continue
-        signature = type(template)(
-            num_perm=VALUES,
-            seed=SEED,
-            permutations=template.permutations,
-            scheme=SCHEME,
-            hashfunc=_sha1_32,
-        )
-        signature.update_batch([s.encode() for s in shingles])
-        found.append(np.asarray(signature.hashvalues, dtype="<u4").tobytes())
+    """Each shingle set's MinHash signature (VALUES 32-bit values, little-endian); None for a
+    set with no shingles, which is linked with nothing. Each value is the least of the set's
+    hashes under one permutation."""
+    found: list[bytes | None] = [None] * len(shingled)
+    a, b = _permutations()
+    sha1 = hashlib.sha1
+    numbered = [(i, shingles) for i, shingles in enumerate(shingled) if shingles]
+    for start in range(0, len(numbered), SIGNATURE_BLOCK):
+        block = numbered[start : start + SIGNATURE_BLOCK]
+        digests = b"".join([sha1(s.encode()).digest() for _, shingles in block for s in shingles])
+        hashes = np.frombuffer(digests, dtype="<u4")[::_DIGEST_WORDS]
+        permuted = _fmix32(hashes)[:, np.newaxis] * a + b
+        starts = np.cumsum([0, *(len(shingles) for _, shingles in block[:-1])])
+        least = np.minimum.reduceat(permuted, starts, axis=0).astype("<u4")
+        for (i, _), values in zip(block, least, strict=True):
+            found[i] = values.tobytes()
     return found
 
 
