@@ -131,10 +131,6 @@ def _entry_keys(entry_ids: Iterable[int]) -> set[int]:
     return {ENTRY_KEYS | entry_id for entry_id in entry_ids}
 
 
-def _band_keys(signatures: Iterable[bytes | None]) -> set[int]:
-    return {band for signature in signatures for band in similarity.band_keys(signature)}
-
-
 def store(
     session: Session, texts: Sequence[Text], *, group: bool, now: datetime | None = None
 ) -> list[int]:
@@ -165,16 +161,13 @@ def _link(session: Session, signed: Sequence[Signed], now: datetime, *, new: boo
     signed = [entry for entry in signed if entry[2] is not None]
     if not signed:
         return []
-    lock_for_transaction(session, _band_keys(signature for _, _, signature in signed))
+    bands = {entry_id: similarity.band_keys(signature) for entry_id, _, signature in signed}
+    lock_for_transaction(session, {band for keys in bands.values() for band in keys})
     session.execute(
         insert(_table(RoundRobinBand)),
-        [
-            {"band": band, "entry_id": entry_id}
-            for entry_id, _, signature in signed
-            for band in similarity.band_keys(signature)
-        ],
+        [{"band": band, "entry_id": entry_id} for entry_id, keys in bands.items() for band in keys],
     )
-    return _Linker(session, now).link(signed, new=new)
+    return _Linker(session, now).link(signed, bands, new=new)
 
 
 def group_announced(session: Session, entry_ids: Sequence[int], *, new: bool = True) -> list[int]:
@@ -294,7 +287,7 @@ def relink(session: Session, text: Text, *, visible: bool) -> list[int]:
         return []
     if visible:
         # Band keys before entry keys, as every linking write takes them.
-        lock_for_transaction(session, _band_keys([signature]))
+        lock_for_transaction(session, similarity.band_keys(signature))
     changed = leave(session, text.entry_id) if stored is not None else []
     changed += store(session, [text], group=visible)
     return sorted(set(changed) - {text.entry_id})
@@ -415,11 +408,14 @@ class _Linker:
         self.dropped: set[int] = set()
         self.new_ids = -1
 
-    def link(self, signed: Sequence[Signed], *, new: bool) -> list[int]:
+    def link(
+        self, signed: Sequence[Signed], bands: dict[int, list[int]], *, new: bool
+    ) -> list[int]:
         """Group these entries, in order, with verified matches among the visible entries
-        (each other included). The band keys they share are held: no other copy comes or
-        goes meanwhile, so only the matches' groups are read again once locked."""
-        sharing = self._sharing(signed)
+        (each other included); `bands` holds each one's band keys. The band keys they share
+        are held: no other copy comes or goes meanwhile, so only the matches' groups are read
+        again once locked."""
+        sharing = self._sharing(bands)
 
         def read() -> tuple[set[int], None]:
             self._reset()
@@ -465,19 +461,21 @@ class _Linker:
             self._join(entry_id, force_id, found)
         return keys
 
-    def _sharing(self, signed: Sequence[Signed]) -> dict[int, list[tuple[int, bytes]]]:
-        """For each entry, the entries that share the most band keys with it, with their
-        signatures: at most MAX_CANDIDATES, so a text that many entries nearly repeat does not
-        make every publication read them all. The database counts and ranks the holders of
-        the entry's keys and sends back only those kept (at 1,000,000 entries an entry's keys
-        have some 750 holders, most sharing one key by a common phrase)."""
-        found: dict[int, list[tuple[int, bytes]]] = {}
-        for entry_id, _, signature in signed:
-            rows = self.session.execute(
-                _CANDIDATES, {"bands": similarity.band_keys(signature), "entry": entry_id}
-            )
-            found[entry_id] = [(candidate, theirs) for candidate, theirs in rows]
-        return found
+    def _sharing(self, bands: dict[int, list[int]]) -> dict[int, list[tuple[int, bytes]]]:
+        """For each entry (by its band keys), the entries that share the most band keys with
+        it, with their signatures: at most MAX_CANDIDATES, so a text that many entries nearly
+        repeat does not make every publication read them all. The database counts and ranks
+        the holders of the entry's keys and sends back only those kept (at 1,000,000 entries
+        an entry's keys have some 750 holders, most sharing one key by a common phrase)."""
+        return {
+            entry_id: [
+                (candidate, theirs)
+                for candidate, theirs in self.session.execute(
+                    _CANDIDATES, {"bands": keys, "entry": entry_id}
+                )
+            ]
+            for entry_id, keys in bands.items()
+        }
 
     def _visible(self, entry_ids: set[int]) -> dict[int, str]:
         """The forces of those of these entries that are visible now."""
