@@ -25,7 +25,7 @@ import httpx
 
 from app.demo import generate_entries
 from app.pagination import encode_cursor
-from bench.run import APP_BIN, DATA, HOST, OUT, PEER_BIN, Load, parse_wrk, serving
+from bench.run import APP_BIN, DATA, HOST, OUT, PEER_BIN, Load, Server, parse_wrk, rss_mb, serving
 
 KINDS = {"search": 40, "reference": 20, "force": 15, "topic": 10, "cursor": 15}
 SAMPLE = 16_800
@@ -308,6 +308,7 @@ def main() -> None:
         foilog_kinds = per_kind(s.base, requests, "foilog")
         foilog = wrk_mix(s.base, ours, "foilog", args.connections, args.duration)
         writes = writes_under_load(s.base, env, args.size, args.duration)
+        memory = worker_memory(s)
     peer = [str(PEER_BIN / "datasette"), "serve", "-i", str(args.datasette_db), "--host", HOST]
     peer += ["--port", str(DATASETTE_PORT), "--setting", "sql_time_limit_ms", "60000"]
     peer += ["--setting", "suggest_facets", "off", "--setting", "max_returned_rows", "1000"]
@@ -336,6 +337,18 @@ def main() -> None:
         )
     print()
     _print_writes(writes)
+    print("\n## foilog's workers after the mix and the writes\n")
+    for pid, (private, mapped) in memory.items():
+        print(
+            f"- worker {pid}: {private:.0f} MB private (RssAnon), {mapped:.0f} MB of files mapped"
+        )
+
+
+def worker_memory(server: Server) -> dict[int, tuple[float, float]]:
+    """Each serving worker's resident memory in MB: its own (RssAnon), and the pages of files
+    it maps (RssFile: SQLite's memory-mapped database, shared with every process reading it,
+    and the libraries)."""
+    return {pid: (rss_mb(pid, "RssAnon"), rss_mb(pid, "RssFile")) for pid in server.leaves()}
 
 
 def _print_writes(writes: dict[str, float]) -> None:

@@ -459,7 +459,7 @@ class Export:
     baseline_mb: float
 
 
-def _rss_mb(pid: int, field_name: str) -> float:
+def rss_mb(pid: int, field_name: str) -> float:
     with suppress(OSError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith(field_name + ":"):
@@ -475,7 +475,7 @@ def export_all(server: Server, encoding: str) -> Export:
     workers' peak RSS (VmHWM) is read after, so the server is a fresh one that has answered
     nothing else. `bytes` are the bytes on the wire."""
     workers = server.leaves()
-    baseline = max(_rss_mb(pid, "VmHWM") for pid in workers)
+    baseline = max(rss_mb(pid, "VmHWM") for pid in workers)
     lines = size = 0
     inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
     started = time.monotonic()
@@ -491,7 +491,7 @@ def export_all(server: Server, encoding: str) -> Export:
             size += len(chunk)
             lines += (inflate.decompress(chunk) if compressed else chunk).count(b"\n")
     seconds = time.monotonic() - started
-    peak = max(_rss_mb(pid, "VmHWM") for pid in workers)
+    peak = max(rss_mb(pid, "VmHWM") for pid in workers)
     return Export(seconds, lines, size, peak, baseline)
 
 
