@@ -16,8 +16,8 @@ from factories import auth, change_feed, make_key, stored_document
 from fastapi.testclient import TestClient
 from log_factories import Spec, publish
 from round_robin_corpus import corpus
-from sqlalchemy import delete, update
-from sqlmodel import Session, select
+from sqlalchemy import delete, insert, update
+from sqlmodel import Session, col, select
 from test_read_path import write_lock_held
 from typer.testing import CliRunner
 
@@ -106,6 +106,42 @@ def test_signatures_are_datasketchs_affine32_minhash_of_the_shingles() -> None:
         expected.update_batch([s.encode() for s in shingles])
         assert signature == expected.hashvalues.astype("<u4").tobytes()
     assert similarity.signatures(shingled[count:]) == similarity.signatures(shingled)[count:]
+
+
+def test_an_entry_is_verified_against_the_holders_sharing_most_of_its_band_keys(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At most MAX_CANDIDATES holders of an entry's band keys are verified: those sharing the
+    # most keys, of equals the newest, never the entry itself nor one without a signature.
+    # Texts too short to link have no band keys: these are written by hand.
+    ids = [publish(session, Spec(text="See attached.", questions=[])).id or 0 for _ in range(6)]
+    entry, three, two, one_older, one_newer, unsigned = ids  # oldest first
+    keys = {entry: [1, 2, 3], three: [1, 2, 3], two: [2, 3], one_older: [3], one_newer: [1]}
+    keys[unsigned] = [1]
+    session.execute(
+        insert(RoundRobinBand), [{"band": k, "entry_id": e} for e, ks in keys.items() for k in ks]
+    )
+    for holder in ids:
+        signature = None if holder == unsigned else signed(holder)[1]
+        session.execute(
+            update(RoundRobinEntry)
+            .where(col(RoundRobinEntry.entry_id) == holder)
+            .values(signature=signature)
+        )
+    linker = round_robins._Linker(session, utcnow())
+    monkeypatch.setattr(round_robins, "MAX_CANDIDATES", 4)
+    # The first four for `entry`: three, two, unsigned, one_newer; unsigned is not verified.
+    assert linker._sharing({entry: keys[entry], two: keys[two]}) == {
+        entry: [signed(three), signed(two), signed(one_newer)],
+        two: [signed(three), signed(entry), signed(one_older)],
+    }
+    monkeypatch.setattr(round_robins, "MAX_CANDIDATES", 1)
+    assert linker._sharing({entry: keys[entry]}) == {entry: [signed(three)]}
+
+
+def signed(entry_id: int) -> tuple[int, bytes]:
+    """An entry with a signature made up for it (its id's bytes)."""
+    return entry_id, entry_id.to_bytes(256, "little")
 
 
 def test_copies_to_other_forces_form_one_group(session: Session) -> None:

@@ -10,14 +10,14 @@ of unrelated entries share no key and never wait on each other. A group holds at
 entry per force, only visible entries, and never fewer than two."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy import Table, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Integer, Table, bindparam, delete, exists, func, insert, or_, select, update
 from sqlmodel import Session
 
 from app.db import lock_for_transaction, read_under_locks, utcnow
@@ -74,11 +74,11 @@ _shared = (
     .where(_band.band.in_(bindparam("bands", expanding=True)), _band.entry_id != bindparam("entry"))
     .group_by(_band.entry_id)
     .order_by(func.count().desc(), _band.entry_id.desc())
-    .limit(MAX_CANDIDATES)
+    .limit(bindparam("most", type_=Integer))
     .subquery()
 )
 # An entry's candidates, with their signatures: the holders of its band keys (`bands`) that
-# share the most keys with it (`entry`), counted and ranked by the database.
+# share the most keys with it (`entry`), counted and ranked by the database: the first `most`.
 _CANDIDATES = (
     select(_member.entry_id, _member.signature)
     .join_from(_shared, _table(RoundRobinEntry), _member.entry_id == _shared.c.entry_id)
@@ -125,6 +125,13 @@ def membership(session: Session, entry_id: int) -> dict[str, Any] | None:
         .where(_member.entry_id == entry_id)
     ).first()
     return None if row is None else ref(row.id, row.size)
+
+
+def _chunks(values: Iterable[int]) -> Iterator[list[int]]:
+    """The values in ascending order, CHUNK to a list: one IN list of a statement each."""
+    ordered = sorted(values)
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start : start + CHUNK]
 
 
 def _entry_keys(entry_ids: Iterable[int]) -> set[int]:
@@ -175,9 +182,7 @@ def group_announced(session: Session, entry_ids: Sequence[int], *, new: bool = T
     once it is in); entries linked already are left as they are. Returns the entries whose
     documents changed as updates: with `new` (announced in this transaction), not these."""
     rows: list[Any] = []
-    ids = sorted(entry_ids)
-    for start in range(0, len(ids), CHUNK):
-        part = ids[start : start + CHUNK]
+    for part in _chunks(entry_ids):
         rows += session.execute(
             select(_member.entry_id, _entry.force_id, _member.signature)
             .join_from(
@@ -471,7 +476,7 @@ class _Linker:
             entry_id: [
                 (candidate, theirs)
                 for candidate, theirs in self.session.execute(
-                    _CANDIDATES, {"bands": keys, "entry": entry_id}
+                    _CANDIDATES, {"bands": keys, "entry": entry_id, "most": MAX_CANDIDATES}
                 )
             ]
             for entry_id, keys in bands.items()
@@ -479,12 +484,11 @@ class _Linker:
 
     def _visible(self, entry_ids: set[int]) -> dict[int, str]:
         """The forces of those of these entries that are visible now."""
-        ids = sorted(entry_ids)
         forces: dict[int, str] = {}
-        for start in range(0, len(ids), CHUNK):
+        for part in _chunks(entry_ids):
             rows = self.session.execute(
                 select(_entry.id, _entry.force_id).where(
-                    _entry.id.in_(ids[start : start + CHUNK]), public_entries(self.now)
+                    _entry.id.in_(part), public_entries(self.now)
                 )
             )
             forces.update({entry_id: force for entry_id, force in rows})
@@ -492,9 +496,8 @@ class _Linker:
 
     def _load(self, entry_ids: set[int]) -> None:
         """The current groups of these entries, with all their members."""
-        ids = sorted(entry_ids)
-        for start in range(0, len(ids), CHUNK):
-            rows = self.session.execute(_GROUPS_OF, {"ids": ids[start : start + CHUNK]})
+        for part in _chunks(entry_ids):
+            rows = self.session.execute(_GROUPS_OF, {"ids": part})
             for group_id, entry_id, force in rows:
                 group = self.groups.setdefault(group_id, _Group(group_id))
                 group.members[entry_id] = force
@@ -592,12 +595,9 @@ def _rewrite(
     """Set `round_robin` in these entries' documents; those `touched` count as updated."""
     if not refs:
         return
-    ids = sorted(refs)
     rows: list[Any] = []
-    for start in range(0, len(ids), CHUNK):
-        rows += session.execute(
-            select(_entry.id, _entry.document).where(_entry.id.in_(ids[start : start + CHUNK]))
-        ).all()
+    for part in _chunks(refs):
+        rows += session.execute(select(_entry.id, _entry.document).where(_entry.id.in_(part))).all()
     values = []
     for entry_id, document in rows:
         parsed = orjson.loads(document)
