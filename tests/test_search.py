@@ -262,6 +262,21 @@ def test_the_form_of_the_match_follows_how_common_it_is(
     assert _form_of(condition) in set(ENGINE.FORMS) & forms, str(condition.compile())
 
 
+def test_a_postgres_search_vector_is_kept_in_its_entrys_row(session: Session) -> None:
+    """Ranking and testing read an entry's vector from its row, not through TOAST (migration
+    0017): the column's storage is MAIN, which PostgreSQL moves out of line only when a row
+    would not fit a page otherwise."""
+    if ENGINE is not tsvector:
+        pytest.skip("SQLite's search index is a table of its own")
+    storage = session.execute(
+        text(
+            "SELECT attstorage FROM pg_attribute "
+            "WHERE attrelid = 'disclosure_entry'::regclass AND attname = 'search_vector'"
+        )
+    ).scalar_one()
+    assert storage == "m"
+
+
 def test_a_postgres_search_leaves_the_planner_as_it_found_it(
     session: Session, corpus: dict[str, DisclosureEntry], monkeypatch: pytest.MonkeyPatch
 ) -> None:
