@@ -253,14 +253,19 @@ def reference_data(session: Session, name: str, load: Callable[[Session], T]) ->
 
 
 def refresh_statistics(session: Session) -> None:
-    """Let PostgreSQL's planner see what a bulk write changed: autovacuum may be off or late,
-    and without statistics it guessed 32 rows for a 20,000-row search and walked the table
-    (1 s, against 6 ms once analysed). SQLite's plans were chosen without statistics, which
-    ANALYZE there would change, so it is left alone."""
-    if is_sqlite(get_engine()):
+    """Let PostgreSQL see what a bulk write changed, without waiting for autovacuum (which may
+    be off or late: an hour after a 100,000-entry import it had not run). ANALYZE gives the
+    planner statistics: without them it guessed 32 rows for a 20,000-row search and walked the
+    table (1 s, against 6 ms once analysed). VACUUM marks the new pages all-visible, so index-only
+    scans (the narrow first step of every log page) read no heap: until then each of their rows
+    was also read from the table. VACUUM cannot run in a transaction: it runs on a connection of
+    its own, in autocommit, on the tables this user may vacuum. SQLite's plans were chosen
+    without statistics, which ANALYZE there would change, so it is left alone."""
+    engine = get_engine()
+    if is_sqlite(engine):
         return
-    session.execute(text("ANALYZE"))
-    session.commit()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM (ANALYZE)"))
 
 
 def lock_for_transaction(session: Session, keys: Iterable[int]) -> None:

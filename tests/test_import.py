@@ -306,7 +306,7 @@ def test_a_reference_repeated_in_one_file_is_updated_in_order(session: Session) 
     ]
 
 
-def test_a_large_import_refreshes_the_planners_statistics(
+def test_a_large_import_refreshes_the_planners_statistics_and_the_visibility_map(
     session: Session, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.imports import service
@@ -325,6 +325,12 @@ def test_a_large_import_refreshes_the_planners_statistics(
             text("SELECT reltuples FROM pg_class WHERE relname = 'round_robin_band'")
         ).scalar_one()
         assert bands == 2 * similarity.BANDS
+        # Vacuumed too: every page all-visible, so index-only scans read nothing of the table.
+        pages, visible = session.execute(
+            text("SELECT relpages, relallvisible FROM pg_class WHERE relname = 'disclosure_entry'")
+        ).one()
+        assert pages > 0
+        assert visible == pages
 
 
 def test_a_stalled_upload_holds_nothing_others_need(session: Session) -> None:
