@@ -254,7 +254,7 @@ def reference_data(session: Session, name: str, load: Callable[[Session], T]) ->
 
 def refresh_statistics(session: Session) -> None:
     """Let PostgreSQL see what a bulk write changed, without waiting for autovacuum (which may
-    be off or late: an hour after a 100,000-entry import it had not run). ANALYZE gives the
+    be off or late: 45 minutes after a 100,000-entry import it had not run). ANALYZE gives the
     planner statistics: without them it guessed 32 rows for a 20,000-row search and walked the
     table (1 s, against 6 ms once analysed). VACUUM marks the new pages all-visible, so index-only
     scans (the narrow first step of every log page) read no heap: until then each of their rows

@@ -166,7 +166,7 @@ def signatures(shingled: Sequence[frozenset[str]]) -> list[bytes | None]:
     hashes under one permutation."""
     found: list[bytes | None] = [None] * len(shingled)
     a, b = _permutations()
-    sha1 = hashlib.sha1
+    sha1 = hashlib.sha1  # the shingles' hash, as datasketch's: not for security
     numbered = [(i, shingles) for i, shingles in enumerate(shingled) if shingles]
     for start in range(0, len(numbered), SIGNATURE_BLOCK):
         block = numbered[start : start + SIGNATURE_BLOCK]
