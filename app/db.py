@@ -252,7 +252,7 @@ def reference_data(session: Session, name: str, load: Callable[[Session], T]) ->
     return value
 
 
-def refresh_statistics(session: Session) -> None:
+def refresh_statistics() -> None:
     """Let PostgreSQL see what a bulk write changed, without waiting for autovacuum (which may
     be off or late: 45 minutes after a 100,000-entry import it had not run). ANALYZE gives the
     planner statistics: without them it guessed 32 rows for a 20,000-row search and walked the

@@ -791,7 +791,7 @@ def import_entries(
         session.commit()
         # After linking, so the planner also sees the band keys it stored (a lookup of 16 keys
         # was planned for 141,250 rows when analysed before them).
-        refresh_statistics(session)
+        refresh_statistics()
     return result
 
 
