@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import Select, bindparam, func, select
-from sqlmodel import Session, col
+from sqlmodel import Session
 from starlette.responses import Response
 
 from app.changes.service import data_version_select
@@ -24,10 +24,10 @@ from app.config import get_settings
 from app.db import public_session, utcnow
 from app.http_cache import not_modified, public_response, tagged_response
 from app.migrate import head_revision
-from app.models import DisclosureEntry
+from app.models import DisclosureEntry, table_of
 
 T = TypeVar("T")
-Entry = DisclosureEntry
+_entry = table_of(DisclosureEntry).c
 
 
 def _release() -> bytes:
@@ -47,10 +47,10 @@ _RELEASE = _release()
 
 
 def _data_version_query() -> Select[Any]:
-    published = col(Entry.published_at)
+    published = _entry.published_at
     return data_version_select().add_columns(
         select(func.max(published)).where(published <= bindparam("now")).scalar_subquery(),
-        select(func.max(col(Entry.updated_at))).scalar_subquery(),
+        select(func.max(_entry.updated_at)).scalar_subquery(),
     )
 
 

@@ -2,12 +2,11 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_
 
-from app.models import DisclosureEntry
+from app.models import DisclosureEntry, table_of
+
+_entry = table_of(DisclosureEntry).c
 
 
 def public_entries(now: datetime) -> ColumnElement[bool]:
     """The one definition of what the public may see: published, due, not withdrawn."""
-    return and_(
-        DisclosureEntry.published_at <= now,  # type: ignore[arg-type]
-        DisclosureEntry.withdrawn_at.is_(None),  # type: ignore[union-attr]
-    )
+    return and_(_entry.published_at <= now, _entry.withdrawn_at.is_(None))

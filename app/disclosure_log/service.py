@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Row, and_, exists, func, or_, select, true
-from sqlmodel import Session, col
+from sqlalchemy import ColumnElement, Row, and_, bindparam, exists, func, or_, select, true
+from sqlmodel import Session
 
 from app.config import get_settings
 from app.disclosure_log.schemas import LogFilters, LogPage, Sort
@@ -29,6 +29,7 @@ from app.models import (
     RoundRobin,
     RoundRobinEntry,
     Topic,
+    table_of,
 )
 from app.pagination import decode_cursor, encode_cursor
 from app.search import SearchEngine, SearchQuery, engine_for, parse
@@ -38,7 +39,16 @@ from app.visibility import public_entries
 
 # disclosure_entry.id is an INTEGER: PostgreSQL refuses to compare it with anything larger.
 MAX_ID = 2**31 - 1
-Entry = DisclosureEntry
+# Statements of table columns, not of the models' attributes (`table_of`).
+_entries = table_of(DisclosureEntry)
+_entry = _entries.c
+_topic_links = table_of(EntryTopic)
+_topic_link = _topic_links.c
+_citation = table_of(EntryExemption).c
+_known_as = table_of(EntryReference).c
+_group = table_of(RoundRobin).c
+_member = table_of(RoundRobinEntry).c
+_topic = table_of(Topic).c
 
 
 def _unknown(name: str, values: list[str], hint: str) -> BadRequest:
@@ -58,11 +68,11 @@ def _check(name: str, given: tuple[str, ...], known: AbstractSet[str], hint: str
 def _visible_topics(session: Session, slugs: list[str], now: datetime) -> set[str]:
     # A topic only unpublished requests use stays private: it is as unknown as a made-up one.
     used = (
-        select(col(EntryTopic.entry_id))
-        .join(Entry, col(Entry.id) == col(EntryTopic.entry_id))
-        .where(col(EntryTopic.topic_slug) == col(Topic.slug), public_entries(now))
+        select(_topic_link.entry_id)
+        .join(_entries, _entry.id == _topic_link.entry_id)
+        .where(_topic_link.topic_slug == _topic.slug, public_entries(now))
     )
-    query = select(col(Topic.slug)).where(col(Topic.slug).in_(slugs), exists(used))
+    query = select(_topic.slug).where(_topic.slug.in_(slugs), exists(used))
     return set(session.scalars(query))
 
 
@@ -79,7 +89,7 @@ def conditions(
     where: list[ColumnElement[bool]] = [public_entries(now)]
     if filters.forces:
         _check("force", filters.forces, forces.known_ids(session), "GET /v1/forces lists them")
-        where.append(col(Entry.force_id).in_(filters.forces))
+        where.append(_entry.force_id.in_(filters.forces))
     if filters.topics:
         slugs = [normalise_topic(t) for t in filters.topics]
         visible = _visible_topics(session, slugs, now)
@@ -90,53 +100,44 @@ def conditions(
             where.append(_linked_to(slugs))
     if filters.outcomes:
         _check("outcome", filters.outcomes, set(Outcome), f"one of {', '.join(Outcome)}")
-        where.append(col(Entry.outcome).in_(filters.outcomes))
+        where.append(_entry.outcome.in_(filters.outcomes))
     if filters.exemptions:
         known = exemptions.known_ids(session)
         _check("exemption", filters.exemptions, known, "GET /v1/exemptions lists them")
-        cited = select(col(EntryExemption.entry_id)).where(
-            col(EntryExemption.exemption_id).in_(filters.exemptions)
-        )
-        where.append(col(Entry.id).in_(cited))
+        cited = select(_citation.entry_id).where(_citation.exemption_id.in_(filters.exemptions))
+        where.append(_entry.id.in_(cited))
     if filters.law is not None:
         law = filters.law.upper()
         _check("law", (law,), set(Law), f"one of {', '.join(Law)}")
-        where.append(col(Entry.law) == law)
+        where.append(_entry.law == law)
     if filters.references:
         keys = {reference_key(r) for r in filters.references}
-        known_as = select(col(EntryReference.entry_id)).where(
-            col(EntryReference.reference_key).in_(keys)
-        )
-        where.append(col(Entry.id).in_(known_as))
+        known_as = select(_known_as.entry_id).where(_known_as.reference_key.in_(keys))
+        where.append(_entry.id.in_(known_as))
     if filters.received_from is not None:
-        where.append(col(Entry.received_on) >= filters.received_from)
+        where.append(_entry.received_on >= filters.received_from)
     if filters.received_to is not None:
-        where.append(col(Entry.received_on) <= filters.received_to)
+        where.append(_entry.received_on <= filters.received_to)
     if filters.published_from is not None:
-        where.append(col(Entry.published_at) >= _start_of(filters.published_from))
+        where.append(_entry.published_at >= _start_of(filters.published_from))
     if filters.published_to is not None and filters.published_to < date.max:
-        where.append(col(Entry.published_at) < _start_of(filters.published_to + timedelta(1)))
+        where.append(_entry.published_at < _start_of(filters.published_to + timedelta(1)))
     if filters.round_robins:
         where.append(_in_round_robins(session, filters.round_robins))
     return where
 
 
 def _linked_to(slugs: list[str]) -> ColumnElement[bool]:
-    linked = select(col(EntryTopic.entry_id)).where(col(EntryTopic.topic_slug).in_(slugs))
-    return col(Entry.id).in_(linked)
+    linked = select(_topic_link.entry_id).where(_topic_link.topic_slug.in_(slugs))
+    return _entry.id.in_(linked)
 
 
 def _in_round_robins(session: Session, given: tuple[str, ...]) -> ColumnElement[bool]:
     ids = {int(v) for v in given if v.isascii() and v.isdigit() and 0 < int(v) <= MAX_ID}
-    known = {
-        str(i)
-        for i in session.scalars(select(col(RoundRobin.id)).where(col(RoundRobin.id).in_(ids)))
-    }
+    known = {str(i) for i in session.scalars(select(_group.id).where(_group.id.in_(ids)))}
     _check("round_robin", given, known, "GET /v1/round-robins lists them")
-    grouped = select(col(RoundRobinEntry.entry_id)).where(
-        col(RoundRobinEntry.round_robin_id).in_([int(v) for v in given])
-    )
-    return col(Entry.id).in_(grouped)
+    grouped = select(_member.entry_id).where(_member.round_robin_id.in_([int(v) for v in given]))
+    return _entry.id.in_(grouped)
 
 
 def search_query(q: str | None) -> SearchQuery | None:
@@ -186,17 +187,18 @@ def _encode(sort: Sort, key: Any, last_id: int) -> str:
     return encode_cursor(sort.value, [value, last_id])
 
 
+_DOCUMENTS = select(_entry.id, _entry.document).where(
+    _entry.id.in_(bindparam("ids", expanding=True))
+)
+
+
 def _documents(
     session: Session, search: SearchEngine, query: SearchQuery | None, ids: list[int]
 ) -> list[str]:
     """The stored documents of a page, in page order, with highlights when searching."""
     if not ids:
         return []
-    found = dict(
-        session.execute(
-            select(col(Entry.id), col(Entry.document)).where(col(Entry.id).in_(ids))
-        ).all()
-    )
+    found = dict(session.execute(_DOCUMENTS, {"ids": ids}).all())
     # An entry deleted in between (PostgreSQL reads each statement afresh) is left out.
     ids = [entry_id for entry_id in ids if entry_id in found]
     if query is None:
@@ -216,10 +218,8 @@ class _DateOrder:
     """Keyset over (key, id) in one direction; the page query selects only the two."""
 
     def __init__(self, sort: Sort) -> None:
-        self.key: Any = (
-            col(Entry.published_at) if "published_at" in sort else col(Entry.received_on)
-        )
-        self.entry_id: Any = col(Entry.id)
+        self.key: Any = _entry.published_at if "published_at" in sort else _entry.received_on
+        self.entry_id: Any = _entry.id
         self.descending = sort.startswith("-")
 
     @property
@@ -255,8 +255,8 @@ class _TopicDateOrder(_DateOrder):
 
     def __init__(self, sort: Sort, slug: str, now: datetime) -> None:
         super().__init__(sort)
-        self.key = col(EntryTopic.published_at)
-        self.entry_id = col(EntryTopic.entry_id)
+        self.key = _topic_link.published_at
+        self.entry_id = _topic_link.entry_id
         self.slug, self.now = slug, now
 
     def page(
@@ -264,9 +264,9 @@ class _TopicDateOrder(_DateOrder):
     ) -> list[tuple[int, Any]]:
         statement = (
             select(self.entry_id, self.key)
-            .join(Entry, col(Entry.id) == self.entry_id)
+            .join(_entries, _entry.id == self.entry_id)
             .where(
-                col(EntryTopic.topic_slug) == self.slug,
+                _topic_link.topic_slug == self.slug,
                 self.after(position),
                 self.key <= self.now,
                 *where,
@@ -340,20 +340,29 @@ def list_entries(
             where.append(search.matches(query))
         if walked is not None:
             where.append(_linked_to([walked]))
-        page.total = session.scalar(select(func.count()).select_from(Entry).where(*where))
+        page.total = session.scalar(select(func.count()).select_from(_entries).where(*where))
     return page
 
 
 # What a lookup reads of an entry: its document and enough for a tombstone, not the whole row
 # (search_text is as long again as the document) nor an ORM object.
 _LOOKUP = select(
-    col(Entry.id),
-    col(Entry.force_id),
-    col(Entry.reference),
-    col(Entry.published_at),
-    col(Entry.withdrawn_at),
-    col(Entry.withdrawal_reason),
-    col(Entry.document),
+    _entry.id,
+    _entry.force_id,
+    _entry.reference,
+    _entry.published_at,
+    _entry.withdrawn_at,
+    _entry.withdrawal_reason,
+    _entry.document,
+)
+
+
+_BY_ID = _LOOKUP.where(_entry.id == bindparam("id"))
+# The entries a force published (`now`) under a reference key or alias key (`force`, `key`).
+_BY_REFERENCE = _LOOKUP.join(table_of(EntryReference), _known_as.entry_id == _entry.id).where(
+    _known_as.force_id == bindparam("force"),
+    _known_as.reference_key == bindparam("key"),
+    _entry.published_at <= bindparam("now"),
 )
 
 
@@ -371,7 +380,7 @@ def _public_document(entry: Row[Any] | None, missing: str, now: datetime) -> str
 def get_document(session: Session, entry_id: int, *, now: datetime) -> str:
     """The document of an entry published at `now`; a withdrawn one is Gone with its
     tombstone."""
-    entry = session.execute(_LOOKUP.where(col(Entry.id) == entry_id)).first()
+    entry = session.execute(_BY_ID, {"id": entry_id}).first()
     return _public_document(entry, f"no published entry with id {entry_id}", now)
 
 
@@ -381,15 +390,7 @@ def get_document_by_reference(
     """The entry a force published under a reference or alias (case and spaces ignored)."""
     forces.require(session, force_id)
     key = reference_key(reference)
-    candidates = list(
-        session.execute(
-            _LOOKUP.join(EntryReference, col(EntryReference.entry_id) == col(Entry.id)).where(
-                col(EntryReference.force_id) == force_id,
-                col(EntryReference.reference_key) == key,
-                col(Entry.published_at) <= now,
-            )
-        )
-    )
+    candidates = list(session.execute(_BY_REFERENCE, {"force": force_id, "key": key, "now": now}))
     # A live entry before a withdrawn one; its own reference before another entry's alias.
     candidates.sort(
         key=lambda e: (e.withdrawn_at is not None, reference_key(e.reference) != key, -e.id)

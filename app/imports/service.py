@@ -57,6 +57,7 @@ from app.models import (
     RequestStatus,
     RequestTopic,
     Topic,
+    table_of,
 )
 from app.round_robins import service as round_robins
 from app.search import engine_for
@@ -205,18 +206,13 @@ class _Line(NamedTuple):
     key: tuple[str, str]
 
 
-def _table(model: type[Any]) -> Table:
-    table: Table = model.__table__
-    return table
-
-
 def _reserve(connection: Connection, model: type[Any], count: int) -> list[int]:
     """Ids for `count` rows about to be written, in order. An entry's document holds its id, so
     ids are taken before rows are written; every table takes them so, and its rows go in one
     multi-row INSERT without RETURNING."""
     if not count:
         return []
-    table = _table(model)
+    table = table_of(model)
     if connection.dialect.name == "sqlite":
         # SQLite hands out max(id) + 1, and this transaction holds the write lock until commit.
         last = connection.execute(select(func.max(table.c.id))).scalar_one() or 0
@@ -261,7 +257,7 @@ class _Rows:
     def write(self, connection: Connection) -> None:
         for model, rows in self.rows.items():
             if rows:
-                connection.execute(self._insert(_table(model)), rows)
+                connection.execute(self._insert(table_of(model)), rows)
 
     @staticmethod
     def _insert(table: Table) -> Insert:
@@ -282,7 +278,7 @@ class _Checker:
     def __init__(self, session: Session, actor: Actor) -> None:
         self.session = session
         self.actor = actor
-        forces = _table(Force).c
+        forces = table_of(Force).c
         self.laws: dict[str, str] = dict(session.execute(select(forces.id, forces.law)).all())
         self.catalogue = exemptions.catalogue(session)
         self.waiting: list[_Line] = []
@@ -351,7 +347,7 @@ class _Checker:
         return law
 
     def _existing(self, lines: list[_Line]) -> dict[tuple[str, str], int]:
-        c = _table(FoiRequest).c
+        c = table_of(FoiRequest).c
         keys = {line.key for line in lines}
         return {
             (force, key): request_id

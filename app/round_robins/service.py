@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy import Integer, Table, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Integer, bindparam, delete, exists, func, insert, or_, select, update
 from sqlmodel import Session
 
 from app.db import lock_for_transaction, read_under_locks, utcnow
@@ -31,6 +31,7 @@ from app.models import (
     RoundRobin,
     RoundRobinBand,
     RoundRobinEntry,
+    table_of,
 )
 from app.pagination import decode_cursor, encode_cursor
 from app.round_robins import similarity
@@ -58,15 +59,10 @@ MAX_CANDIDATES = 100
 BATCH = 100
 
 
-def _table(model: type[Any]) -> Table:
-    table: Table = model.__table__
-    return table
-
-
-_band = _table(RoundRobinBand).c
-_member = _table(RoundRobinEntry).c
-_group = _table(RoundRobin).c
-_entry = _table(DisclosureEntry).c
+_band = table_of(RoundRobinBand).c
+_member = table_of(RoundRobinEntry).c
+_group = table_of(RoundRobin).c
+_entry = table_of(DisclosureEntry).c
 
 
 _shared = (
@@ -81,7 +77,7 @@ _shared = (
 # share the most keys with it (`entry`), counted and ranked by the database: the first `most`.
 _CANDIDATES = (
     select(_member.entry_id, _member.signature)
-    .join_from(_shared, _table(RoundRobinEntry), _member.entry_id == _shared.c.entry_id)
+    .join_from(_shared, table_of(RoundRobinEntry), _member.entry_id == _shared.c.entry_id)
     .where(_member.signature.is_not(None))
     .order_by(_shared.c.shared.desc(), _shared.c.entry_id.desc())
 )
@@ -89,7 +85,7 @@ _CANDIDATES = (
 # The groups of some entries (`ids`): each member with its force.
 _GROUPS_OF = (
     select(_member.round_robin_id, _member.entry_id, _entry.force_id)
-    .join_from(_table(RoundRobinEntry), _table(DisclosureEntry), _entry.id == _member.entry_id)
+    .join_from(table_of(RoundRobinEntry), table_of(DisclosureEntry), _entry.id == _member.entry_id)
     .where(
         _member.round_robin_id.in_(
             select(_member.round_robin_id)
@@ -121,7 +117,9 @@ def membership(session: Session, entry_id: int) -> dict[str, Any] | None:
     """The `round_robin` field of an entry's document as the database holds it now."""
     row = session.execute(
         select(_group.id, _group.size)
-        .join_from(_table(RoundRobinEntry), _table(RoundRobin), _group.id == _member.round_robin_id)
+        .join_from(
+            table_of(RoundRobinEntry), table_of(RoundRobin), _group.id == _member.round_robin_id
+        )
         .where(_member.entry_id == entry_id)
     ).first()
     return None if row is None else ref(row.id, row.size)
@@ -149,7 +147,7 @@ def store(
         return []
     signatures = similarity.signatures([similarity.shingles(t.text) for t in texts])
     session.execute(
-        insert(_table(RoundRobinEntry)),
+        insert(table_of(RoundRobinEntry)),
         [
             {"entry_id": t.entry_id, "round_robin_id": None, "signature": signature}
             for t, signature in zip(texts, signatures, strict=True)
@@ -171,7 +169,7 @@ def _link(session: Session, signed: Sequence[Signed], now: datetime, *, new: boo
     bands = {entry_id: similarity.band_keys(signature) for entry_id, _, signature in signed}
     lock_for_transaction(session, {band for keys in bands.values() for band in keys})
     session.execute(
-        insert(_table(RoundRobinBand)),
+        insert(table_of(RoundRobinBand)),
         [{"band": band, "entry_id": entry_id} for entry_id, keys in bands.items() for band in keys],
     )
     return _Linker(session, now).link(signed, bands, new=new)
@@ -186,7 +184,7 @@ def group_announced(session: Session, entry_ids: Sequence[int], *, new: bool = T
         rows += session.execute(
             select(_member.entry_id, _entry.force_id, _member.signature)
             .join_from(
-                _table(RoundRobinEntry), _table(DisclosureEntry), _entry.id == _member.entry_id
+                table_of(RoundRobinEntry), table_of(DisclosureEntry), _entry.id == _member.entry_id
             )
             .where(
                 _member.entry_id.in_(part),
@@ -254,8 +252,8 @@ def _texts(session: Session, rows: Sequence[Any]) -> list[Text]:
     """What linking compares of these entries (id, request id, force): as `request_text`."""
     if not rows:
         return []
-    request = _table(FoiRequest).c
-    question = _table(FoiQuestion).c
+    request = table_of(FoiRequest).c
+    question = table_of(FoiQuestion).c
     ids = [row.request_id for row in rows]
     texts = {
         request_id: text
@@ -318,8 +316,8 @@ def leave(session: Session, entry_id: int) -> list[int]:
         return _entry_keys([entry_id, *found]), (group_id, found)
 
     group_id, members = read_under_locks(session, read)
-    session.execute(delete(_table(RoundRobinBand)).where(_band.entry_id == entry_id))
-    session.execute(delete(_table(RoundRobinEntry)).where(_member.entry_id == entry_id))
+    session.execute(delete(table_of(RoundRobinBand)).where(_band.entry_id == entry_id))
+    session.execute(delete(table_of(RoundRobinEntry)).where(_member.entry_id == entry_id))
     if group_id is None:
         return []
     rest = {member: signature for member, signature in members.items() if member != entry_id}
@@ -355,18 +353,18 @@ def _split(session: Session, group_id: int, rest: dict[int, bytes], now: datetim
     groups = [part for part in parts if len(part) > 1]
     refs: dict[int, dict[str, Any] | None] = dict.fromkeys(rest)
     if not groups:
-        session.execute(delete(_table(RoundRobin)).where(_group.id == group_id))
+        session.execute(delete(table_of(RoundRobin)).where(_group.id == group_id))
     for number, part in enumerate(groups):
         if number == 0:
             session.execute(
-                update(_table(RoundRobin))
+                update(table_of(RoundRobin))
                 .where(_group.id == group_id)
                 .values(size=len(part), updated_at=now)
             )
             target = group_id
         else:
             target = session.scalars(
-                insert(_table(RoundRobin))
+                insert(table_of(RoundRobin))
                 .values(size=len(part), created_at=now, updated_at=now)
                 .returning(_group.id)
             ).one()
@@ -377,7 +375,7 @@ def _split(session: Session, group_id: int, rest: dict[int, bytes], now: datetim
     for target_id, entry_ids in moved.items():
         if target_id != group_id:
             session.execute(
-                update(_table(RoundRobinEntry))
+                update(table_of(RoundRobinEntry))
                 .where(_member.entry_id.in_(entry_ids))
                 .values(round_robin_id=target_id)
             )
@@ -551,23 +549,23 @@ class _Linker:
     def _write(self, given: set[int]) -> list[int]:
         for group_id in self.dropped:
             self.session.execute(
-                update(_table(RoundRobinEntry))
+                update(table_of(RoundRobinEntry))
                 .where(_member.round_robin_id == group_id)
                 .values(round_robin_id=None)
             )
-            self.session.execute(delete(_table(RoundRobin)).where(_group.id == group_id))
+            self.session.execute(delete(table_of(RoundRobin)).where(_group.id == group_id))
         after: dict[int, dict[str, Any] | None] = {}
         for group in self.groups.values():
             size = len(group.members)
             if group.id < 0:
                 group.id = self.session.scalars(
-                    insert(_table(RoundRobin))
+                    insert(table_of(RoundRobin))
                     .values(size=size, created_at=self.now, updated_at=self.now)
                     .returning(_group.id)
                 ).one()
             elif any(self.before.get(e) != ref(group.id, size) for e in group.members):
                 self.session.execute(
-                    update(_table(RoundRobin))
+                    update(table_of(RoundRobin))
                     .where(_group.id == group.id)
                     .values(size=size, updated_at=self.now)
                 )
@@ -581,7 +579,7 @@ class _Linker:
             moved[None if new is None else int(new["id"])].append(entry_id)
         for target, entry_ids in moved.items():
             self.session.execute(
-                update(_table(RoundRobinEntry))
+                update(table_of(RoundRobinEntry))
                 .where(_member.entry_id.in_(entry_ids))
                 .values(round_robin_id=target)
             )
@@ -608,7 +606,7 @@ def _rewrite(
         row["b_document"] = orjson.dumps(parsed).decode()
         values.append(row)
     session.execute(
-        update(_table(DisclosureEntry))
+        update(table_of(DisclosureEntry))
         .where(_entry.id == bindparam("b_id"))
         .values(document=bindparam("b_document")),
         values,
@@ -616,7 +614,7 @@ def _rewrite(
     bumped = sorted(touched & set(refs))
     if bumped:
         session.execute(
-            update(_table(DisclosureEntry))
+            update(table_of(DisclosureEntry))
             .where(_entry.id.in_(bumped))
             .values(updated_at=now, version=_entry.version + 1)
         )
@@ -656,7 +654,9 @@ def list_groups(
         where.append(engine_for(session.get_bind()).matches(query))
     matching = (
         select(_member.round_robin_id)
-        .join_from(_table(RoundRobinEntry), _table(DisclosureEntry), _entry.id == _member.entry_id)
+        .join_from(
+            table_of(RoundRobinEntry), table_of(DisclosureEntry), _entry.id == _member.entry_id
+        )
         .where(*where, _member.round_robin_id == _group.id)
     )
     statement = select(_group.id, _group.size).where(exists(matching))
@@ -689,7 +689,7 @@ def list_groups(
 def _members(session: Session, group_ids: list[int]) -> dict[int, list[RoundRobinMember]]:
     if not group_ids:
         return {}
-    exemption = _table(EntryExemption).c
+    exemption = table_of(EntryExemption).c
     rows = session.execute(
         select(
             _member.round_robin_id,
@@ -701,7 +701,9 @@ def _members(session: Session, group_ids: list[int]) -> dict[int, list[RoundRobi
             _entry.responded_on,
             _entry.outcome,
         )
-        .join_from(_table(RoundRobinEntry), _table(DisclosureEntry), _entry.id == _member.entry_id)
+        .join_from(
+            table_of(RoundRobinEntry), table_of(DisclosureEntry), _entry.id == _member.entry_id
+        )
         .where(_member.round_robin_id.in_(group_ids))
         .order_by(_entry.force_id, _entry.id)
     ).all()

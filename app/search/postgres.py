@@ -28,13 +28,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col
+from sqlmodel import Session
 
-from app.models import DisclosureEntry
+from app.models import DisclosureEntry, table_of
 from app.search import Newest, highlight, shares
 from app.search.query import SearchQuery
 
 _VECTOR: ColumnClause[Any] = literal_column("disclosure_entry.search_vector")
+_entry = table_of(DisclosureEntry).c
 # The entries a query matches, apart from the page's own table (never correlated with it).
 _matched = table("disclosure_entry", column("id")).alias("matched")
 _MATCHED_VECTOR: ColumnClause[Any] = literal_column("matched.search_vector")
@@ -110,7 +111,7 @@ def _share(session: Session, query: SearchQuery) -> tuple[int, int]:
         plan = connection.exec_driver_sql(
             "EXPLAIN (FORMAT JSON) " + compiled.string, compiled.params
         ).scalar_one()
-        entries = session.scalar(select(func.max(col(DisclosureEntry.id)))) or 0
+        entries = session.scalar(select(func.max(_entry.id))) or 0
         return round(plan[0]["Plan"]["Plan Rows"]), entries
 
     return shares.share(session, repr((query.groups, query.excluded)), count)
@@ -127,9 +128,7 @@ def _drive(session: Session, query: SearchQuery) -> ColumnElement[bool]:
         searchable, _MATCHED_VECTOR.op("@@")(tsquery)
     )
     ids = session.connection().execute(matched).scalar_one() or []
-    return col(DisclosureEntry.id) == any_(
-        bindparam("search_matched", ids, type_=ARRAY(Integer), unique=True)
-    )
+    return _entry.id == any_(bindparam("search_matched", ids, type_=ARRAY(Integer), unique=True))
 
 
 @contextmanager
@@ -169,7 +168,7 @@ def _excerpts() -> Select[tuple[int, str, list[str]]]:
     (`happi`, of `happy`)."""
     lexemes = func.tsvector_to_array(func.to_tsvector(_CONFIG, bindparam("words", type_=Text)))
     stems = func.unnest(lexemes).alias("stem")
-    whole = col(DisclosureEntry.search_text)
+    whole = _entry.search_text
     short = func.char_length(whole) <= WHOLE_CHARS
     found = func.strpos(func.lower(whole), literal_column("stem"))
     # Looked for in long texts only: lowering a text and searching it took 0.3 ms an entry.
@@ -179,10 +178,8 @@ def _excerpts() -> Select[tuple[int, str, list[str]]]:
     )
     # OFFSET 0 keeps the subquery whole, so each entry's first place is found once.
     entries = (
-        select(
-            col(DisclosureEntry.id), whole.label("text"), short.label("short"), first.label("first")
-        )
-        .where(col(DisclosureEntry.id).in_(bindparam("ids", expanding=True)))
+        select(_entry.id, whole.label("text"), short.label("short"), first.label("first"))
+        .where(_entry.id.in_(bindparam("ids", expanding=True)))
         .offset(0)
         .subquery()
     )
@@ -234,7 +231,7 @@ class TsvectorSearch:
 
     def newest(self, session: Session, query: SearchQuery, ask: Newest) -> list[tuple[int, float]]:
         tsquery, searchable = _tsquery(query)
-        entry_id = col(DisclosureEntry.id)
+        entry_id = _entry.id
         form = cheapest_form(*_share(session, query), ask.size)
         # float8: a real comes back rounded to its text form, and a cursor holding the rounded
         # score would no longer equal the score it stands for.

@@ -15,13 +15,15 @@ from sqlalchemy import (
     table,
     text,
 )
-from sqlmodel import Session, col
+from sqlmodel import Session
 
-from app.models import DisclosureEntry
+from app.models import DisclosureEntry, table_of
 from app.search import Newest, highlight, shares
 from app.search.query import SearchQuery
 
 _fts = table("search_entry", column("rowid"))
+_entries = table_of(DisclosureEntry)
+_entry = _entries.c
 # What one step of each form of a date-ordered search costs, in microseconds, as timed over
 # the newest-first searches of bench/mix.py at 100,000 entries (app/search/README.md):
 # a match looked up by id and sorted ("driven"); a match put once in a list ("listed") that
@@ -72,7 +74,7 @@ def _share(session: Session, query: SearchQuery) -> tuple[int, int]:
 
     def count() -> tuple[int, int]:
         counted = select(func.count()).select_from(_fts).where(_matching(query))
-        everything = select(func.max(col(DisclosureEntry.id)))
+        everything = select(func.max(_entry.id))
         matched, entries = session.execute(
             select(counted.scalar_subquery(), everything.scalar_subquery())
         ).one()
@@ -83,7 +85,7 @@ def _share(session: Session, query: SearchQuery) -> tuple[int, int]:
 
 class Fts5Search:
     def matches(self, query: SearchQuery) -> ColumnElement[bool]:
-        return col(DisclosureEntry.id).in_(select(_fts.c.rowid).where(_matching(query)))
+        return _entry.id.in_(select(_fts.c.rowid).where(_matching(query)))
 
     def newest(self, session: Session, query: SearchQuery, ask: Newest) -> list[tuple[int, float]]:
         # FTS5 walks its posting lists by rowid downwards and stops at `size`; only bm25()'s
@@ -92,7 +94,7 @@ class Fts5Search:
         found = (
             select(_fts.c.rowid, score)
             .select_from(_fts)
-            .join(DisclosureEntry, col(DisclosureEntry.id) == _fts.c.rowid)
+            .join(_entries, _entry.id == _fts.c.rowid)
             .where(_matching(query), *ask.where)
         )
         if ask.before is not None:
@@ -111,7 +113,7 @@ class Fts5Search:
         matched, entries = _share(session, query)
         cheapest = cheapest_form(matched, entries, size)
         if cheapest == "test":
-            each = select(_fts.c.rowid).where(_matching(query), _fts.c.rowid == DisclosureEntry.id)
+            each = select(_fts.c.rowid).where(_matching(query), _fts.c.rowid == _entry.id)
             return each.exists()
         if cheapest == "list":
             # The unary + keeps the id from driving: SQLite lists the matches once and probes
@@ -123,9 +125,8 @@ class Fts5Search:
     def highlights(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, str]:
         # Cut in Python from the indexed text (highlight.py): snippet() stems the whole text.
         terms = highlight.Terms.of(highlight.porter(highlight.query_words(query)).values())
-        entry = DisclosureEntry.__table__.c  # type: ignore[attr-defined]
         rows = session.connection().execute(
-            select(entry.id, entry.search_text).where(entry.id.in_(ids))
+            select(_entry.id, _entry.search_text).where(_entry.id.in_(ids))
         )
         return terms.excerpts(((entry_id, text) for entry_id, text in rows), highlight.porter)
 
@@ -134,6 +135,6 @@ class Fts5Search:
         # seeks it in each: testing an entry for a term took 0.13 ms at 100,000 entries, 0.025
         # ms once merged into one. Merging rewrites the whole index (2.8 s at 100,000), so only
         # a write that is a good share of the log pays for it.
-        entries = session.scalar(select(func.max(col(DisclosureEntry.id)))) or 0
+        entries = session.scalar(select(func.max(_entry.id))) or 0
         if added >= entries * COMPACT_SHARE:
             session.execute(text("INSERT INTO search_entry(search_entry) VALUES ('optimize')"))
