@@ -313,7 +313,7 @@ def test_a_postgres_search_leaves_the_planner_as_it_found_it(
                 assert reader.connection().exec_driver_sql(f"SHOW {setting}").scalar() == value
             search = engine_for(reader.get_bind())
             search.newest(reader, parse("taser"), Newest([], 20, scored=True))
-            for setting in ("enable_seqscan", "enable_bitmapscan"):
+            for setting in {s for settings in tsvector._OFF.values() for s in settings}:
                 assert reader.scalar(text(f"SHOW {setting}")) == "on"
     assert seen
     assert set(seen) == {"off"}
