@@ -28,6 +28,7 @@ from app.models import (
     DisclosureEntry,
     FoiRequest,
     FoiResponse,
+    table_of,
 )
 
 # Past this many, a response's documents belong in one archive or several responses.
@@ -85,7 +86,7 @@ def add(
     if request is None or not actor.may_access(request.force_id):
         raise NotFound(f"no response with id {response_id} for this key")
     entry = _entry(session, request)
-    a = Attachment.__table__.c  # type: ignore[attr-defined]
+    a = table_of(Attachment).c
     full = select(a.id).where(a.response_id == response_id).offset(MAX_PER_RESPONSE - 1)
     if session.scalar(full) is not None:
         raise RuleViolation(
@@ -163,7 +164,7 @@ def of_request(
     by_response: dict[int | None, list[AttachmentInternal]] = {
         response.id: [] for response in request.responses
     }
-    a = Attachment.__table__.c  # type: ignore[attr-defined]
+    a = table_of(Attachment).c
     rows = session.scalars(select(Attachment).where(a.response_id.in_(by_response)).order_by(a.id))
     for row in rows:
         by_response[row.response_id].append(internal(row))
@@ -196,9 +197,9 @@ def find_public(attachment_id: int, now: datetime) -> Download:
     """An attachment the public may download: its entry published and due (404 before, as for
     an unknown id), not withdrawn (410). On a session of its own, closed before the download
     starts."""
-    a = Attachment.__table__.c  # type: ignore[attr-defined]
-    r = FoiResponse.__table__.c  # type: ignore[attr-defined]
-    e = DisclosureEntry.__table__.c  # type: ignore[attr-defined]
+    a = table_of(Attachment).c
+    r = table_of(FoiResponse).c
+    e = table_of(DisclosureEntry).c
     query = (
         select(a.id, a.filename, a.media_type, a.size, a.sha256, e.published_at, e.withdrawn_at)
         .join_from(Attachment, FoiResponse, a.response_id == r.id)
@@ -217,7 +218,7 @@ def find_public(attachment_id: int, now: datetime) -> Download:
 def read(attachment_id: int) -> Iterator[bytes]:
     """The bytes, a chunk at a time, each read on a short session of its own: a slow client
     holds no connection, and a process holds one chunk of a download in memory."""
-    chunk = AttachmentChunk.__table__.c  # type: ignore[attr-defined]
+    chunk = table_of(AttachmentChunk).c
     seq = 0
     while True:
         with new_session() as session:

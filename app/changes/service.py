@@ -6,12 +6,12 @@ from sqlalchemy import Row, Select, func, select, update
 from sqlmodel import Session
 
 from app.db import in_flight, insert_numbered, passable_horizon, settled, utcnow
-from app.models import ENTRY_CHANGE_SEQ, ChangeKind, DisclosureEntry, EntryChange
+from app.models import ENTRY_CHANGE_SEQ, ChangeKind, DisclosureEntry, EntryChange, table_of
 from app.round_robins import service as round_robins
 
-_changes = EntryChange.__table__  # type: ignore[attr-defined]
+_changes = table_of(EntryChange)
 _change = _changes.c
-_entry = DisclosureEntry.__table__.c  # type: ignore[attr-defined]
+_entry = table_of(DisclosureEntry).c
 
 
 class ChangeRow(NamedTuple):
@@ -116,7 +116,7 @@ def _next_changes(session: Session, after: int, limit: int) -> list[Row[Any]]:
                 settled(_change.horizon).label("settled"),
                 in_flight().label("in_flight"),
             )
-            .join_from(_changes, DisclosureEntry.__table__, _change.entry_id == _entry.id)  # type: ignore[attr-defined]
+            .join_from(_changes, table_of(DisclosureEntry), _change.entry_id == _entry.id)
             .where(_change.seq > after)
             .order_by(_change.seq)
             .limit(limit)

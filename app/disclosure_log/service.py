@@ -45,7 +45,8 @@ _entry = _entries.c
 _topic_links = table_of(EntryTopic)
 _topic_link = _topic_links.c
 _citation = table_of(EntryExemption).c
-_known_as = table_of(EntryReference).c
+_references = table_of(EntryReference)
+_known_as = _references.c
 _group = table_of(RoundRobin).c
 _member = table_of(RoundRobinEntry).c
 _topic = table_of(Topic).c
@@ -359,7 +360,7 @@ _LOOKUP = select(
 
 _BY_ID = _LOOKUP.where(_entry.id == bindparam("id"))
 # The entries a force published (`now`) under a reference key or alias key (`force`, `key`).
-_BY_REFERENCE = _LOOKUP.join(table_of(EntryReference), _known_as.entry_id == _entry.id).where(
+_BY_REFERENCE = _LOOKUP.join(_references, _known_as.entry_id == _entry.id).where(
     _known_as.force_id == bindparam("force"),
     _known_as.reference_key == bindparam("key"),
     _entry.published_at <= bindparam("now"),

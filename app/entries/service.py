@@ -23,6 +23,7 @@ from app.models import (
     FoiRequest,
     ResponseKind,
     Topic,
+    table_of,
 )
 from app.round_robins import service as round_robins
 from app.round_robins.service import Text
@@ -156,7 +157,7 @@ def attached(session: Session, request: FoiRequest) -> list[Attached]:
     positions = {response.id: i for i, response in enumerate(request.responses)}
     if not positions:
         return []
-    a = Attachment.__table__.c  # type: ignore[attr-defined]
+    a = table_of(Attachment).c
     rows = session.execute(
         select(a.response_id, a.id, a.filename, a.media_type, a.size, a.sha256, a.text)
         .where(a.response_id.in_(positions))

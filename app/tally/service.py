@@ -22,7 +22,14 @@ from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
 
 from app.db import upsert_adding
-from app.models import DisclosureEntry, EntryExemption, EntryTopic, StatsCounted, StatsTally
+from app.models import (
+    DisclosureEntry,
+    EntryExemption,
+    EntryTopic,
+    StatsCounted,
+    StatsTally,
+    table_of,
+)
 
 Entry = DisclosureEntry
 ALL_FORCES = "*"
@@ -177,7 +184,7 @@ def recount(session: Session, ids: Iterable[int]) -> None:
         session.execute(delete(StatsCounted).where(col(StatsCounted.entry_id).in_(changed)))
         kept = [{"entry_id": i, "counted": after[i].dump()} for i in changed if i in after]
         if kept:
-            session.execute(StatsCounted.__table__.insert(), kept)  # type: ignore[attr-defined]
+            session.execute(table_of(StatsCounted).insert(), kept)
 
 
 @event.listens_for(OrmSession, "before_commit")
@@ -191,7 +198,7 @@ def _write_pending(session: OrmSession) -> None:
         return
     rows = [(*key, *sums) for key, sums in sorted(delta.items()) if any(sums)]
     if rows:
-        table = StatsTally.__table__  # type: ignore[attr-defined]
+        table = table_of(StatsTally)
         upsert_adding(session.connection(), table, rows, _SUM_COLUMNS)
 
 

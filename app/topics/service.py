@@ -6,7 +6,7 @@ from sqlmodel import Session, col, select
 
 from app.db import insert_missing, utcnow
 from app.errors import ErrorLoc, RuleViolation
-from app.models import DisclosureEntry, EntryTopic, Topic
+from app.models import DisclosureEntry, EntryTopic, Topic, table_of
 from app.topics.schemas import TopicPublic
 from app.visibility import public_entries
 
@@ -45,7 +45,7 @@ def ensure(session: Session, raw_slugs: list[str], *, loc: ErrorLoc = ("topics",
     known = set(session.scalars(select(Topic.slug).where(Topic.slug.in_(normalised))))  # type: ignore[attr-defined]
     new = [{"slug": slug, "label": label_for(slug)} for slug in normalised if slug not in known]
     # Another writer may create the same topic meanwhile: then theirs is the one kept.
-    insert_missing(session, Topic.__table__, new)  # type: ignore[attr-defined]
+    insert_missing(session, table_of(Topic), new)
     return normalised
 
 
