@@ -12,7 +12,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 from log_factories import Spec, publish
-from sqlalchemy import select
+from sqlalchemy import delete, select, text
 from sqlmodel import Session, col
 from test_import import SYSTEM
 
@@ -21,7 +21,7 @@ from app.demo import generate_entries
 from app.disclosure_log.schemas import LogFilters
 from app.disclosure_log.service import selection
 from app.imports import service as imports
-from app.models import DisclosureEntry, EntryTopic, Outcome, StatsTally
+from app.models import DisclosureEntry, EntryTopic, Outcome, StatsCounted, StatsTally
 from app.publishing import service as publishing
 from app.publishing.schemas import EntryUpdate
 from app.stats import service
@@ -144,6 +144,33 @@ def test_a_count_from_nothing_is_what_the_writes_left(session: Session) -> None:
     tally.rebuild(session)
     session.commit()
     assert _tally_rows(session) == kept
+
+
+def test_sums_past_the_memory_limit_add_up_the_same_and_go_with_a_rollback(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tally, "SPILL_KEYS", 50)  # every recount moves its sums out of memory
+    _import(session, _documents(seed=13)[:80])
+    kept = _tally_rows(session)
+    # The same entries counted from nothing with every sum in memory.
+    monkeypatch.setattr(tally, "SPILL_KEYS", 10**9)
+    tally.rebuild(session)
+    session.commit()
+    assert _tally_rows(session) == kept
+
+    # Counted twice over, moved out of memory, then rolled back: nothing of it remains.
+    monkeypatch.setattr(tally, "SPILL_KEYS", 50)
+    ids = [i for i in session.scalars(select(col(DisclosureEntry.id))) if i is not None]
+    session.execute(delete(StatsCounted))
+    tally.recount(session, ids)
+    assert session.execute(text("SELECT count(*) FROM stats_tally_spill")).scalar_one() > 0
+    session.rollback()
+    assert _tally_rows(session) == kept
+    publish(session, Spec(force="hertfordshire", topics=["fleet"]))
+    added = _tally_rows(session) - kept
+    assert added
+    assert all(row[0] in ("", "t:fleet") for row in added)
+    assert session.execute(text("SELECT count(*) FROM stats_tally_spill")).scalar_one() == 0
 
 
 def test_stats_over_http_follow_a_withdrawal(client: TestClient, session: Session) -> None:
