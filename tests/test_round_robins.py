@@ -2,6 +2,9 @@
 entry document's `round_robin`, /v1/round-robins and the `round_robin` log filter."""
 
 import hashlib
+import multiprocessing
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -381,9 +384,12 @@ def _import(client: TestClient, key: str, lines: list[dict[str, Any]]) -> None:
     assert response.status_code == 200, response.text
 
 
+@pytest.mark.parametrize("large", [False, True], ids=["small", "large"])
 def test_an_import_groups_its_entries_and_ignores_the_field(
-    session: Session, client: TestClient
+    session: Session, client: TestClient, monkeypatch: pytest.MonkeyPatch, large: bool
 ) -> None:
+    if large:
+        monkeypatch.setattr(imports, "LARGE", 1)  # signed by a process of its own
     key = make_key(session)
     bogus = {"id": "77", "size": 40}
     lines = [
@@ -402,6 +408,32 @@ def test_an_import_groups_its_entries_and_ignores_the_field(
     _import(client, key, [_line(4, "dorset", copy("Dorset Police"))])
     first = next(e["id"] for e in log if e["reference"] == "RR/1")
     assert group_of(first) == {"id": groups["RR/1"]["id"], "size": 3}
+
+
+def _kill_helpers() -> None:
+    helpers = multiprocessing.active_children()
+    assert helpers
+    for helper in helpers:
+        os.kill(helper.pid or 0, signal.SIGKILL)
+        helper.join()
+
+
+def test_a_large_import_signs_in_another_process_as_in_its_own() -> None:
+    texts = [copy("Kent Police"), copy("Essex Police", salutation="Hello,"), "too short"]
+    with imports._Signer(parallel=True) as signer:
+        signed = signer.submit(texts)()
+        # A helper killed between batches: the import signs the rest itself.
+        _kill_helpers()
+        assert signer.submit(texts[:1])() == signed[:1]
+        assert signer.submit(texts[1:])() == signed[1:]
+    assert signed == round_robins.sign(texts)
+    many = texts * 300
+    with imports._Signer(parallel=True) as signer:
+        signer.submit(texts)()
+        # Killed while signing a batch: that batch too.
+        pending = signer.submit(many)
+        _kill_helpers()
+        assert pending() == round_robins.sign(many)
 
 
 def _pairs(groups: dict[int, str]) -> set[frozenset[int]]:

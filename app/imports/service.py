@@ -8,11 +8,15 @@ written together, a few multi-row statements per table, with their documents bui
 objects by the same code as every other entry's."""
 
 import logging
+import multiprocessing
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
@@ -426,12 +430,60 @@ def _new_request(line: _Line) -> _Request:
     )
 
 
+class _Signer:
+    """Signs request texts for round-robin linking (shingles and MinHash: a third of writing
+    a batch of new entries, by py-spy of an import at 1,000,000) in a process of its own, while
+    this one writes the batch's rows. A small import signs in its own process: starting
+    another costs more than it saves."""
+
+    def __init__(self, *, parallel: bool) -> None:
+        self._pool = (
+            ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            if parallel
+            else None
+        )
+
+    def submit(self, texts: list[str]) -> Callable[[], list[bytes | None]]:
+        """Start signing; call what is returned for the signatures, in order."""
+        if self._pool is None:
+            return partial(round_robins.sign, texts)
+        try:
+            future = self._pool.submit(round_robins.sign, texts)
+        except BrokenProcessPool:
+            return self._alone(texts)
+
+        def result() -> list[bytes | None]:
+            try:
+                return future.result()
+            except BrokenProcessPool:
+                return self._alone(texts)()
+
+        return result
+
+    def _alone(self, texts: list[str]) -> Callable[[], list[bytes | None]]:
+        """The helper did not start or died (killed, or a program that starts its work again
+        when imported, as a spawned process imports it): the import signs the rest itself."""
+        log.warning("the import's signing process stopped; signing in this one", exc_info=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        return partial(round_robins.sign, texts)
+
+    def __enter__(self) -> "_Signer":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+
 class _Importer(_Checker):
     """Writes checked lines; a line that fails now (the data changed since it was checked)
     fails the import all the same."""
 
-    def __init__(self, session: Session, actor: Actor) -> None:
+    def __init__(self, session: Session, actor: Actor, signer: _Signer) -> None:
         super().__init__(session, actor)
+        self.signer = signer
         self.topics: dict[str, _Topic] = {}
         self.result = ImportResult()
         # New entries visible at once: linked into round-robins at the end, in one pass.
@@ -500,13 +552,23 @@ class _Importer(_Checker):
         request_ids = _reserve(connection, FoiRequest, len(lines))
         entry_ids = _reserve(connection, DisclosureEntry, len(lines))
         response_ids = iter(_reserve(connection, FoiResponse, count))
+        built = [_new_request(line) for line in lines]
+        for line, request in zip(lines, built, strict=True):
+            privacy.guard(
+                request, line.document.title, acknowledged=False, loc=("line", line.number)
+            )
+        compared = [
+            entries.compared_text(entry_id, request)
+            for entry_id, request in zip(entry_ids, built, strict=True)
+        ]
+        # Signed meanwhile, in the signer's process when it has one.
+        signed = self.signer.submit([text.text for text in compared])
         rows = _Rows()
         announced: list[int] = []
-        compared: dict[bool, list[round_robins.Text]] = {True: [], False: []}
-        for line, request_id, entry_id in zip(lines, request_ids, entry_ids, strict=True):
+        for line, request, request_id, entry_id in zip(
+            lines, built, request_ids, entry_ids, strict=True
+        ):
             document = line.document
-            request = _new_request(line)
-            privacy.guard(request, document.title, acknowledged=False, loc=("line", line.number))
             entry = _Entry(
                 id=entry_id,
                 title=document.title,
@@ -540,11 +602,10 @@ class _Importer(_Checker):
             rows.add(EntryReference, reference_rows)
             if announce:
                 announced.append(entry_id)
-            compared[announce].append(entries.compared_text(entry_id, request))
         rows.write(connection)
         tally.recount(self.session, entry_ids)
-        round_robins.store(self.session, [*compared[False], *compared[True]], group=False)
-        self.to_link += [text.entry_id for text in compared[True]]
+        round_robins.store(self.session, compared, group=False, signatures=signed())
+        self.to_link += announced
         changes.record(self.session, announced, ChangeKind.PUBLISHED)
         self.result.created += len(lines)
         return {line.key: request_id for line, request_id in zip(lines, request_ids, strict=True)}
@@ -778,10 +839,12 @@ def import_entries(
             checker.read(number, raw)
             count += 1
         checker.settle()
-    importer = _Importer(session, actor)
+    large = count >= LARGE
+    signer = _Signer(parallel=large)
+    importer = _Importer(session, actor, signer)
     done = 0
     try:
-        with _bulk_settings(session) if count >= LARGE else nullcontext():
+        with signer, _bulk_settings(session) if large else nullcontext():
             for number, raw in _numbered(lines):
                 importer.read(number, raw)
                 done += 1

@@ -41,6 +41,7 @@ from app.round_robins.schemas import (
     RoundRobinRef,
     RoundRobinSummary,
 )
+from app.round_robins.similarity import sign as sign
 from app.search import engine_for
 from app.visibility import public_entries
 
@@ -137,15 +138,22 @@ def _entry_keys(entry_ids: Iterable[int]) -> set[int]:
 
 
 def store(
-    session: Session, texts: Sequence[Text], *, group: bool, now: datetime | None = None
+    session: Session,
+    texts: Sequence[Text],
+    *,
+    group: bool,
+    now: datetime | None = None,
+    signatures: Sequence[bytes | None] | None = None,
 ) -> list[int]:
-    """Keep the signatures of entries just written and, with `group`, link them (they must be
-    visible). Returns the other entries whose documents changed; the given entries' documents
-    are rewritten too when they join a group. Entries kept ungrouped have no band keys, so no
-    one finds them, until they are linked (`group_announced`)."""
+    """Keep the signatures of entries just written (`sign` of their texts, given or computed
+    here) and, with `group`, link them (they must be visible). Returns the other entries whose
+    documents changed; the given entries' documents are rewritten too when they join a group.
+    Entries kept ungrouped have no band keys, so no one finds them, until they are linked
+    (`group_announced`)."""
     if not texts:
         return []
-    signatures = similarity.signatures([similarity.shingles(t.text) for t in texts])
+    if signatures is None:
+        signatures = sign([t.text for t in texts])
     session.execute(
         insert(table_of(RoundRobinEntry)),
         [
@@ -282,7 +290,7 @@ def relink(session: Session, text: Text, *, visible: bool) -> list[int]:
     """After an entry's request text may have changed: nothing if its signature is the same,
     else it leaves its group and is linked afresh. Returns the other entries whose documents
     changed."""
-    signature = similarity.signatures([similarity.shingles(text.text)])[0]
+    signature = sign([text.text])[0]
     stored = session.execute(
         select(_member.entry_id, _member.signature).where(_member.entry_id == text.entry_id)
     ).first()
@@ -292,7 +300,7 @@ def relink(session: Session, text: Text, *, visible: bool) -> list[int]:
         # Band keys before entry keys, as every linking write takes them.
         lock_for_transaction(session, similarity.band_keys(signature))
     changed = leave(session, text.entry_id) if stored is not None else []
-    changed += store(session, [text], group=visible)
+    changed += store(session, [text], group=visible, signatures=[signature])
     return sorted(set(changed) - {text.entry_id})
 
 

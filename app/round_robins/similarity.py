@@ -180,6 +180,11 @@ def signatures(shingled: Sequence[frozenset[str]]) -> list[bytes | None]:
     return found
 
 
+def sign(texts: Sequence[str]) -> list[bytes | None]:
+    """Each text's signature (None for one too short to link): what `store` keeps."""
+    return signatures([shingles(text) for text in texts])
+
+
 def band_keys(signature: bytes | None) -> list[int]:
     """The signature's LSH band keys: signed 64-bit, as a BIGINT column holds them."""
     if signature is None:
