@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Column, MetaData, Table, delete, event, select
+from sqlalchemy import Column, Connection, MetaData, Table, delete, event, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
@@ -181,20 +181,13 @@ def _add(delta: dict[Key, list[int]], entries: Iterable[Counted], sign: int) -> 
             sums[2] += sign * within
 
 
-def _pending(session: Session) -> dict[Key, list[int]]:
-    delta: dict[Key, list[int]] = session.info.setdefault(_PENDING, defaultdict(lambda: [0, 0, 0]))
-    return delta
-
-
-def _spill(session: OrmSession, delta: dict[Key, list[int]]) -> None:
+def _spill(connection: Connection, delta: dict[Key, list[int]]) -> None:
     """Move the sums kept in memory into this connection's temporary table (rows no other
     writer shares, so taking them waits on no one)."""
-    connection = session.connection()
     _SPILL.create(connection, checkfirst=True)
     if delta:
         insert_rows(connection, _SPILL, [(*key, *sums) for key, sums in delta.items()])
     delta.clear()
-    session.info[_SPILLED] = True
 
 
 def recount(session: Session, ids: Iterable[int]) -> None:
@@ -203,7 +196,7 @@ def recount(session: Session, ids: Iterable[int]) -> None:
     tally when the transaction commits (`_write_pending`), kept in memory until SPILL_KEYS of
     them and in a temporary table past that."""
     wanted = sorted(set(ids))
-    delta = _pending(session)
+    delta: dict[Key, list[int]] = session.info.setdefault(_PENDING, defaultdict(lambda: [0, 0, 0]))
     for chunk in _chunks(wanted):
         before = _counted(session, chunk)
         after = current(session, chunk)
@@ -217,7 +210,8 @@ def recount(session: Session, ids: Iterable[int]) -> None:
         if kept:
             session.execute(table_of(StatsCounted).insert(), kept)
         if len(delta) >= SPILL_KEYS:
-            _spill(session, delta)
+            _spill(session.connection(), delta)
+            session.info[_SPILLED] = True
 
 
 @event.listens_for(OrmSession, "before_commit")
@@ -228,8 +222,8 @@ def _write_pending(session: OrmSession) -> None:
     90 s in tests/test_changes.py). Sorted, so two writers lock them in the same order."""
     delta: dict[Key, list[int]] = session.info.pop(_PENDING, None) or {}
     if session.info.pop(_SPILLED, False):
-        _spill(session, delta)
         connection = session.connection()
+        _spill(connection, delta)
         upsert_adding_from(connection, table_of(StatsTally), _SPILL, _SUM_COLUMNS)
         connection.execute(_SPILL.delete())
         return
