@@ -130,7 +130,8 @@ class Terms:
         for prefix in self.prefixes:
             at = low.find(prefix)
             while at != -1:
-                if at == 0 or not _TOKEN.match(low, at - 1):
+                # A word character is what str.isalnum() says it is ([^\W_]).
+                if at == 0 or not low[at - 1].isalnum():
                     word = _TOKEN.match(low, at)
                     if word is not None:
                         found.add(_Found(at, word.end(), word.group()))
@@ -188,14 +189,23 @@ def _words(text: str, start: int, end: int) -> list[re.Match[str]]:
 
 def _densest(hits: list[Hit]) -> int:
     """Where the run of matches of the most different terms within SPAN_CHARS begins (the
-    first such run); the text's start when nothing matched."""
+    first such run); the text's start when nothing matched. One pass: the run from each hit
+    (in text order) gains the hits its end reaches and loses the hit it began at."""
     if not hits:
         return 0
     weighed = hits[:MAX_HITS]
-
-    def terms_within(i: int) -> int:
-        begin = weighed[i].start
-        return len({h.stem for h in weighed if begin <= h.start < begin + SPAN_CHARS})
-
-    best = max(range(len(weighed)), key=lambda i: (terms_within(i), -i))
-    return weighed[best].start
+    best, most = weighed[0].start, 0
+    within: dict[str, int] = {}  # a stem -> its hits in the run
+    end = 0
+    for hit in weighed:
+        while end < len(weighed) and weighed[end].start < hit.start + SPAN_CHARS:
+            stem = weighed[end].stem
+            within[stem] = within.get(stem, 0) + 1
+            end += 1
+        if len(within) > most:
+            best, most = hit.start, len(within)
+        if within[hit.stem] == 1:
+            del within[hit.stem]
+        else:
+            within[hit.stem] -= 1
+    return best
