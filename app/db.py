@@ -26,11 +26,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.sql.expression import FromClause, FunctionElement
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 
@@ -74,7 +75,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class _SQLiteCompiler(SQLiteCompiler):
+    """SQLite's compiler, with a table's `with_hint(..., "sqlite")` written after its name
+    ("INDEXED BY <index>"), which SQLAlchemy leaves out for SQLite."""
+
+    def get_from_hint_text(self, table: FromClause, text: str | None) -> str | None:
+        return text
+
+
 def _configure_sqlite(engine: Engine) -> None:
+    engine.dialect.statement_compiler = _SQLiteCompiler
+
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Own the transaction boundaries: pysqlite's implicit BEGIN cannot be IMMEDIATE.

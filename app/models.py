@@ -228,6 +228,9 @@ class FoiCitation(SQLModel, table=True):
     harm: str | None = Field(default=None, sa_type=Text)
 
 
+VISIBLE_INDEX = "ix_disclosure_entry_visible"
+
+
 class DisclosureEntry(SQLModel, table=True):
     """The public record of a request: filter columns plus the pre-built entry document."""
 
@@ -238,6 +241,8 @@ class DisclosureEntry(SQLModel, table=True):
         Index("ix_disclosure_entry_received", "received_on", "id"),
         Index("ix_disclosure_entry_force_received", "force_id", "received_on", "id"),
         Index("ix_disclosure_entry_outcome_published", "outcome", "published_at", "id"),
+        # Whether an entry is public, by id, without reading its row (search windows; 0019).
+        Index(VISIBLE_INDEX, "id", "published_at", "withdrawn_at"),
         # The latest write of any entry, part of every public answer's tag: one index probe.
         Index("ix_disclosure_entry_updated", "updated_at"),
         # Covers every column /v1/stats reads of the entry, so its GROUP BYs scan this index

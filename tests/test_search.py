@@ -9,7 +9,7 @@ from factories import add_response, create_request, hertfordshire_response_body,
 from factories import publish as publish_request
 from fastapi.testclient import TestClient
 from log_factories import hertfordshire, publish
-from sqlalchemy import ColumnElement, text
+from sqlalchemy import ColumnElement, event, text
 from sqlmodel import Session, col, select
 
 from app.db import POSTGRES_OPTIONS, new_session, utcnow
@@ -17,10 +17,11 @@ from app.disclosure_log import service
 from app.disclosure_log.schemas import LogFilters, Sort
 from app.entries import service as entries
 from app.errors import BadRequest
-from app.models import DisclosureEntry
+from app.models import VISIBLE_INDEX, DisclosureEntry
 from app.search import Newest, SearchQuery, engine_for, parse
 from app.search import postgres as tsvector
 from app.search import sqlite as fts5
+from app.visibility import public_entries
 
 LOG = "/v1/disclosure-log"
 PROBLEM = "application/problem+json"
@@ -260,6 +261,31 @@ def test_the_form_of_the_match_follows_how_common_it_is(
     monkeypatch.setattr(ENGINE, "_share", lambda _session, _query: (matched, 100_000))
     condition = engine_for(session.get_bind()).matches_in_order(session, parse("taser"), size)
     assert _form_of(condition) in set(ENGINE.FORMS) & forms, str(condition.compile())
+
+
+def test_a_sqlite_ranked_window_reads_visibility_from_its_index(session: Session) -> None:
+    """The window's probe of each match's visibility reads the (id, published_at,
+    withdrawn_at) index, not the entry's row: SQLite would take the table's key."""
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL plans by its statistics")
+    publish(session, title="Taser use by officers")
+    seen: list[tuple[str, Any]] = []
+
+    def record(_c: object, _cur: object, statement: str, params: Any, *_: object) -> None:
+        if "bm25(" in statement:
+            seen.append((statement, params))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        ask = Newest([public_entries(utcnow())], 10, scored=True)
+        assert len(fts5.Fts5Search().newest(session, parse("taser"), ask)) == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    statement, params = seen[-1]
+    explained = session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+    plan = " / ".join(row[-1] for row in explained)
+    assert f"COVERING INDEX {VISIBLE_INDEX}" in plan, plan
 
 
 def test_a_postgres_search_vector_is_kept_in_its_entrys_row(session: Session) -> None:
