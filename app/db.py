@@ -14,6 +14,7 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     Engine,
+    LargeBinary,
     Sequence,
     Table,
     create_engine,
@@ -73,6 +74,39 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class _Utf8(TypeDecorator[bytes]):
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_result_value(self, value: bytes | str | None, dialect: Dialect) -> bytes | None:
+        return value.encode() if isinstance(value, str) else value
+
+
+class _Utf8Bytes(FunctionElement[bytes]):
+    """A text column read as its UTF-8 bytes, for text that goes out as it is stored (entry
+    documents). SQLite hands over the stored bytes (CAST AS BLOB): a page of 60 documents,
+    262 KB, took 0.31 ms against 0.60 to decode them into strings and encode them again for
+    the response. PostgreSQL sends text, encoded here: its bytea comes hex-encoded, which took
+    1.5 ms against 0.8."""
+
+    type = _Utf8()
+    inherit_cache = True
+
+
+@compiles(_Utf8Bytes, "sqlite")
+def _sqlite_utf8(element: _Utf8Bytes, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS BLOB)"
+
+
+@compiles(_Utf8Bytes)
+def _text_utf8(element: _Utf8Bytes, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+def utf8_bytes(column: ColumnElement[str]) -> ColumnElement[bytes]:
+    return _Utf8Bytes(column)
 
 
 class _SQLiteCompiler(SQLiteCompiler):

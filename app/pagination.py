@@ -59,7 +59,10 @@ def next_link(
 
 
 def page_body(
-    items: list[str], next_cursor: str | None, total: int | None = None, ranking: str | None = None
+    items: list[bytes],
+    next_cursor: str | None,
+    total: int | None = None,
+    ranking: str | None = None,
 ) -> bytes:
     """The page envelope around items that are already JSON (pre-serialised documents), so a
     page is assembled without parsing and re-encoding each item."""
@@ -68,7 +71,7 @@ def page_body(
         tail += b',"ranking":' + orjson.dumps(ranking)
     return (
         b'{"items":['
-        + ",".join(items).encode()
+        + b",".join(items)
         + b'],"next_cursor":'
         + orjson.dumps(next_cursor)
         + tail

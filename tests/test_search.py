@@ -360,7 +360,7 @@ def test_search_with_filters(
         session, LogFilters(q="facial", forces=("metropolitan",)), now=utcnow()
     )
     assert len(page.items) == 1
-    assert page.items[0].endswith("}")
+    assert page.items[0].endswith(b"}")
 
 
 def test_query_longer_than_the_limit_is_400(client: TestClient) -> None:

@@ -53,9 +53,7 @@ def get_entry(
     entry_id: Annotated[int, Path(ge=1, le=service.MAX_ID)], read: PublicRead
 ) -> Response:
     """One published entry in full; a withdrawn one answers 410 with its tombstone."""
-    return read.document(
-        lambda session, now: service.get_document(session, entry_id, now=now).encode()
-    )
+    return read.document(lambda session, now: service.get_document(session, entry_id, now=now))
 
 
 @references_router.get(
@@ -72,5 +70,5 @@ def get_entry_by_reference(
     return read.document(
         lambda session, now: service.get_document_by_reference(
             session, force_id, reference, now=now
-        ).encode()
+        )
     )

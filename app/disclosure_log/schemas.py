@@ -57,9 +57,9 @@ class LogFilters:
 
 @dataclass
 class LogPage:
-    """A page of entry documents, each already JSON."""
+    """A page of entry documents, each already JSON (UTF-8)."""
 
-    items: list[str] = field(default_factory=list)
+    items: list[bytes] = field(default_factory=list)
     next_cursor: str | None = None
     total: int | None = None
     # How a relevance listing was bounded, when it was (app/search/pages.py).

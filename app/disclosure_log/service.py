@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Row, and_, bindparam, exists, func, or_, s
 from sqlmodel import Session
 
 from app.config import get_settings
+from app.db import utf8_bytes
 from app.disclosure_log.schemas import LogFilters, LogPage, Sort
 from app.entries.schemas import dump
 from app.entries.service import reference_key, tombstone
@@ -188,14 +189,14 @@ def _encode(sort: Sort, key: Any, last_id: int) -> str:
     return encode_cursor(sort.value, [value, last_id])
 
 
-_DOCUMENTS = select(_entry.id, _entry.document).where(
+_DOCUMENTS = select(_entry.id, utf8_bytes(_entry.document)).where(
     _entry.id.in_(bindparam("ids", expanding=True))
 )
 
 
 def _documents(
     session: Session, search: SearchEngine, query: SearchQuery | None, ids: list[int]
-) -> list[str]:
+) -> list[bytes]:
     """The stored documents of a page, in page order, with highlights when searching."""
     if not ids:
         return []
@@ -207,7 +208,7 @@ def _documents(
     excerpts = search.highlights(session, query, ids)
     # Documents are JSON objects: splice the highlight in before the closing brace.
     return [
-        f'{found[entry_id][:-1]},"highlight":{orjson.dumps(excerpts.get(entry_id)).decode()}}}'
+        found[entry_id][:-1] + b',"highlight":' + orjson.dumps(excerpts.get(entry_id)) + b"}"
         for entry_id in ids
     ]
 
@@ -354,7 +355,7 @@ _LOOKUP = select(
     _entry.published_at,
     _entry.withdrawn_at,
     _entry.withdrawal_reason,
-    _entry.document,
+    utf8_bytes(_entry.document).label("document"),
 )
 
 
@@ -367,18 +368,18 @@ _BY_REFERENCE = _LOOKUP.join(_references, _known_as.entry_id == _entry.id).where
 )
 
 
-def _public_document(entry: Row[Any] | None, missing: str, now: datetime) -> str:
+def _public_document(entry: Row[Any] | None, missing: str, now: datetime) -> bytes:
     if entry is None or entry.published_at > now:
         raise NotFound(missing)
     if entry.withdrawn_at is not None:
         stone = dump(tombstone(entry))
         del stone["status"]  # the problem's own `status` is 410
         raise Gone(f"entry {entry.id} was withdrawn; `reason` says why", extra=stone)
-    document: str = entry.document
+    document: bytes = entry.document
     return document
 
 
-def get_document(session: Session, entry_id: int, *, now: datetime) -> str:
+def get_document(session: Session, entry_id: int, *, now: datetime) -> bytes:
     """The document of an entry published at `now`; a withdrawn one is Gone with its
     tombstone."""
     entry = session.execute(_BY_ID, {"id": entry_id}).first()
@@ -387,7 +388,7 @@ def get_document(session: Session, entry_id: int, *, now: datetime) -> str:
 
 def get_document_by_reference(
     session: Session, force_id: str, reference: str, *, now: datetime
-) -> str:
+) -> bytes:
     """The entry a force published under a reference or alias (case and spaces ignored)."""
     forces.require(session, force_id)
     key = reference_key(reference)

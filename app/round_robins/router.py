@@ -48,7 +48,7 @@ def list_round_robins(
             count=count,
             now=now,
         )
-        body = page_body([item.model_dump_json() for item in items], next_cursor, total)
+        body = page_body([item.model_dump_json().encode() for item in items], next_cursor, total)
         return body, next_link(request, next_cursor)
 
     return read.answer(page)
