@@ -5,6 +5,8 @@ import hashlib
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -434,6 +436,44 @@ def test_a_large_import_signs_in_another_process_as_in_its_own() -> None:
         pending = signer.submit(many)
         _kill_helpers()
         assert pending() == round_robins.sign(many)
+
+
+# An import's process that starts its signing helper on a batch larger than a pipe holds
+# (3,000 signatures), prints the helper's pid and is killed (SIGKILL) before it collects them.
+_KILLED_MID_BATCH = """
+import multiprocessing, os, signal
+from app.imports.service import _Signer
+signer = _Signer(parallel=True)
+signer.submit([f"Dear requester, your request {n} about " + "police " * 80 for n in range(3000)])
+print(multiprocessing.active_children()[0].pid, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_signing_helper_ends_with_the_import_that_started_it() -> None:
+    """A worker killed mid-import left its helper waiting for ever to send a batch's
+    signatures into a pipe whose reading end the helper itself holds: 90-120 MB for good."""
+    # Not run(): the helper inherits the process's stdout, so its end is not the process's.
+    with subprocess.Popen(
+        [sys.executable, "-c", _KILLED_MID_BATCH], stdout=subprocess.PIPE, text=True
+    ) as started:
+        assert started.stdout is not None
+        helper = int(started.stdout.readline())
+        assert started.wait(timeout=60) == -signal.SIGKILL
+    deadline = time.monotonic() + 30
+    while _running(helper) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _running(helper):
+        os.kill(helper, signal.SIGKILL)
+        pytest.fail(f"the helper {helper} outlived the import's process by 30 s")
 
 
 def _pairs(groups: dict[int, str]) -> set[frozenset[int]]:

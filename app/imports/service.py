@@ -9,7 +9,10 @@ objects by the same code as every other entry's."""
 
 import logging
 import multiprocessing
+import os
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -430,6 +433,23 @@ def _new_request(line: _Line) -> _Request:
     )
 
 
+# How often a signing process checks that the import's process still runs.
+FOLLOW_S = 0.5
+
+
+def _follow(parent: int) -> None:
+    """In a signing process: end as soon as the import's process (`parent`) has ended, however
+    it ended. A worker killed mid-import (SIGKILL) left its helper waiting for ever to send a
+    batch's signatures into a pipe whose reading end the helper holds as well."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(FOLLOW_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="foilog-signer-follow", daemon=True).start()
+
+
 class _Signer:
     """Signs request texts for round-robin linking (shingles and MinHash: a third of writing
     a batch of new entries, by py-spy of an import at 1,000,000) in a process of its own, while
@@ -438,7 +458,12 @@ class _Signer:
 
     def __init__(self, *, parallel: bool) -> None:
         self._pool = (
-            ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            ProcessPoolExecutor(
+                1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_follow,
+                initargs=(os.getpid(),),
+            )
             if parallel
             else None
         )
