@@ -14,8 +14,8 @@ import random
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from bench.mix import Timer, quantile, url_lists
-from bench.run import APP_BIN, DATA, HOST, Server, serving
+from bench.mix import Timer, quantile, url_lists, uvicorn_command
+from bench.run import DATA, Server, serving
 
 PORTS = {"before": 8821, "after": 8822}
 PER_KIND = 200
@@ -25,8 +25,7 @@ SEED = 7
 
 
 def _server(name: str, app_dir: Path, url: str) -> AbstractContextManager[Server]:
-    command = [str(APP_BIN / "uvicorn"), "app.main:app", "--app-dir", str(app_dir)]
-    command += ["--host", HOST, "--port", str(PORTS[name]), "--workers", "2", "--no-access-log"]
+    command = uvicorn_command(PORTS[name], app_dir)
     return serving(f"ab-{name}", command, PORTS[name], "/healthz", {"FOILOG_DATABASE_URL": url})
 
 

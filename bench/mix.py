@@ -295,6 +295,15 @@ def wrk_hot(base: str, duration: int) -> Load:
     return parse_wrk(done.stdout)
 
 
+def uvicorn_command(port: int, app_dir: Path | None = None) -> list[str]:
+    """foilog's two workers as `foilog serve` runs them (the code of `app_dir`, else this
+    checkout's), with room for a worker to start on a loaded machine (uvicorn's default 5 s
+    health check restarts a worker still importing)."""
+    command = [str(APP_BIN / "uvicorn"), "app.main:app", "--host", HOST, "--port", str(port)]
+    command += ["--workers", "2", "--timeout-worker-healthcheck", "120", "--no-access-log"]
+    return command + (["--app-dir", str(app_dir)] if app_dir is not None else [])
+
+
 def warm(path: Path) -> None:
     """Read a database file once, so that each server starts with it in the OS's cache. This
     machine evicts files left unread for some minutes (a PostgreSQL database read 30 minutes
@@ -324,10 +333,7 @@ def main() -> None:
     env = {"FOILOG_DATABASE_URL": url}
     database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     load = os.getloadavg()
-    # uvicorn as `foilog serve` runs it, with room for a worker to start on a loaded machine
-    # (its default 5 s health check restarts a worker still importing).
-    command = [str(APP_BIN / "uvicorn"), "app.main:app", "--host", HOST, "--port", str(FOILOG_PORT)]
-    command += ["--workers", "2", "--timeout-worker-healthcheck", "120", "--no-access-log"]
+    command = uvicorn_command(FOILOG_PORT)
     if args.writes_only:
         with serving("mix-foilog", command, FOILOG_PORT, "/healthz", env) as s:
             writes = writes_under_load(s.base, env, args.size, args.duration)
