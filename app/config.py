@@ -77,7 +77,9 @@ class Settings(BaseSettings):
         "PostgreSQL); the rest wait their turn, so writes do not share the interpreter with "
         "many reads",
     )
-    db_pool_size: int = Field(default=5, ge=1, description="PostgreSQL connections per process")
+    db_pool_size: int = Field(
+        default=5, ge=1, description="PostgreSQL connections per process in each of its two pools"
+    )
     db_pool_timeout: float = Field(
         default=5.0,
         gt=0,

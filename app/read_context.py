@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from app.changes.service import data_version_select
 from app.config import get_settings
-from app.db import public_session, utcnow
+from app.db import planned_once, public_session, utcnow
 from app.http_cache import not_modified, public_response, tagged_response
 from app.migrate import head_revision
 from app.models import DisclosureEntry, table_of
@@ -56,7 +56,7 @@ def _data_version_query() -> Select[Any]:
 
 # Built once: SQLAlchemy works out the cache key of a statement object on its first execution
 # and keeps it, and for this one that took 0.8 ms of every public read (its SQL runs in 0.013).
-_DATA_VERSION = _data_version_query()
+_DATA_VERSION = planned_once(_data_version_query())
 
 
 def data_version(session: Session, now: datetime) -> tuple[object, ...]:

@@ -34,6 +34,7 @@ def _throwaway_postgres(admin_url: str) -> Iterator[str]:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
         get_engine().dispose()
+        get_read_engine().dispose()
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

@@ -12,12 +12,13 @@ from log_factories import hertfordshire, publish
 from sqlalchemy import ColumnElement, event, text
 from sqlmodel import Session, col, select
 
-from app.db import POSTGRES_OPTIONS, new_session, utcnow
+from app.db import POSTGRES_OPTIONS, new_session, public_session, utcnow
 from app.disclosure_log import service
 from app.disclosure_log.schemas import LogFilters, Sort
 from app.entries import service as entries
 from app.errors import BadRequest
 from app.models import VISIBLE_INDEX, DisclosureEntry
+from app.read_context import data_version
 from app.search import Newest, SearchQuery, engine_for, parse
 from app.search import postgres as tsvector
 from app.search import sqlite as fts5
@@ -343,6 +344,33 @@ def test_a_postgres_search_leaves_the_planner_as_it_found_it(
                 assert reader.scalar(text(f"SHOW {setting}")) == "on"
     assert seen
     assert set(seen) == {"off"}
+
+
+def test_postgres_public_reads_keep_plans_only_of_statements_planned_once(
+    corpus: dict[str, DisclosureEntry],
+) -> None:
+    """A public read's connection keeps one plan for a statement marked `planned_once` (the
+    data version, a force's page), once psycopg has prepared it; a search's statements are
+    planned for their words every time, never kept."""
+    if ENGINE is not tsvector:
+        pytest.skip("SQLite keeps every statement's plan")
+    force = LogFilters(forces=(corpus["vans"].force_id,))
+    searches = [LogFilters(q="taser"), LogFilters(q="drone OR taser -video")]
+    with public_session() as reader:
+        for _ in range(7):  # psycopg prepares a statement the fifth time it runs
+            now = utcnow()
+            data_version(reader, now)
+            service.list_entries(reader, force, now=now)
+            for filters in searches:
+                for sort in (Sort.RELEVANCE, Sort.NEWEST):
+                    assert service.list_entries(reader, filters, now=now, sort=sort).items
+        kept = reader.execute(
+            text("SELECT statement, generic_plans FROM pg_prepared_statements")
+        ).all()
+    generic = [statement for statement, plans in kept if plans]
+    assert any("entry_change" in statement for statement in generic), kept
+    assert any("force_id IN" in statement for statement in generic), kept
+    assert not [statement for statement in generic if "@@" in statement]
 
 
 def test_count_with_search(client: TestClient, corpus: dict[str, DisclosureEntry]) -> None:
