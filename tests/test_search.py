@@ -350,8 +350,8 @@ def test_postgres_public_reads_keep_plans_only_of_statements_planned_once(
     corpus: dict[str, DisclosureEntry],
 ) -> None:
     """A public read's connection keeps one plan for a statement marked `planned_once` (the
-    data version, a force's page), once psycopg has prepared it; a search's statements are
-    planned for their words every time, never kept."""
+    data version, a force's page, with its size written in), once psycopg has prepared it; a
+    search's statements are planned for their words every time, never kept."""
     if ENGINE is not tsvector:
         pytest.skip("SQLite keeps every statement's plan")
     force = LogFilters(forces=(corpus["vans"].force_id,))
@@ -371,6 +371,12 @@ def test_postgres_public_reads_keep_plans_only_of_statements_planned_once(
     assert any("entry_change" in statement for statement in generic), kept
     assert any("force_id IN" in statement for statement in generic), kept
     assert not [statement for statement in generic if "@@" in statement]
+    # A plan for any page size expects a tenth of the rows, and sorts them all.
+    pages = [
+        statement for statement in generic if "ORDER BY disclosure_entry.published_at" in statement
+    ]
+    assert pages
+    assert not [statement for statement in pages if "LIMIT $" in statement]
 
 
 def test_count_with_search(client: TestClient, corpus: dict[str, DisclosureEntry]) -> None:

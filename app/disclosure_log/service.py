@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Row,
     Select,
     and_,
@@ -269,8 +270,13 @@ class _DateOrder:
         blind: bool = False,
     ) -> list[tuple[int, Any]]:
         """`blind`: `where` asks nothing whose plan depends on its values (`_value_blind`)."""
-        statement = self.selected(where, position).order_by(*self.order).limit(size)
-        return list(session.execute(planned_once(statement) if blind else statement))
+        statement = self.selected(where, position).order_by(*self.order)
+        if not blind:
+            return list(session.execute(statement.limit(size)))
+        # The size written in: a plan for any size expects a tenth of the rows, and sorted
+        # them (a cursor page 40,000 entries deep: 25 ms, against 0.3 walking the index).
+        size_written = bindparam("page_size", size, type_=Integer, literal_execute=True)
+        return list(session.execute(planned_once(statement.limit(size_written))))
 
 
 class _TopicDateOrder(_DateOrder):
