@@ -183,18 +183,30 @@ def planned_once(statement: Marked) -> Marked:
     return statement.execution_options(**{PLANNED_ONCE: True})
 
 
-def _plan_public(cursor: Any, statement: str, parameters: Any, context: Any) -> bool | None:
+def _plan_public(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
     """How a public read's statement runs on PostgreSQL. Planning was half of a cheap page:
     the data version, with 0.2 ms of work, took 0.45 ms to plan at each request (force page
-    4.8 ms in-process, all planned generically 3.4). So the connection plans generically
-    (psycopg prepares a statement the fifth time it runs, and the plan is kept from then on),
-    and every statement not marked `planned_once` goes with its values written in (psycopg's
+    4.8 ms in-process, all planned generically 3.4). So the connection plans generically, and
+    a statement marked `planned_once` is prepared at its first run on a connection, its plan
+    kept from then on. Every other statement goes with its values written in (psycopg's
     client-side binding), planned for those values as any other connection plans it (a
-    search's plan depends on how common its words are: see POSTGRES_OPTIONS)."""
-    if not parameters or context.execution_options.get(PLANNED_ONCE):
-        return None
-    written = psycopg.ClientCursor(cursor.connection).mogrify(statement, parameters)
-    cursor.execute(written, prepare=False)
+    search's plan depends on how common its words are: see POSTGRES_OPTIONS), and is never
+    prepared nor counted towards preparing (the connection's threshold is None: psycopg would
+    otherwise keep the text of each of the last hundred, a driven search's ids among them)."""
+    connection = cursor.connection
+    if context.execution_options.get(PLANNED_ONCE):
+        connection.prepare_threshold = 0
+        try:
+            cursor.execute(statement, parameters)
+        finally:
+            connection.prepare_threshold = None
+        return True
+    if parameters:
+        statement, parameters = (
+            psycopg.ClientCursor(connection).mogrify(statement, parameters),
+            None,
+        )
+    cursor.execute(statement, parameters)
     return True
 
 
@@ -216,7 +228,10 @@ def make_engine(url: str, *, public: bool = False) -> Engine:
         pool_size=size,
         max_overflow=size,
         pool_timeout=timeout,
-        connect_args={"options": " ".join(f"-c {k}={v}" for k, v in options.items())},
+        connect_args={
+            "options": " ".join(f"-c {k}={v}" for k, v in options.items()),
+            **({"prepare_threshold": None} if public else {}),
+        },
     )
     if public:
         event.listen(engine, "do_execute", _plan_public)

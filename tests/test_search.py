@@ -1,6 +1,7 @@
 """Full-text search: the query language, stemming, ranking, highlight, and hostile input."""
 
 import os
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -355,12 +356,18 @@ def test_postgres_public_reads_keep_plans_only_of_statements_planned_once(
     if ENGINE is not tsvector:
         pytest.skip("SQLite keeps every statement's plan")
     force = LogFilters(forces=(corpus["vans"].force_id,))
+    # Planned for their values: which forces, which outcome, decide the plan.
+    valued = [
+        LogFilters(forces=("kent", "essex")),
+        LogFilters(forces=(corpus["vans"].force_id,), outcomes=("refused",)),
+    ]
     searches = [LogFilters(q="taser"), LogFilters(q="drone OR taser -video")]
     with public_session() as reader:
         for _ in range(7):  # psycopg prepares a statement the fifth time it runs
             now = utcnow()
             data_version(reader, now)
-            service.list_entries(reader, force, now=now)
+            for filters in [force, *valued]:
+                service.list_entries(reader, filters, now=now)
             for filters in searches:
                 for sort in (Sort.RELEVANCE, Sort.NEWEST):
                     assert service.list_entries(reader, filters, now=now, sort=sort).items
@@ -371,12 +378,27 @@ def test_postgres_public_reads_keep_plans_only_of_statements_planned_once(
     assert any("entry_change" in statement for statement in generic), kept
     assert any("force_id IN" in statement for statement in generic), kept
     assert not [statement for statement in generic if "@@" in statement]
+    assert not [statement for statement in generic if "outcome IN" in statement]
+    assert not [s for s in generic if re.search(r"force_id IN \(\$\d+::VARCHAR, \$", s)]
     # A plan for any page size expects a tenth of the rows, and sorts them all.
     pages = [
         statement for statement in generic if "ORDER BY disclosure_entry.published_at" in statement
     ]
     assert pages
     assert not [statement for statement in pages if "LIMIT $" in statement]
+
+
+def test_a_public_search_with_quotes_and_percent_signs_finds_what_a_keyed_read_finds(
+    corpus: dict[str, DisclosureEntry],
+) -> None:
+    """On PostgreSQL a public read's search goes with its values written into the statement
+    (`app.db._plan_public`): quotes, backslashes, percent signs and colons stay values."""
+    filters = LogFilters(q="taser OR o'brien OR 100% OR back\\slash OR :name OR %(x)s")
+    now = utcnow()
+    with public_session() as reader, new_session() as keyed:
+        public = service.list_entries(reader, filters, now=now).items
+        assert public
+        assert public == service.list_entries(keyed, filters, now=now).items
 
 
 def test_count_with_search(client: TestClient, corpus: dict[str, DisclosureEntry]) -> None:

@@ -5,6 +5,7 @@ re-encoding each document would cost more than the query."""
 
 import math
 from collections.abc import Set as AbstractSet
+from dataclasses import fields
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -305,22 +306,16 @@ class _TopicDateOrder(_DateOrder):
 
 def _value_blind(filters: LogFilters, sort: Sort, walked: str | None) -> bool:
     """Whether a page in publication order has the same best plan for any values of its
-    filters: forces alone (their index walked in order) or the one topic it walks. Any other
-    filter, or a query, is planned for its values (how common they are decides the plan)."""
-    others = (
-        filters.q,
-        filters.topics if walked is None else (),
-        filters.outcomes,
-        filters.exemptions,
-        filters.law,
-        filters.references,
-        filters.received_from,
-        filters.received_to,
-        filters.published_from,
-        filters.published_to,
-        filters.round_robins,
-    )
-    return "published_at" in sort and not any(value for value in others if value is not None)
+    filters: one force (its index walked in order), or the one topic it walks, alone. Two
+    forces, a force in a topic, or any other filter or a query are planned for their values:
+    how common they are decides the plan (two rare forces under a plan for any two walked the
+    whole date index, 48 ms, against 0.12 taking their entries and sorting them)."""
+    given = {f.name for f in fields(LogFilters) if getattr(filters, f.name) not in (None, ())}
+    if "published_at" not in sort:
+        return False
+    if walked is not None:
+        return given == {"topics"}
+    return given <= {"forces"} and len(set(filters.forces)) <= 1
 
 
 def _walked_topic(filters: LogFilters, sort: Sort, query: SearchQuery | None) -> str | None:
