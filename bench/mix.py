@@ -6,7 +6,9 @@ one process), drives each with wrk at 32 connections over a deterministic shuffl
 distinct URLs (40% searches, 20% reference lookups, 15% force pages, 10% topic filters, 15%
 cursor pages; a Lua script walks the list, each wrk connection from its own offset), then reads
 foilog's hot page at 32 connections while a publish (a one-entry import) is sent every 0.5 s.
-It prints a Markdown report. `--writes-only` runs the last part alone."""
+Under each server's mix it reads from /proc the CPU time its processes spent, and on PostgreSQL
+the database server's processes, a request (wrk's own is not counted). It prints a Markdown
+report. `--writes-only` runs the last part alone."""
 
 import argparse
 import http.client
@@ -18,6 +20,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
@@ -348,7 +352,9 @@ def main() -> None:
     with serving("mix-foilog", command, FOILOG_PORT, "/healthz", env) as s:
         foilog_ok = check(s.base, ours)
         foilog_kinds = per_kind(s.base, requests, "foilog")
+        meter = CpuMeter(s, database=database == "PostgreSQL")
         foilog = wrk_mix(s.base, ours, "foilog", args.connections, args.duration)
+        foilog_cpu = meter.per_request(foilog.requests)
         writes = writes_under_load(s.base, env, args.size, args.duration)
         memory = worker_memory(s)
     peer = [str(PEER_BIN / "datasette"), "serve", "-i", str(args.datasette_db), "--host", HOST]
@@ -357,7 +363,9 @@ def main() -> None:
     with serving("mix-datasette", peer, DATASETTE_PORT, "/-/versions.json") as s:
         peer_ok = check(s.base, theirs)
         peer_kinds = per_kind(s.base, requests, "datasette")
+        meter = CpuMeter(s, database=False)
         datasette = wrk_mix(s.base, theirs, "datasette", args.connections, args.duration)
+        datasette_cpu = meter.per_request(datasette.requests)
     after = os.getloadavg()
     print(f"## Distinct URLs at {args.size:,} entries ({len(ours):,} URLs, foilog on {database})\n")
     print(f"Load average before {load[0]:.1f}, after {after[0]:.1f} (2 cores, shared).\n")
@@ -367,6 +375,12 @@ def main() -> None:
         row = f"| {name} | {got.rps:.0f} | {got.p50_ms:.1f} | {got.p99_ms:.1f} | {got.errors}"
         print(f"{row} | {ok[0]}/{ok[1]} |")
     print(f"\nfoilog / Datasette requests/s: **{foilog.rps / datasette.rps:.2f}x**\n")
+    spent = f"CPU a request under the mix: foilog's processes {foilog_cpu.server_ms:.2f} ms"
+    if foilog_cpu.database_ms is not None:
+        spent += (
+            f", PostgreSQL's (every server process on the machine) {foilog_cpu.database_ms:.2f}"
+        )
+    print(f"{spent}; Datasette's {datasette_cpu.server_ms:.2f} ms.\n")
     print(f"## Per kind, one connection, {PER_KIND} distinct URLs each, not asked before\n")
     print("| kind | foilog p50 ms | p90 | Datasette p50 ms | p90 | foilog faster by (p50) |")
     print("| --- | --- | --- | --- | --- | --- |")
@@ -391,6 +405,59 @@ def worker_memory(server: Server) -> dict[int, tuple[float, float]]:
     it maps (RssFile: SQLite's memory-mapped database, shared with every process reading it,
     and the libraries)."""
     return {pid: (rss_mb(pid, "RssAnon"), rss_mb(pid, "RssFile")) for pid in server.leaves()}
+
+
+def cpu_times(pids: Iterable[int]) -> dict[int, float]:
+    """Each process's CPU time so far (user and system), in seconds; one gone is left out."""
+    tick = os.sysconf("SC_CLK_TCK")
+    times = {}
+    for pid in pids:
+        with suppress(OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return times
+
+
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL server process on the machine (a replica's too): the database's CPU."""
+    found = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        with suppress(OSError):
+            if comm.read_text().strip() == "postgres":
+                found.append(int(comm.parent.name))
+    return found
+
+
+@dataclass
+class CpuPerRequest:
+    """CPU milliseconds a request: the server's processes', and the database server's
+    (PostgreSQL's processes; SQLite works inside the server's)."""
+
+    server_ms: float
+    database_ms: float | None
+
+
+class CpuMeter:
+    """The CPU a server's processes, and PostgreSQL's when `database`, spend from the meter's
+    making to `per_request`."""
+
+    def __init__(self, server: Server, *, database: bool) -> None:
+        self.server = server
+        self.database = database
+        self.before = self._read()
+
+    def _read(self) -> tuple[dict[int, float], dict[int, float]]:
+        return cpu_times(self.server.workers()), cpu_times(postgres_pids()) if self.database else {}
+
+    def per_request(self, requests: int) -> CpuPerRequest:
+        # A process started meanwhile (a new database connection) counts from zero.
+        server, database = (
+            sum(seconds - was.get(pid, 0.0) for pid, seconds in now.items())
+            for was, now in zip(self.before, self._read(), strict=True)
+        )
+        return CpuPerRequest(
+            server * 1000 / requests, database * 1000 / requests if self.database else None
+        )
 
 
 def _print_writes(writes: dict[str, float]) -> None:
