@@ -106,6 +106,17 @@ def test_the_front_page_is_the_log(client: TestClient) -> None:
     assert (response.status_code, response.headers["location"]) == (307, "/disclosure-log")
 
 
+def test_a_link_to_the_front_page_with_a_search_lands_on_that_search(
+    client: TestClient, session: Session
+) -> None:
+    publish(session, title="Drones", text="How many drones does the force fly?")
+    publish(session, title="Horses", text="How many horses does the force keep?")
+    response = client.get("/?q=drones&sort=-published_at", follow_redirects=False)
+    location = response.headers["location"]
+    assert (response.status_code, location) == (307, "/disclosure-log?q=drones&sort=-published_at")
+    assert "1 entry matches" in page(client, location)
+
+
 def test_unknown_entries_and_forces_are_404_pages(client: TestClient) -> None:
     assert "no published entry with id 999" in page(client, "/disclosure-log/999", 404)
     assert "gotham" in page(client, "/forces/gotham", 404)

@@ -153,9 +153,10 @@ def _filter_params(filters: LogFilters) -> list[tuple[str, str]]:
 
 
 @router.get("/")
-def home() -> RedirectResponse:
-    """The site's front page is the log."""
-    return RedirectResponse("/disclosure-log", status_code=307)
+def home(request: Request) -> RedirectResponse:
+    """The site's front page is the log, asked what the link asked (`/?q=drones`)."""
+    query = request.url.query
+    return RedirectResponse("/disclosure-log" + (f"?{query}" if query else ""), status_code=307)
 
 
 @router.get("/disclosure-log")
