@@ -17,7 +17,7 @@ from app.db import POSTGRES_OPTIONS, new_session, public_session, utcnow
 from app.disclosure_log import service
 from app.disclosure_log.schemas import LogFilters, Sort
 from app.entries import service as entries
-from app.errors import BadRequest
+from app.errors import BadRequest, NotFound
 from app.models import VISIBLE_INDEX, DisclosureEntry
 from app.read_context import data_version
 from app.search import Newest, SearchQuery, engine_for, parse
@@ -386,6 +386,30 @@ def test_postgres_public_reads_keep_plans_only_of_statements_planned_once(
     ]
     assert pages
     assert not [statement for statement in pages if "LIMIT $" in statement]
+
+
+def test_postgres_public_reads_prepare_a_statement_once_for_every_size_and_id(
+    corpus: dict[str, DisclosureEntry],
+) -> None:
+    """Pages of forty sizes, and lookups of ids of either integer width, run a handful of
+    prepared statements again and again: psycopg keys a prepared statement by its text and its
+    parameters' types, keeps a connection's last 100 and deallocates the oldest, and a
+    statement a size and a width of id made one a request."""
+    if ENGINE is not tsvector:
+        pytest.skip("SQLite keeps every statement's plan")
+    with public_session() as reader:
+        for limit in range(1, 41):
+            assert service.list_entries(reader, LogFilters(), now=utcnow(), limit=limit).items
+        # None of them in the log: int2, int4, int4 as psycopg would send them by value.
+        for entry_id in [30_000, 40_000, 2_000_000_000] * 3:
+            with pytest.raises(NotFound):
+                service.get_document(reader, entry_id, now=utcnow())
+        kept = reader.execute(
+            text("SELECT statement, generic_plans FROM pg_prepared_statements")
+        ).all()
+    assert len(kept) <= 20, [statement for statement, _ in kept]
+    by_id = [plans for statement, plans in kept if "WHERE disclosure_entry.id = $1" in statement]
+    assert by_id == [9], kept
 
 
 def test_a_public_search_with_quotes_and_percent_signs_finds_what_a_keyed_read_finds(

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.db import planned_once, utf8_bytes
+from app.db import planned_once, planned_size, utf8_bytes
 from app.disclosure_log.schemas import LogFilters, LogPage, Sort
 from app.entries.schemas import dump
 from app.entries.service import reference_key, tombstone
@@ -215,7 +215,9 @@ def _documents(
     """The stored documents of a page, in page order, with highlights when searching."""
     if not ids:
         return []
-    found = dict(session.execute(_DOCUMENTS, {"ids": ids}).all())
+    # The last id repeated up to a planned size (`planned_size`): IN reads each id once.
+    padded = ids + ids[-1:] * (planned_size(len(ids)) - len(ids))
+    found = dict(session.execute(_DOCUMENTS, {"ids": padded}).all())
     # An entry deleted in between (PostgreSQL reads each statement afresh) is left out.
     ids = [entry_id for entry_id in ids if entry_id in found]
     if query is None:
@@ -276,8 +278,9 @@ class _DateOrder:
             return list(session.execute(statement.limit(size)))
         # The size written in: a plan for any size expects a tenth of the rows, and sorted
         # them (a cursor page 40,000 entries deep: 25 ms, against 0.3 walking the index).
-        size_written = bindparam("page_size", size, type_=Integer, literal_execute=True)
-        return list(session.execute(planned_once(statement.limit(size_written))))
+        written = bindparam("page_size", planned_size(size), type_=Integer, literal_execute=True)
+        rows: list[tuple[int, Any]] = list(session.execute(planned_once(statement.limit(written))))
+        return rows[:size]
 
 
 class _TopicDateOrder(_DateOrder):
