@@ -30,7 +30,19 @@ import httpx
 
 from app.demo import generate_entries
 from app.pagination import encode_cursor
-from bench.run import APP_BIN, DATA, HOST, OUT, PEER_BIN, Load, Server, parse_wrk, rss_mb, serving
+from bench.run import (
+    APP_BIN,
+    DATA,
+    HOST,
+    OUT,
+    PEER_BIN,
+    Load,
+    Server,
+    parse_wrk,
+    rss_mb,
+    serving,
+    stat_fields,
+)
 
 KINDS = {"search": 40, "reference": 20, "force": 15, "topic": 10, "cursor": 15}
 SAMPLE = 16_800
@@ -413,7 +425,7 @@ def cpu_times(pids: Iterable[int]) -> dict[int, float]:
     times = {}
     for pid in pids:
         with suppress(OSError, ValueError, IndexError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = stat_fields(Path(f"/proc/{pid}/stat"))
             times[pid] = (int(fields[11]) + int(fields[12])) / tick
     return times
 

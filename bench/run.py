@@ -74,6 +74,12 @@ def _free(port: int) -> None:
         raise SystemExit(f"port {port} is taken on {HOST}; stop what listens there first")
 
 
+def stat_fields(stat: Path) -> list[str]:
+    """The fields of a /proc/<pid>/stat file after the command's name (which may hold spaces
+    and parentheses): [1] the parent's pid, [11] and [12] user and system CPU in clock ticks."""
+    return stat.read_text().rsplit(")", 1)[1].split()
+
+
 @dataclass
 class Server:
     name: str
@@ -85,7 +91,7 @@ class Server:
         children: dict[int, list[int]] = {}
         for stat in Path("/proc").glob("[0-9]*/stat"):
             with suppress(OSError, ValueError, IndexError):
-                fields = stat.read_text().rsplit(")", 1)[1].split()
+                fields = stat_fields(stat)
                 children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
         found, todo = [], [self.process.pid]
         while todo:
