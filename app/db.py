@@ -184,6 +184,16 @@ def planned_once(statement: Marked) -> Marked:
     return statement.execution_options(**{PLANNED_ONCE: True})
 
 
+PLANNER_OFF = "foilog_planner_off"
+
+
+def planner_off(statement: Marked, settings: tuple[str, ...]) -> Marked:
+    """Mark a PostgreSQL statement to be planned with these planner settings off
+    (`enable_seqscan`, ...): they are set, the statement run and they are reset in one round
+    trip (`_with_planner_off`). SQLite ignores the mark."""
+    return statement.execution_options(**{PLANNER_OFF: settings})
+
+
 def planned_size(count: int) -> int:
     """`count` rounded up to a power of two: the size a `planned_once` statement is written
     for (a page's LIMIT, a list's number of values), so that all sizes make a handful of
@@ -192,6 +202,26 @@ def planned_size(count: int) -> int:
     DEALLOCATE a request and the next page's statement prepared anew (1,500 of the mix's
     URLs)."""
     return 1 << max(0, count - 1).bit_length()
+
+
+def _with_planner_off(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
+    """Run a statement marked `planner_off` as one simple query, `SET ...; statement; RESET
+    ...`, its values written in (psycopg's client-side binding). A SET and a RESET each of
+    their own were two of a search page's eight round trips. The query's statements run as one
+    implicit transaction, so a statement that fails takes its SETs back with it, and within a
+    transaction its failure leaves one to roll back, SETs and all: the connection never keeps
+    the settings."""
+    settings = context.execution_options.get(PLANNER_OFF)
+    if not settings:
+        return False
+    if parameters:
+        statement = psycopg.ClientCursor(cursor.connection).mogrify(statement, parameters)
+    sets = [f"SET {setting} = off" for setting in settings]
+    resets = [f"RESET {setting}" for setting in settings]
+    cursor.execute("; ".join([*sets, statement, *resets]), prepare=False)
+    for _ in sets:
+        cursor.nextset()  # to the statement's own result
+    return True
 
 
 def _plan_public(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
@@ -244,6 +274,7 @@ def make_engine(url: str, *, public: bool = False) -> Engine:
             **({"prepare_threshold": None} if public else {}),
         },
     )
+    event.listen(engine, "do_execute", _with_planner_off)
     if public:
         event.listen(engine, "do_execute", _plan_public)
         event.listen(engine, "connect", _ints_as_bigint)

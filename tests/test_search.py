@@ -10,10 +10,11 @@ from factories import add_response, create_request, hertfordshire_response_body,
 from factories import publish as publish_request
 from fastapi.testclient import TestClient
 from log_factories import hertfordshire, publish
-from sqlalchemy import ColumnElement, event, text
+from sqlalchemy import ColumnElement, Integer, event, func, literal, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from app.db import POSTGRES_OPTIONS, new_session, public_session, utcnow
+from app.db import PLANNER_OFF, new_session, planner_off, public_session, utcnow
 from app.disclosure_log import service
 from app.disclosure_log.schemas import LogFilters, Sort
 from app.entries import service as entries
@@ -319,32 +320,68 @@ def test_postgres_compresses_documents_and_indexed_texts_with_lz4(session: Sessi
     assert dict(methods) == {"document": "l", "search_text": "l"}
 
 
-def test_a_postgres_search_leaves_the_planner_as_it_found_it(
-    session: Session, corpus: dict[str, DisclosureEntry], monkeypatch: pytest.MonkeyPatch
+def _setting(name: str) -> ColumnElement[str]:
+    return func.current_setting(name)
+
+
+@pytest.mark.parametrize("public", [False, True])
+def test_a_statement_planned_with_settings_off_leaves_the_connection_as_it_found_it(
+    corpus: dict[str, DisclosureEntry], public: bool
 ) -> None:
-    """Public reads run in autocommit on PostgreSQL: a form's planner settings are the
-    connection's, and the pooled connection must not keep them, nor lose them on the way."""
+    """A statement marked `planner_off` is planned with its settings off; they go with it in
+    one round trip and never stay on the connection, whether it succeeds or fails, in
+    autocommit (public and keyed reads) or within a transaction (a write)."""
     if ENGINE is not tsvector:
         pytest.skip("planner settings are PostgreSQL's")
-    seen: list[str] = []
-    real = tsvector._reset
+    names = ("enable_seqscan", "enable_indexscan")
+    seen = planner_off(select(_setting(names[0]), _setting(names[1]), literal(7)), names)
+    failing = planner_off(select(literal(1) / (func.random() * 0).cast(Integer)), names)
+    sessions = [public_session] if public else [new_session, lambda: new_session(write=True)]
+    for opened in sessions:
+        with opened() as reader:
+            connection = reader.connection()
+            assert connection.execute(seen).one() == ("off", "off", 7)
+            assert connection.execute(select(_setting(names[0]))).scalar_one() == "on"
+            with pytest.raises(DBAPIError, match="division by zero"):
+                connection.execute(failing)
+            reader.rollback()
+            connection = reader.connection()
+            for name in names:
+                assert connection.execute(select(_setting(name))).scalar_one() == "on"
 
-    def watched(session: Session, settings: list[str]) -> None:
-        seen.extend(str(session.scalar(text(f"SHOW {s}"))) for s in settings)
-        real(session, settings)
 
-    monkeypatch.setattr(tsvector, "_reset", watched)
-    with new_session() as reader:
-        for form in tsvector.FORMS:
-            only_form(monkeypatch, form)
-            for setting, value in POSTGRES_OPTIONS.items():
-                assert reader.connection().exec_driver_sql(f"SHOW {setting}").scalar() == value
-            search = engine_for(reader.get_bind())
-            search.newest(reader, parse("taser"), Newest([], 20, scored=True))
-            for setting in {s for settings in tsvector._OFF.values() for s in settings}:
-                assert reader.scalar(text(f"SHOW {setting}")) == "on"
-    assert seen
-    assert set(seen) == {"off"}
+def test_each_postgres_search_form_goes_with_its_planner_settings(
+    corpus: dict[str, DisclosureEntry], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every statement a search form runs carries the settings of its form, and the pooled
+    connection has none of them off once the search is done."""
+    if ENGINE is not tsvector:
+        pytest.skip("planner settings are PostgreSQL's")
+    marked: list[tuple[str, ...]] = []
+
+    def watch(connection: Any, clause: Any, multiparams: Any, params: Any, options: Any) -> None:
+        if settings := options.get(PLANNER_OFF):
+            marked.append(settings)
+
+    with public_session() as reader:
+        engine = reader.get_bind().engine
+        event.listen(engine, "before_execute", watch)
+        try:
+            for form in tsvector.FORMS:
+                only_form(monkeypatch, form)
+                search = engine_for(reader.get_bind())
+                assert search.newest(reader, parse("taser"), Newest([], 20, scored=True))
+                page = service.list_entries(
+                    reader, LogFilters(q="taser"), now=utcnow(), sort=Sort.NEWEST
+                )
+                assert page.items
+                connection = reader.connection()
+                for setting in {s for settings in tsvector._OFF.values() for s in settings}:
+                    assert connection.execute(select(_setting(setting))).scalar_one() == "on"
+        finally:
+            event.remove(engine, "before_execute", watch)
+    # newest: "gather" when the match drives, "test" when it is tested; a driven page's ids.
+    assert marked == [tsvector._OFF["gather"], tsvector._OFF["drive"], tsvector._OFF["test"]]
 
 
 def test_postgres_public_reads_keep_plans_only_of_statements_planned_once(
@@ -386,6 +423,37 @@ def test_postgres_public_reads_keep_plans_only_of_statements_planned_once(
     ]
     assert pages
     assert not [statement for statement in pages if "LIMIT $" in statement]
+
+
+def test_a_postgres_search_page_asks_again_nothing_it_was_told(
+    corpus: dict[str, DisclosureEntry],
+) -> None:
+    """The stems of the words a page highlights, and the log's size, are kept by the process:
+    a page of the same words again runs no statement for either, and highlights the same."""
+    if ENGINE is not tsvector:
+        pytest.skip("SQLite stems in-process")
+    statements: list[str] = []
+
+    def watch(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    pages = []
+    with public_session() as reader:
+        engine = reader.get_bind().engine
+        event.listen(engine, "before_cursor_execute", watch)
+        try:
+            # The same words, a new query: its share is counted, but not the log's size.
+            for q in ("drones recognised", "recognised drones"):
+                statements.clear()
+                filters = LogFilters(q=q)
+                pages.append(service.list_entries(reader, filters, now=utcnow(), sort=Sort.NEWEST))
+        finally:
+            event.remove(engine, "before_cursor_execute", watch)
+    assert pages[0].items == pages[1].items
+    assert any(b"<mark>" in item for item in pages[1].items)
+    assert [s for s in statements if s.startswith("EXPLAIN")]
+    assert not [s for s in statements if "to_tsvector('english', w)" in s]
+    assert not [s for s in statements if "max(disclosure_entry.id)" in s]
 
 
 def test_postgres_public_reads_prepare_a_statement_once_for_every_size_and_id(

@@ -2,8 +2,7 @@
 GIN index, ranked by ts_rank. Each phrase goes through phraseto_tsquery, which only tokenises."""
 
 import re
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Collection
 from functools import reduce
 from typing import Any
 
@@ -29,9 +28,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from app.db import Marked, planner_off
 from app.models import DisclosureEntry, table_of
 from app.search import Newest, highlight, shares
 from app.search.query import SearchQuery
@@ -113,7 +112,7 @@ def _share(session: Session, query: SearchQuery) -> tuple[int, int]:
         plan = connection.exec_driver_sql(
             "EXPLAIN (FORMAT JSON) " + compiled.string, compiled.params
         ).scalar_one()
-        entries = session.scalar(select(func.max(_entry.id))) or 0
+        entries = shares.size(session, lambda: session.scalar(select(func.max(_entry.id))) or 0)
         return round(plan[0]["Plan"]["Plan Rows"]), entries
 
     return shares.share(session, repr((query.groups, query.excluded)), count)
@@ -123,7 +122,7 @@ def _drive(session: Session, query: SearchQuery) -> ColumnElement[bool]:
     """The match as the ids the GIN index gives, taken first in a statement of their own and
     looked up by primary key in the page's. As a subquery of the page, the planner would take
     them by a sequential scan reading every tsvector (75 ms at 20,000 entries for a word in
-    677, against 3 ms from the index). Run it under `_planned(session, "drive")`."""
+    677, against 3 ms from the index)."""
     tsquery, searchable = _tsquery(query)
     # As one array, not a row each: 9,925 ids came back in 6.1 ms so, 10.9 ms as rows. And
     # as its text, there and back, never a list: psycopg made a list of 3,822 ids into the
@@ -131,7 +130,7 @@ def _drive(session: Session, query: SearchQuery) -> ColumnElement[bool]:
     matched = select(cast(func.array_agg(_matched.c.id), Text)).where(
         searchable, _MATCHED_VECTOR.op("@@")(tsquery)
     )
-    ids = session.connection().execute(matched).scalar_one() or "{}"
+    ids = session.connection().execute(_planned(matched, "drive")).scalar_one() or "{}"
     return _entry.id == any_(bindparam("search_matched", ids, type_=_IdsText(), unique=True))
 
 
@@ -159,30 +158,10 @@ _OFF = {
 }
 
 
-@contextmanager
-def _planned(session: Session, form: str) -> Iterator[None]:
-    """Keep the planner to `form` for the statements inside (`_OFF`). Public reads run in
-    autocommit, so the settings are the connection's, reset on the way out, failure or not."""
-    settings = list(_OFF[form])
-    _run_all(session, [f"SET {setting} = off" for setting in settings])
-    try:
-        yield
-    except BaseException:
-        # A connection the server cut cannot be reset (the pool discards it): the error that
-        # ended the statement is the one to report.
-        with suppress(SQLAlchemyError):
-            _reset(session, settings)
-        raise
-    _reset(session, settings)
-
-
-def _reset(session: Session, settings: list[str]) -> None:
-    _run_all(session, [f"RESET {setting}" for setting in settings])
-
-
-def _run_all(session: Session, statements: list[str]) -> None:
-    # One round trip: without parameters, psycopg sends them as one simple query.
-    session.connection().exec_driver_sql("; ".join(statements))
+def _planned(statement: Marked, form: str) -> Marked:
+    """The statement, planned in `form` (`_OFF`): the settings go with it, in its round trip,
+    and are never left on the connection (`app.db.planner_off`)."""
+    return planner_off(statement, _OFF[form])
 
 
 def _words(query: SearchQuery) -> list[str]:
@@ -242,13 +221,24 @@ _STEMS = text(
     "SELECT w, (tsvector_to_array(to_tsvector('english', w)))[1] "
     "FROM unnest(CAST(:words AS text[])) AS w"
 )
+# Stems asked of the database before, kept by this process: a word's stem is the english
+# configuration's and never changes, and most words a page highlights were stemmed for an
+# earlier page, which saved a search page one of its eight statements. Words past the first
+# MOST_STEMMED are asked each time (a few MB at most).
+MOST_STEMMED = 20_000
+_stemmed: dict[str, str | None] = {}
 
 
 def _stemming(session: Session) -> highlight.Stemming:
     def stems(words: Collection[str]) -> dict[str, str | None]:
-        if not words:
-            return {}
-        return {w: stem for w, stem in session.execute(_STEMS, {"words": sorted(words)})}
+        known = {w: _stemmed[w] for w in words if w in _stemmed}
+        unknown = sorted(w for w in words if w not in known)
+        if unknown:
+            found = {w: stem for w, stem in session.execute(_STEMS, {"words": unknown})}
+            if len(_stemmed) < MOST_STEMMED:
+                _stemmed.update(found)
+            known.update(found)
+        return known
 
     return stems
 
@@ -265,16 +255,16 @@ class TsvectorSearch:
         # float8: a real comes back rounded to its text form, and a cursor holding the rounded
         # score would no longer equal the score it stands for.
         score = -cast(func.ts_rank(_VECTOR, tsquery, 1), Double) if ask.scored else literal(0.0)
-        with _planned(session, "gather" if form == "drive" else form):
-            matching = searchable & _VECTOR.op("@@")(tsquery)
-            found = select(entry_id, score).where(matching, *ask.where)
-            if ask.before is not None:
-                found = found.where(entry_id < ask.before)
-            ordered = found.order_by(entry_id.desc()).limit(ask.size)
-            # As on SQLite, no ORM result handling; and fetched at once: a window of 1,001 rows
-            # took 5.2 ms row by row, 3.7 at once (psycopg has them all already).
-            rows = session.connection().execute(ordered).all()
-            return [(entry_id, score) for entry_id, score in rows]
+        matching = searchable & _VECTOR.op("@@")(tsquery)
+        found = select(entry_id, score).where(matching, *ask.where)
+        if ask.before is not None:
+            found = found.where(entry_id < ask.before)
+        ordered = found.order_by(entry_id.desc()).limit(ask.size)
+        # As on SQLite, no ORM result handling; and fetched at once: a window of 1,001 rows
+        # took 5.2 ms row by row, 3.7 at once (psycopg has them all already).
+        planned = _planned(ordered, "gather" if form == "drive" else form)
+        rows = session.connection().execute(planned).all()
+        return [(entry_id, score) for entry_id, score in rows]
 
     def matches_in_order(
         self, session: Session, query: SearchQuery, size: int
@@ -283,8 +273,7 @@ class TsvectorSearch:
         # rare match is given as the GIN index's ids, a common one is left to the planner,
         # which tests it while walking the date index.
         if cheapest_form(*_share(session, query), size) == "drive":
-            with _planned(session, "drive"):
-                return _drive(session, query)
+            return _drive(session, query)
         return self.matches(query)
 
     def highlights(self, session: Session, query: SearchQuery, ids: list[int]) -> dict[int, str]:

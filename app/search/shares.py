@@ -6,27 +6,41 @@ page does not pay for it each time (SQLite counts the matches: 25 ms for 500,000
 import math
 import time
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlmodel import Session
 
 KEPT_SECONDS = 300.0
 MOST_KEPT = 4096
 
-_kept: dict[tuple[str, str], tuple[float, int, int]] = {}
+T = TypeVar("T")
+
+_kept: dict[tuple[str, str], tuple[float, Any]] = {}
 
 
-def share(session: Session, key: str, count: Callable[[], tuple[int, int]]) -> tuple[int, int]:
-    """(entries matching, entries in all) for the query `key` names, from `count` at most once
-    every KEPT_SECONDS per database."""
+def _kept_for(session: Session, key: str, compute: Callable[[], T]) -> T:
+    """What `compute` gives for `key`, from it at most once every KEPT_SECONDS per database."""
     kept_key = (session.get_bind().engine.url.render_as_string(), key)
     kept = _kept.get(kept_key)
     if kept is not None and kept[0] > time.monotonic():
-        return kept[1], kept[2]
-    matched, entries = count()
+        value: T = kept[1]
+        return value
+    value = compute()
     if len(_kept) >= MOST_KEPT:
         _kept.clear()
-    _kept[kept_key] = (time.monotonic() + KEPT_SECONDS, matched, entries)
-    return matched, entries
+    _kept[kept_key] = (time.monotonic() + KEPT_SECONDS, value)
+    return value
+
+
+def share(session: Session, key: str, count: Callable[[], tuple[int, int]]) -> tuple[int, int]:
+    """(entries matching, entries in all) for the query `key` names, from `count`."""
+    return _kept_for(session, "query " + key, count)
+
+
+def size(session: Session, count: Callable[[], int]) -> int:
+    """How many entries the log holds, from `count`: kept like a share, so a new query's share
+    costs only its own count."""
+    return _kept_for(session, "size", count)
 
 
 def walk_length(matched: int, entries: int, size: int) -> float:
