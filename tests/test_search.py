@@ -425,6 +425,47 @@ def test_postgres_public_reads_keep_plans_only_of_statements_planned_once(
     assert not [statement for statement in pages if "LIMIT $" in statement]
 
 
+def test_a_gathered_window_bounded_by_the_share_finds_what_the_whole_match_finds(
+    corpus: dict[str, DisclosureEntry], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window gathered from the GIN index first asks only the ids where the share says its
+    matches lie; when they hold the window, that is the answer, and when they do not, the
+    window is asked again over every id: either way the same matches and scores as the whole
+    match gives."""
+    if ENGINE is not tsvector:
+        pytest.skip("the bound is PostgreSQL's")
+    only_form(monkeypatch, "drive")
+    query = parse("taser OR drone OR vans OR recognition")
+    windows: list[str] = []
+
+    def watch(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if "ts_rank" in statement:
+            windows.append(statement)
+
+    with public_session() as reader:
+        search = engine_for(reader.get_bind())
+        monkeypatch.setattr(tsvector, "WIDEN", 1e9)  # no bound: the whole match
+        whole = search.newest(reader, query, Newest([], 50, scored=True))
+        ids = [entry_id for entry_id, _ in whole]
+        assert len(ids) >= 4
+        # Every entry a match, says the share: the span is WIDEN x size ids below the top.
+        entries = max(ids)
+        monkeypatch.setattr(tsvector, "_share", lambda *_: (entries, entries))
+        engine = reader.get_bind().engine
+        event.listen(engine, "before_cursor_execute", watch)
+        try:
+            # The span from the second match up: it holds the window. The top id alone: not.
+            for size, widen, asked in [(2, (entries + 1 - ids[1]) / 2, 1), (4, 1 / 4, 2)]:
+                monkeypatch.setattr(tsvector, "WIDEN", widen)
+                windows.clear()
+                window = search.newest(reader, query, Newest([], size, scored=True))
+                assert window == whole[:size]
+                assert len(windows) == asked
+                assert "disclosure_entry.id >=" in windows[0]
+        finally:
+            event.remove(engine, "before_cursor_execute", watch)
+
+
 def test_a_postgres_search_page_asks_again_nothing_it_was_told(
     corpus: dict[str, DisclosureEntry],
 ) -> None:
