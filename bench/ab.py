@@ -5,7 +5,8 @@ database twice, with the code of another checkout (`git worktree add DIR <commit
 this one's, two workers each, and asks each of both for the same distinct URLs of the mix
 (bench/mix.py), one connection each, alternating which goes first. On a machine whose speed
 drifts from minute to minute (runs of the mix a few minutes apart differed by 30% here), the
-two versions meet the same drift, URL by URL. Prints the p50 of each kind for each version.
+two versions meet the same drift, URL by URL. Prints the p50 and p90 of each kind for each
+version.
 
 The database must be at a revision both versions accept for reads (an added index is)."""
 
@@ -59,12 +60,13 @@ def main() -> None:
         for timer in timers.values():
             timer.close()
     print(f"## Before ({args.before}) and after, interleaved, {args.per_kind} URLs a kind\n")
-    print("| kind | before p50 ms | after p50 ms | after / before |")
-    print("| --- | --- | --- | --- |")
+    print("| kind | before p50 ms | after p50 ms | after / before | p90 before | p90 after |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for kind in chosen:
-        old = quantile(taken[(kind, "before")], 0.5)
-        new = quantile(taken[(kind, "after")], 0.5)
-        print(f"| {kind} | {old:.2f} | {new:.2f} | {new / old:.2f} |")
+        before_ms, after_ms = taken[(kind, "before")], taken[(kind, "after")]
+        old, new = quantile(before_ms, 0.5), quantile(after_ms, 0.5)
+        tails = f"{quantile(before_ms, 0.9):.2f} | {quantile(after_ms, 0.9):.2f}"
+        print(f"| {kind} | {old:.2f} | {new:.2f} | {new / old:.2f} | {tails} |")
 
 
 if __name__ == "__main__":
