@@ -21,7 +21,7 @@ from app.entries import service as entries
 from app.errors import BadRequest, NotFound
 from app.models import VISIBLE_INDEX, DisclosureEntry
 from app.read_context import data_version
-from app.search import Newest, SearchQuery, engine_for, parse
+from app.search import Newest, SearchQuery, engine_for, parse, shares
 from app.search import postgres as tsvector
 from app.search import sqlite as fts5
 from app.visibility import public_entries
@@ -423,6 +423,27 @@ def test_postgres_public_reads_keep_plans_only_of_statements_planned_once(
     ]
     assert pages
     assert not [statement for statement in pages if "LIMIT $" in statement]
+
+
+def test_a_sqlite_share_counts_the_newest_ids_and_scales_them_to_the_log(
+    session: Session, corpus: dict[str, DisclosureEntry], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's share of a query is the matches among the newest SAMPLE ids, scaled to the
+    log's size: exact for a log no larger, an estimate past it (it only steers the form)."""
+    if ENGINE is not fts5:
+        pytest.skip("PostgreSQL's share is the planner's estimate")
+    query = parse("taser")
+    ids = {entry.id: entry.search_text.lower() for entry in corpus.values() if entry.id}
+    newest = max(ids)
+    matches = [entry_id for entry_id, text in ids.items() if "taser" in text]
+    assert len(matches) >= 2
+    shares._kept.clear()
+    assert fts5._share(session, query) == (len(matches), newest)
+    for sample in (1, 2, newest - min(matches)):
+        monkeypatch.setattr(fts5, "SAMPLE", sample)
+        shares._kept.clear()
+        sampled = [m for m in matches if m > newest - sample]
+        assert fts5._share(session, query) == (round(len(sampled) * newest / sample), newest)
 
 
 def test_a_gathered_window_bounded_by_the_share_finds_what_the_whole_match_finds(

@@ -69,16 +69,29 @@ def cheapest_form(matched: int, entries: int, size: int) -> str:
     return min(costs, key=costs.__getitem__)
 
 
+# A share is counted among the newest SAMPLE ids, not over the whole index: counting every
+# match of a common word reads its whole posting list. Over 200 of bench/mix.py's newest-first
+# searches at 100,000 entries: 0.35 ms a share (mean) against 0.90 (p90 0.52 against 2.09),
+# the estimate within 10% of the count for 80% of them, and the same form chosen for 196.
+SAMPLE = 10_000
+
+
 def _share(session: Session, query: SearchQuery) -> tuple[int, int]:
-    """(entries matching, entries in all), counted in the search index alone."""
+    """(entries matching, entries in all): the matches among the newest SAMPLE ids, scaled
+    to the whole log (exact when the log holds no more)."""
 
     def count() -> tuple[int, int]:
-        counted = select(func.count()).select_from(_fts).where(_matching(query))
-        everything = select(func.max(_entry.id))
-        matched, entries = session.execute(
-            select(counted.scalar_subquery(), everything.scalar_subquery())
-        ).one()
-        return matched, entries or 0
+        newest = select(func.max(_entry.id)).scalar_subquery()
+        sampled = (
+            select(func.count())
+            .select_from(_fts)
+            .where(_matching(query), _fts.c.rowid > newest - SAMPLE)
+            .scalar_subquery()
+        )
+        matched, entries = session.execute(select(sampled, newest)).one()
+        entries = entries or 0
+        span = min(entries, SAMPLE)
+        return (round(matched * entries / span) if span else 0), entries
 
     return shares.share(session, match_expression(query), count)
 
