@@ -1,7 +1,12 @@
 import json
+from datetime import timedelta
 from importlib.resources import files
 
 from fastapi.testclient import TestClient
+from log_factories import publish, withdraw
+from sqlmodel import Session
+
+from app.db import utcnow
 
 PROBLEM = "application/problem+json"
 
@@ -16,6 +21,23 @@ def test_every_force_of_the_reference_data_is_served(client: TestClient) -> None
     scotland = next(f for f in items if f["id"] == "police-scotland")
     assert scotland["law"] == "FOISA"
     assert all(f["entry_count"] == 0 for f in items)
+
+
+def test_a_forces_entry_count_is_its_entries_public_now(
+    client: TestClient, session: Session
+) -> None:
+    """A force's entry_count is its published entries: not one scheduled for later, nor one
+    withdrawn (from the tally, which counts both until they are subtracted)."""
+    for _ in range(3):
+        publish(session, force="kent")
+    publish(session, force="essex")
+    publish(session, force="kent", published_at=utcnow() + timedelta(days=3))
+    withdraw(session, publish(session, force="essex"))
+    counts = {f["id"]: f["entry_count"] for f in client.get("/v1/forces").json()["items"]}
+    assert (counts["kent"], counts["essex"], sum(counts.values())) == (3, 1, 4)
+    assert client.get("/v1/forces/kent").json()["entry_count"] == 3
+    assert client.get("/v1/forces/essex").json()["entry_count"] == 1
+    assert client.get("/v1/forces/hertfordshire").json()["entry_count"] == 0
 
 
 def test_one_force_and_an_unknown_one(client: TestClient) -> None:

@@ -1,22 +1,10 @@
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.db import reference_data, utcnow
 from app.errors import NotFound
 from app.forces.schemas import ForcePublic
-from app.models import DisclosureEntry, Force
-from app.visibility import public_entries
-
-
-def _entry_counts(session: Session, force_id: str | None = None) -> dict[str, int]:
-    query = (
-        select(DisclosureEntry.force_id, func.count())
-        .where(public_entries(utcnow()))
-        .group_by(DisclosureEntry.force_id)
-    )
-    if force_id is not None:
-        query = query.where(DisclosureEntry.force_id == force_id)
-    return {force: count for force, count in session.execute(query)}
+from app.models import Force
+from app.tally import service as tally
 
 
 def _public(force: Force, counts: dict[str, int]) -> ForcePublic:
@@ -26,7 +14,7 @@ def _public(force: Force, counts: dict[str, int]) -> ForcePublic:
 
 
 def list_forces(session: Session) -> list[ForcePublic]:
-    counts = _entry_counts(session)
+    counts = tally.public_by_force(session, utcnow())
     forces = session.execute(select(Force).order_by(Force.id)).scalars()
     return [_public(force, counts) for force in forces]
 
@@ -49,7 +37,8 @@ def require(session: Session, force_id: str) -> None:
 
 
 def get_force(session: Session, force_id: str) -> ForcePublic:
-    return _public(get(session, force_id), _entry_counts(session, force_id))
+    counts = tally.public_by_force(session, utcnow(), force_id)
+    return _public(get(session, force_id), counts)
 
 
 def known_ids(session: Session) -> frozenset[str]:

@@ -232,8 +232,8 @@ _STEMS = text(
 )
 # Stems asked of the database before, kept by this process: a word's stem is the english
 # configuration's and never changes, and most words a page highlights were stemmed for an
-# earlier page, which saved a search page one of its eight statements. Words past the first
-# MOST_STEMMED are asked each time (a few MB at most).
+# earlier page (asking again was one of a search page's eight statements). Words past the
+# first MOST_STEMMED are asked each time; those kept take a few MB at most.
 MOST_STEMMED = 20_000
 _stemmed: dict[str, str | None] = {}
 

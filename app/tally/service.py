@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Column, Connection, MetaData, Table, delete, event, select
+from sqlalchemy import Column, Connection, MetaData, Table, delete, event, func, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
@@ -248,6 +248,24 @@ def scheduled(session: Session, now: datetime) -> list[Counted]:
         .where(col(Entry.published_at) > now)
     )
     return [Counted.load(text) for (text,) in rows]
+
+
+def public_by_force(session: Session, now: datetime, force: str | None = None) -> dict[str, int]:
+    """How many entries each force (or only `force`) has public at `now`: the tally's force
+    facets of the whole log, less what scheduled entries not yet due added. Counting them in
+    the entries' table read every public entry (17 ms for /v1/forces at 100,000 entries)."""
+    t = StatsTally
+    facet = col(t.facet).startswith("f:") if force is None else col(t.facet) == f"f:{force}"
+    rows = session.execute(
+        select(col(t.facet), func.sum(col(t.n)))
+        .where(col(t.scope) == EVERY_ENTRY, col(t.force_id) == ALL_FORCES, facet)
+        .group_by(col(t.facet))
+    )
+    counts = {name.removeprefix("f:"): int(n) for name, n in rows}
+    for entry in scheduled(session, now):
+        if entry.force in counts:
+            counts[entry.force] -= 1
+    return {name: n for name, n in counts.items() if n}
 
 
 def rebuild(session: Session) -> None:
