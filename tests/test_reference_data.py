@@ -81,3 +81,17 @@ def test_one_exemption_with_counts(client: TestClient) -> None:
 
 def test_topics_start_empty(client: TestClient) -> None:
     assert client.get("/v1/topics").json() == {"items": []}
+
+
+def test_topics_count_their_entries_public_now(client: TestClient, session: Session) -> None:
+    """A topic lists with its published entries; a topic only a scheduled or a withdrawn
+    entry has stays private."""
+    publish(session, topics=["Drones", "fleet"])
+    publish(session, force="kent", topics=["drones"])
+    publish(session, topics=["drones", "embargoed"], published_at=utcnow() + timedelta(days=3))
+    withdraw(session, publish(session, topics=["fleet", "retracted"]))
+    items = client.get("/v1/topics").json()["items"]
+    assert items == [
+        {"slug": "drones", "label": "Drones", "entry_count": 2},
+        {"slug": "fleet", "label": "Fleet", "entry_count": 1},
+    ]

@@ -74,8 +74,9 @@ def describe(session: Session, filters: LogFilters) -> list[str]:
     if filters.forces:
         said.append(" or ".join(forces.get(session, f).name for f in filters.forces))
     if filters.topics:
-        labels = {t.slug: t.label for t in topics.list_topics(session)}
-        named = (labels.get(topics.normalise(t), t) for t in filters.topics)
+        slugs = [topics.normalise(t) for t in filters.topics]
+        labels = topics.labels(session, slugs)
+        named = (labels.get(slug, t) for slug, t in zip(slugs, filters.topics, strict=True))
         said.append("topic " + " or ".join(named))
     if filters.q and filters.q.strip():
         said.append(f"matching \u201c{filters.q.strip()}\u201d")

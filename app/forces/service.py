@@ -14,7 +14,7 @@ def _public(force: Force, counts: dict[str, int]) -> ForcePublic:
 
 
 def list_forces(session: Session) -> list[ForcePublic]:
-    counts = tally.public_by_force(session, utcnow())
+    counts = tally.public_by_facet(session, utcnow(), "f")
     forces = session.execute(select(Force).order_by(Force.id)).scalars()
     return [_public(force, counts) for force in forces]
 
@@ -37,7 +37,7 @@ def require(session: Session, force_id: str) -> None:
 
 
 def get_force(session: Session, force_id: str) -> ForcePublic:
-    counts = tally.public_by_force(session, utcnow(), force_id)
+    counts = tally.public_by_facet(session, utcnow(), "f", force_id)
     return _public(get(session, force_id), counts)
 
 

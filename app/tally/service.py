@@ -250,21 +250,28 @@ def scheduled(session: Session, now: datetime) -> list[Counted]:
     return [Counted.load(text) for (text,) in rows]
 
 
-def public_by_force(session: Session, now: datetime, force: str | None = None) -> dict[str, int]:
-    """How many entries each force (or only `force`) has public at `now`: the tally's force
-    facets of the whole log, less what scheduled entries not yet due added. Counting them in
-    the entries' table read every public entry (17 ms for /v1/forces at 100,000 entries)."""
+def public_by_facet(
+    session: Session, now: datetime, kind: str, value: str | None = None
+) -> dict[str, int]:
+    """How many entries public at `now` each value of a facet counts (`f`: forces, `t`:
+    topics; only `value` when given): the tally's rows of the whole log, less what scheduled
+    entries not yet due added; values that count none left out. Counting them in the entries'
+    tables read every public entry: /v1/forces 10.4 ms (SQLite) and 19.9 (PostgreSQL) at
+    100,000 entries, /v1/topics 148, against 5-6 ms so."""
+    prefix = f"{kind}:"
     t = StatsTally
-    facet = col(t.facet).startswith("f:") if force is None else col(t.facet) == f"f:{force}"
+    facet = col(t.facet).startswith(prefix) if value is None else col(t.facet) == prefix + value
     rows = session.execute(
         select(col(t.facet), func.sum(col(t.n)))
         .where(col(t.scope) == EVERY_ENTRY, col(t.force_id) == ALL_FORCES, facet)
         .group_by(col(t.facet))
     )
-    counts = {name.removeprefix("f:"): int(n) for name, n in rows}
+    counts = {name.removeprefix(prefix): int(n) for name, n in rows}
     for entry in scheduled(session, now):
-        if entry.force in counts:
-            counts[entry.force] -= 1
+        for (scope, force, *_, name), (n, _, _) in contributions(entry):
+            whole_log = (scope, force) == (EVERY_ENTRY, ALL_FORCES)
+            if whole_log and name.startswith(prefix) and name[len(prefix) :] in counts:
+                counts[name[len(prefix) :]] -= n
     return {name: n for name, n in counts.items() if n}
 
 

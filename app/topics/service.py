@@ -1,14 +1,13 @@
 import re
 import unicodedata
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.db import insert_missing, utcnow
 from app.errors import ErrorLoc, RuleViolation
-from app.models import DisclosureEntry, EntryTopic, Topic, table_of
+from app.models import Topic, table_of
+from app.tally import service as tally
 from app.topics.schemas import TopicPublic
-from app.visibility import public_entries
 
 MAX_SLUG = 80
 
@@ -50,13 +49,16 @@ def ensure(session: Session, raw_slugs: list[str], *, loc: ErrorLoc = ("topics",
 
 
 def list_topics(session: Session) -> list[TopicPublic]:
-    # Only topics of visible entries: a topic used only by unpublished requests stays private.
-    rows = session.execute(
-        select(Topic.slug, Topic.label, func.count())
-        .join(EntryTopic, col(EntryTopic.topic_slug) == Topic.slug)
-        .join(DisclosureEntry, col(DisclosureEntry.id) == EntryTopic.entry_id)
-        .where(public_entries(utcnow()))
-        .group_by(Topic.slug, Topic.label)
-        .order_by(Topic.slug)
+    """Topics of public entries, with how many each has (from the tally): a topic used only by
+    unpublished requests stays private."""
+    counts = tally.public_by_facet(session, utcnow(), "t")
+    labels = session.execute(
+        select(Topic.slug, Topic.label).where(col(Topic.slug).in_(counts)).order_by(Topic.slug)
     )
-    return [TopicPublic(slug=slug, label=label, entry_count=count) for slug, label, count in rows]
+    return [TopicPublic(slug=slug, label=label, entry_count=counts[slug]) for slug, label in labels]
+
+
+def labels(session: Session, slugs: list[str]) -> dict[str, str]:
+    """The labels of these topics (those that exist), by slug."""
+    rows = session.execute(select(Topic.slug, Topic.label).where(col(Topic.slug).in_(slugs)))
+    return {slug: label for slug, label in rows}
