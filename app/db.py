@@ -214,8 +214,7 @@ def _with_planner_off(cursor: Any, statement: str, parameters: Any, context: Any
     settings = context.execution_options.get(PLANNER_OFF)
     if not settings:
         return False
-    if parameters:
-        statement = psycopg.ClientCursor(cursor.connection).mogrify(statement, parameters)
+    statement = psycopg.ClientCursor(cursor.connection).mogrify(statement, parameters)
     sets = [f"SET {setting} = off" for setting in settings]
     resets = [f"RESET {setting}" for setting in settings]
     cursor.execute("; ".join([*sets, statement, *resets]), prepare=False)

@@ -14,12 +14,20 @@ from sqlalchemy import ColumnElement, Integer, event, func, literal, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from app.db import PLANNER_OFF, new_session, planner_off, public_session, utcnow
+from app.db import (
+    PLANNER_OFF,
+    POSTGRES_OPTIONS,
+    PUBLIC_READ_OPTIONS,
+    new_session,
+    planner_off,
+    public_session,
+    utcnow,
+)
 from app.disclosure_log import service
 from app.disclosure_log.schemas import LogFilters, Sort
 from app.entries import service as entries
 from app.errors import BadRequest, NotFound
-from app.models import VISIBLE_INDEX, DisclosureEntry
+from app.models import VISIBLE_INDEX, DisclosureEntry, table_of
 from app.read_context import data_version
 from app.search import Newest, SearchQuery, engine_for, parse, shares
 from app.search import postgres as tsvector
@@ -337,10 +345,22 @@ def test_a_statement_planned_with_settings_off_leaves_the_connection_as_it_found
     seen = planner_off(select(_setting(names[0]), _setting(names[1]), literal(7)), names)
     failing = planner_off(select(literal(1) / (func.random() * 0).cast(Integer)), names)
     sessions = [public_session] if public else [new_session, lambda: new_session(write=True)]
+    options = PUBLIC_READ_OPTIONS if public else POSTGRES_OPTIONS
+    sent: list[str] = []
+
+    def watch(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
     for opened in sessions:
         with opened() as reader:
             connection = reader.connection()
-            assert connection.execute(seen).one() == ("off", "off", 7)
+            event.listen(connection.engine, "before_cursor_execute", watch)
+            try:
+                sent.clear()
+                assert connection.execute(seen).one() == ("off", "off", 7)
+                assert len(sent) == 1  # the settings went in the statement's round trip
+            finally:
+                event.remove(connection.engine, "before_cursor_execute", watch)
             assert connection.execute(select(_setting(names[0]))).scalar_one() == "on"
             with pytest.raises(DBAPIError, match="division by zero"):
                 connection.execute(failing)
@@ -348,6 +368,8 @@ def test_a_statement_planned_with_settings_off_leaves_the_connection_as_it_found
             connection = reader.connection()
             for name in names:
                 assert connection.execute(select(_setting(name))).scalar_one() == "on"
+            for name, value in options.items():
+                assert connection.execute(select(_setting(name))).scalar_one() == value
 
 
 def test_each_postgres_search_form_goes_with_its_planner_settings(
@@ -446,17 +468,24 @@ def test_a_sqlite_share_counts_the_newest_ids_and_scales_them_to_the_log(
         assert fts5._share(session, query) == (round(len(sampled) * newest / sample), newest)
 
 
+@pytest.mark.parametrize("filtered", [False, True])
+@pytest.mark.parametrize("older", [False, True])
 def test_a_gathered_window_bounded_by_the_share_finds_what_the_whole_match_finds(
-    corpus: dict[str, DisclosureEntry], monkeypatch: pytest.MonkeyPatch
+    corpus: dict[str, DisclosureEntry],
+    monkeypatch: pytest.MonkeyPatch,
+    filtered: bool,
+    older: bool,
 ) -> None:
     """A window gathered from the GIN index first asks only the ids where the share says its
-    matches lie; when they hold the window, that is the answer, and when they do not, the
-    window is asked again over every id: either way the same matches and scores as the whole
-    match gives."""
+    matches lie; when they hold the window, that is the answer, and when they do not (the
+    share is an estimate, and knows nothing of the page's other filters), the rest is asked
+    below them: either way the same matches and scores as the whole match gives, below a
+    cursor's id or not, filtered or not."""
     if ENGINE is not tsvector:
         pytest.skip("the bound is PostgreSQL's")
     only_form(monkeypatch, "drive")
     query = parse("taser OR drone OR vans OR recognition")
+    where = [table_of(DisclosureEntry).c.force_id == "metropolitan"] if filtered else []
     windows: list[str] = []
 
     def watch(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
@@ -465,24 +494,30 @@ def test_a_gathered_window_bounded_by_the_share_finds_what_the_whole_match_finds
 
     with public_session() as reader:
         search = engine_for(reader.get_bind())
+        every = search.newest(reader, query, Newest([], 50, scored=True))
+        entries = max(entry_id for entry_id, _ in every)
+        before = every[0][0] if older else None
         monkeypatch.setattr(tsvector, "WIDEN", 1e9)  # no bound: the whole match
-        whole = search.newest(reader, query, Newest([], 50, scored=True))
-        ids = [entry_id for entry_id, _ in whole]
-        assert len(ids) >= 4
-        # Every entry a match, says the share: the span is WIDEN x size ids below the top.
-        entries = max(ids)
-        monkeypatch.setattr(tsvector, "_share", lambda *_: (entries, entries))
+        whole = search.newest(reader, query, Newest(where, 50, before, scored=True))
+        assert len(whole) >= 3
+        top = min(entries + 1, before or entries + 1)
         engine = reader.get_bind().engine
         event.listen(engine, "before_cursor_execute", watch)
         try:
-            # The span from the second match up: it holds the window. The top id alone: not.
-            for size, widen, asked in [(2, (entries + 1 - ids[1]) / 2, 1), (4, 1 / 4, 2)]:
-                monkeypatch.setattr(tsvector, "WIDEN", widen)
-                windows.clear()
-                window = search.newest(reader, query, Newest([], size, scored=True))
-                assert window == whole[:size]
-                assert len(windows) == asked
-                assert "disclosure_entry.id >=" in windows[0]
+            for size in (1, 2, 3):
+                # The share says `size` matches a log's size of ids: the span is WIDEN ids.
+                monkeypatch.setattr(tsvector, "_share", lambda *_, n=size: (n * entries, entries))
+                for span in (1, top - whole[size - 1][0]):
+                    monkeypatch.setattr(tsvector, "WIDEN", span)
+                    windows.clear()
+                    window = search.newest(reader, query, Newest(where, size, before, scored=True))
+                    assert window == whole[:size]
+                    held = [i for i, _ in whole if i >= top - span]
+                    assert len(windows) == (1 if len(held) >= size else 2)
+                    assert "disclosure_entry.id >=" in windows[0]
+                    for rest in windows[1:]:
+                        assert "disclosure_entry.id >=" not in rest
+                        assert rest.count("disclosure_entry.id <") == (2 if older else 1)
         finally:
             event.remove(engine, "before_cursor_execute", watch)
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
@@ -58,7 +59,8 @@ FORMS = ("drive", "test")
 # share, WIDEN times that span: the index's bitmap ANDed with the primary key's range reads
 # about WIDEN x size rows (988 against 3,190 heap pages there; 200 of bench/mix.py's ranked
 # windows in 1,758 ms against 2,836). When that span holds fewer than `size` matches (the
-# share is an estimate), the window is asked again, unbounded.
+# share is an estimate, of the match without the page's other filters), the rest of the
+# window is asked below it.
 WIDEN = 1.5
 # Highlights are cut from the whole text when it has at most WHOLE_CHARS, else from
 # EXCERPT_CHARS of it, EXCERPT_BEFORE of them before the first match: room for a run of
@@ -233,8 +235,10 @@ _STEMS = text(
 # Stems asked of the database before, kept by this process: a word's stem is the english
 # configuration's and never changes, and most words a page highlights were stemmed for an
 # earlier page (asking again was one of a search page's eight statements). Words past the
-# first MOST_STEMMED are asked each time; those kept take a few MB at most.
+# first MOST_STEMMED, and words longer than LONGEST_STEMMED, are asked each time; those kept
+# take a few MB at most.
 MOST_STEMMED = 20_000
+LONGEST_STEMMED = 64
 _stemmed: dict[str, str | None] = {}
 
 
@@ -245,7 +249,7 @@ def _stemming(session: Session) -> highlight.Stemming:
         if unknown:
             found = {w: stem for w, stem in session.execute(_STEMS, {"words": unknown})}
             if len(_stemmed) < MOST_STEMMED:
-                _stemmed.update(found)
+                _stemmed.update((w, s) for w, s in found.items() if len(w) <= LONGEST_STEMMED)
             known.update(found)
         return known
 
@@ -273,8 +277,8 @@ class TsvectorSearch:
             found = found.where(entry_id < ask.before)
             top = min(top, ask.before)
 
-        def window(where: list[ColumnElement[bool]]) -> list[tuple[int, float]]:
-            ordered = found.where(*where).order_by(entry_id.desc()).limit(ask.size)
+        def window(where: ColumnElement[bool], size: int) -> list[tuple[int, float]]:
+            ordered = found.where(where).order_by(entry_id.desc()).limit(size)
             # As on SQLite, no ORM result handling; and fetched at once: a window of 1,001
             # rows took 5.2 ms row by row, 3.7 at once (psycopg has them all already).
             planned = _planned(ordered, "gather" if form == "drive" else form)
@@ -284,10 +288,13 @@ class TsvectorSearch:
         if form == "drive" and matched:
             low = top - math.ceil(WIDEN * ask.size * entries / matched)
             if low > 0:
-                rows = window([entry_id >= low])
-                if len(rows) == ask.size:
-                    return rows
-        return window([])
+                # The span's matches are the newest; the rest of the window, if any, lies
+                # below it (the share counts the match alone, not the page's other filters).
+                newest = window(entry_id >= low, ask.size)
+                if len(newest) == ask.size:
+                    return newest
+                return newest + window(entry_id < low, ask.size - len(newest))
+        return window(true(), ask.size)
 
     def matches_in_order(
         self, session: Session, query: SearchQuery, size: int
