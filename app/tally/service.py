@@ -269,9 +269,10 @@ def public_by_facet(
     counts = {name.removeprefix(prefix): int(n) for name, n in rows}
     for entry in scheduled(session, now):
         for (scope, force, *_, name), (n, _, _) in contributions(entry):
+            counted = name.removeprefix(prefix)
             whole_log = (scope, force) == (EVERY_ENTRY, ALL_FORCES)
-            if whole_log and name.startswith(prefix) and name[len(prefix) :] in counts:
-                counts[name[len(prefix) :]] -= n
+            if whole_log and counted != name and counted in counts:
+                counts[counted] -= n
     # A scheduled entry published between the two reads (each statement of a public read sees
     # the data afresh) is taken away without having been counted: none goes below nothing.
     return {name: n for name, n in counts.items() if n > 0}

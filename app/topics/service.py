@@ -52,10 +52,11 @@ def list_topics(session: Session) -> list[TopicPublic]:
     """Topics of public entries, with how many each has (from the tally): a topic used only by
     unpublished requests stays private."""
     counts = tally.public_by_facet(session, utcnow(), "t")
-    labels = session.execute(
-        select(Topic.slug, Topic.label).where(col(Topic.slug).in_(counts)).order_by(Topic.slug)
-    )
-    return [TopicPublic(slug=slug, label=label, entry_count=counts[slug]) for slug, label in labels]
+    named = labels(session, list(counts))
+    return [
+        TopicPublic(slug=slug, label=label, entry_count=counts[slug])
+        for slug, label in sorted(named.items())
+    ]
 
 
 def labels(session: Session, slugs: list[str]) -> dict[str, str]:
