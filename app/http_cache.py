@@ -3,7 +3,6 @@
 from collections.abc import Iterator
 
 from fastapi import Request
-from pydantic import BaseModel
 from starlette.datastructures import MutableHeaders
 from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -55,10 +54,6 @@ def public_response(
     if unchanged := not_modified(request, etag):
         return unchanged
     return tagged_response(content, etag, media_type=media_type, headers=headers)
-
-
-def public_model(request: Request, model: BaseModel) -> Response:
-    return public_response(request, model.model_dump_json().encode())
 
 
 class EncodedVariants:

@@ -15,13 +15,20 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Select, bindparam, func, select
 from sqlmodel import Session
 from starlette.responses import Response
 
 from app.changes.service import data_version_select
 from app.config import get_settings
-from app.db import planned_once, public_session, utcnow
+from app.db import (
+    planned_once,
+    public_session,
+    public_session_on_loop,
+    reads_on_loop,
+    utcnow,
+)
 from app.http_cache import not_modified, public_response, tagged_response
 from app.migrate import head_revision
 from app.models import DisclosureEntry, table_of
@@ -69,7 +76,11 @@ def data_version(session: Session, now: datetime) -> tuple[object, ...]:
 
 @dataclass(frozen=True)
 class ReadContext:
-    """A public GET: its request and the moment it shows the log as of."""
+    """A public GET: its request and the moment it shows the log as of.
+
+    Its reads run where `app.db.reads_on_loop` says, on the event loop or in the thread pool;
+    one that may take long (`slow`: a statistics scan, a count of every match) always in the
+    pool, so that the loop keeps answering meanwhile."""
 
     request: Request
     now: datetime
@@ -80,30 +91,41 @@ class ReadContext:
         digest.update("\0".join(map(str, (*version, self.request.url))).encode())
         return '"' + digest.hexdigest() + '"'
 
-    def answer(
+    async def answer(
         self,
         compute: Callable[[Session, datetime], tuple[bytes, dict[str, str]]],
         *,
         media_type: str = "application/json",
+        slow: bool = False,
     ) -> Response:
         """`compute`'s (body, headers) under the data tag; 304 before computing anything when
         the client holds that tag."""
-        with public_session() as session:
+
+        def read(session: Session) -> Response:
             etag = self.data_tag(session)
             if unchanged := not_modified(self.request, etag):
                 return unchanged
             body, headers = compute(session, self.now)
-        return tagged_response(body, etag, media_type=media_type, headers=headers)
+            return tagged_response(body, etag, media_type=media_type, headers=headers)
 
-    def document(
-        self, compute: Callable[[Session, datetime], bytes], *, media_type: str = "application/json"
+        return await _run(read, slow=slow)
+
+    async def document(
+        self,
+        compute: Callable[[Session, datetime], bytes],
+        *,
+        media_type: str = "application/json",
+        slow: bool = False,
     ) -> Response:
         """`compute`'s body under its own hash: the tag a write's If-Match compares."""
-        with public_session() as session:
-            body = compute(session, self.now)
-        return public_response(self.request, body, media_type=media_type)
 
-    def stream(
+        def read(session: Session) -> Response:
+            body = compute(session, self.now)
+            return public_response(self.request, body, media_type=media_type)
+
+        return await _run(read, slow=slow)
+
+    async def stream(
         self,
         prepare: Callable[[Session, datetime], T],
         chunks: Callable[[T], Iterator[bytes]],
@@ -112,12 +134,29 @@ class ReadContext:
     ) -> Response:
         """A streamed answer under the data tag. `prepare` checks the request (a 400 comes
         before the first byte); `chunks` reads on sessions of its own, a batch at a time."""
-        with public_session() as session:
+
+        def read(session: Session) -> Response:
             etag = self.data_tag(session)
             if unchanged := not_modified(self.request, etag):
                 return unchanged
             plan = prepare(session, self.now)
-        return tagged_response(chunks(plan), etag, media_type=media_type)
+            return tagged_response(chunks(plan), etag, media_type=media_type)
+
+        return await _run(read)
+
+
+async def _run(read: Callable[[Session], Response], *, slow: bool = False) -> Response:
+    """`read` in a public session, on the loop or in the thread pool (`ReadContext`). The
+    session is closed before the response is sent."""
+    if not slow and reads_on_loop():
+        async with public_session_on_loop() as session:
+            return read(session)
+    return await run_in_threadpool(_in_public_session, read)
+
+
+def _in_public_session(read: Callable[[Session], Response]) -> Response:
+    with public_session() as session:
+        return read(session)
 
 
 async def read_context(request: Request) -> ReadContext:

@@ -10,12 +10,16 @@ so a slow read never holds the queue up.
 A write in the process goes before the reads still waiting: while one runs, no read starts its
 turn (those running finish), so the write shares the interpreter with the event loop alone. For
 at most `WRITE_LEASE_S` a write: a long one (a letter upload, a client sending slowly) lets
-reads start again after that, so no write stalls the public pages."""
+reads start again after that, so no write stalls the public pages.
 
+A read run on the event loop itself (`turn_on_loop`) takes its turn among the same tickets and
+waits for one without stopping the loop: the threads that end a read or a write wake it."""
+
+import asyncio
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 # Longer than a page takes under load (10-200 ms), short enough that reads queued behind a
 # slow one wait little.
@@ -36,6 +40,7 @@ class Turns:
         self._writing: dict[int, float] = {}  # running writes: a ticket -> when it began
         self._tickets = 0
         self._changed = threading.Condition()
+        self._waiting: set[asyncio.Future[None]] = set()  # reads on an event loop, waiting
 
     def _holding(self, now: float) -> list[float]:
         """When the running reads whose turn has not ended began."""
@@ -49,16 +54,56 @@ class Turns:
     def turn(self, timeout: float) -> Iterator[bool]:
         """Wait up to `timeout` seconds for a turn; yields whether one came (outside the lock,
         so a caller answering that none came holds up no one)."""
-        ticket = self._take(timeout)
+        with self._turn_of(self._take(timeout)) as turn:
+            yield turn
+
+    @asynccontextmanager
+    async def turn_on_loop(self, timeout: float) -> AsyncIterator[bool]:
+        """`turn` for a read run on the event loop: its wait lets the loop run on."""
+        with self._turn_of(await self._take_on_loop(timeout)) as turn:
+            yield turn
+
+    @contextmanager
+    def _turn_of(self, ticket: int | None) -> Iterator[bool]:
         if ticket is None:
             yield False
             return
         try:
             yield True
         finally:
+            self._end_read(ticket)
+
+    async def _take_on_loop(self, timeout: float) -> int | None:
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + timeout
+        while True:
             with self._changed:
-                del self._started[ticket]
-                self._changed.notify()
+                now = time.monotonic()
+                ticket, retry = self._admit(now)
+                if ticket is not None or now >= deadline:
+                    return ticket
+                woken: asyncio.Future[None] = loop.create_future()
+                self._waiting.add(woken)
+            try:
+                # Woken when a read or write ends, or when a lease runs out.
+                await asyncio.wait({woken}, timeout=min(deadline, retry) - now)
+            finally:
+                with self._changed:
+                    self._waiting.discard(woken)
+
+    def _end_read(self, ticket: int) -> None:
+        with self._changed:
+            del self._started[ticket]
+            self._changed.notify()
+            self._wake_loops()
+
+    def _wake_loops(self) -> None:
+        """Under the lock: the reads waiting on event loops look again."""
+        for woken in list(self._waiting):
+            try:
+                woken.get_loop().call_soon_threadsafe(_settle, woken)
+            except RuntimeError:  # its loop has closed
+                self._waiting.discard(woken)
 
     @contextmanager
     def write(self) -> Iterator[None]:
@@ -73,6 +118,7 @@ class Turns:
             with self._changed:
                 del self._writing[ticket]
                 self._changed.notify_all()
+                self._wake_loops()
 
     def _take(self, timeout: float) -> int | None:
         """A ticket for a turn, once one is free and no write goes first; None after
@@ -81,16 +127,28 @@ class Turns:
         with self._changed:
             while True:
                 now = time.monotonic()
-                holding, pausing = self._holding(now), self._pausing(now)
-                if len(holding) < self.size and not pausing:
-                    break
+                ticket, retry = self._admit(now)
+                if ticket is not None:
+                    return ticket
                 if now >= deadline:
                     return None
                 # Woken when a read or write ends, or when a lease runs out.
-                ends = [began + self.write_lease_s for began in pausing]
-                if len(holding) >= self.size:
-                    ends += [began + self.lease_s for began in holding]
-                self._changed.wait(min(deadline, *ends) - now)
+                self._changed.wait(min(deadline, retry) - now)
+
+    def _admit(self, now: float) -> tuple[int | None, float]:
+        """Under the lock: a ticket, when a turn is free and no write goes first; else None
+        and when the next lease that holds reads back runs out."""
+        holding, pausing = self._holding(now), self._pausing(now)
+        if len(holding) < self.size and not pausing:
             self._tickets += 1
             self._started[self._tickets] = now
-            return self._tickets
+            return self._tickets, now
+        ends = [began + self.write_lease_s for began in pausing]
+        if len(holding) >= self.size:
+            ends += [began + self.lease_s for began in holding]
+        return None, min(ends)
+
+
+def _settle(woken: asyncio.Future[None]) -> None:
+    if not woken.done():
+        woken.set_result(None)

@@ -2,6 +2,7 @@
 mid-request, no connection free) is a 503 with Retry-After, and the next request after it
 recovers is served without a restart."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -143,11 +144,20 @@ def test_a_public_read_starts_its_turn_only_once_a_running_write_request_ends(
     configure(db_pool_timeout=0.2)
     turns = Turns(1, lease_s=60, write_lease_s=60)  # a turn free, and a write that goes first
     monkeypatch.setattr(db, "read_turns", lambda: turns)
-    # What a write route is given, open as its request runs.
-    with contextmanager(db.write_session)(), pytest.raises(ReadsBusy), db.public_session():
-        pass
-    with db.public_session() as session:
-        assert session.execute(text("SELECT 1")).scalar() == 1
+
+    def in_thread() -> int:
+        with db.public_session() as session:
+            return int(session.execute(text("SELECT 1")).scalar_one())
+
+    async def on_loop() -> int:
+        async with db.public_session_on_loop() as session:
+            return int(session.execute(text("SELECT 1")).scalar_one())
+
+    for read in (in_thread, lambda: asyncio.run(on_loop())):
+        # What a write route is given, open as its request runs.
+        with contextmanager(db.write_session)(), pytest.raises(ReadsBusy):
+            read()
+        assert read() == 1
 
 
 def test_a_connection_cut_mid_request_is_a_503_and_the_next_is_served(

@@ -2,6 +2,7 @@
 read does or its lease runs out, whichever is first; a read that finds no turn in time is told
 so."""
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -139,3 +140,88 @@ def test_a_long_write_lets_reads_start_when_its_lease_runs_out() -> None:
     waited = time.monotonic() - started
     assert waited < 1.0, waited  # the write's lease, not its 2 s
     writer.join()
+
+
+def _on_loop(turns: Turns, timeout: float) -> tuple[bool, float, int]:
+    """A read on an event loop: whether its turn came, the seconds it waited, and how often
+    another task on the same loop ran meanwhile (the loop was not stopped by the wait)."""
+
+    async def read() -> tuple[bool, float, int]:
+        ticks = 0
+        waiting = True
+
+        async def tick() -> None:
+            nonlocal ticks
+            while waiting:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        ticker = asyncio.create_task(tick())
+        started = time.monotonic()
+        async with turns.turn_on_loop(timeout) as turn:
+            waited = time.monotonic() - started
+        waiting = False
+        await ticker
+        return turn, waited, ticks
+
+    return asyncio.run(read())
+
+
+def test_a_read_on_the_loop_waits_for_a_write_without_stopping_the_loop() -> None:
+    turns = Turns(1, lease_s=60, write_lease_s=60)
+    writer = _write(turns, 0.3)
+    turn, waited, ticks = _on_loop(turns, 5)
+    assert turn
+    assert 0.25 <= waited < 1.0, waited  # woken by the write's end, not its 60 s lease
+    assert ticks >= 10  # the loop ran on while the read waited
+    writer.join()
+
+
+def test_a_read_on_the_loop_shares_the_turns_of_reads_in_threads() -> None:
+    turns = Turns(1, lease_s=60)
+    holder = _hold(turns, 0.3)
+    turn, waited, _ = _on_loop(turns, 5)
+    assert turn
+    assert 0.25 <= waited < 1.0, waited  # the thread's read ended, and gave its turn at once
+    holder.join()
+
+    # And the other way: a thread waits while a read on a loop holds the turn.
+    async def hold() -> None:
+        async with turns.turn_on_loop(5) as turn:
+            assert turn
+            started = time.monotonic()
+            waiter = threading.Thread(target=lambda: waits.append(_waited(turns)))
+            waiter.start()
+            await asyncio.sleep(0.3)
+        await asyncio.to_thread(waiter.join)
+        assert 0.25 <= waits[0] < 1.0, waits
+        assert time.monotonic() - started >= 0.3
+
+    waits: list[float] = []
+    asyncio.run(hold())
+
+
+def _waited(turns: Turns) -> float:
+    started = time.monotonic()
+    with turns.turn(5) as turn:
+        assert turn
+    return time.monotonic() - started
+
+
+def test_a_read_on_the_loop_that_finds_no_turn_in_time_is_told_so() -> None:
+    turns = Turns(1, lease_s=60)
+    holder = _hold(turns, 0.6)
+    turn, waited, _ = _on_loop(turns, 0.1)
+    assert not turn
+    assert 0.1 <= waited < 0.4, waited
+    holder.join()
+    assert _on_loop(turns, 0.1)[0]
+
+
+def test_a_read_on_the_loop_starts_when_a_slow_reads_lease_runs_out() -> None:
+    turns = Turns(1, lease_s=0.1)
+    holder = _hold(turns, 2.0)
+    turn, waited, _ = _on_loop(turns, 5)
+    assert turn
+    assert waited < 1.0, waited  # the lease, not the slow read's 2 s
+    holder.join()

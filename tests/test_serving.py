@@ -43,7 +43,11 @@ def test_more_requests_than_connections_are_all_answered(
             return list_entries(*args, **kwargs)
 
         monkeypatch.setattr(service, "list_entries", slow)
-        urls = [f"/v1/disclosure-log?q=custody&limit={n}" for n in range(1, CONCURRENT + 1)]
+        # Counted: a read that may be slow, run in the thread pool on either database
+        # (`app.db.reads_on_loop`), so that many at once each hold a connection.
+        urls = [
+            f"/v1/disclosure-log?q=custody&count=true&limit={n}" for n in range(1, CONCURRENT + 1)
+        ]
         with ThreadPoolExecutor(CONCURRENT) as pool:
             statuses = list(pool.map(lambda url: client.get(url).status_code, urls))
     assert statuses == [200] * CONCURRENT

@@ -18,7 +18,7 @@ references_router = APIRouter(prefix="/v1/forces", tags=["disclosure log"])
 
 
 @router.get("", response_model=Page[EntryHit], responses=PROBLEMS(400))
-def list_log(
+async def list_log(
     request: Request,
     read: PublicRead,
     filters: Filters,
@@ -45,15 +45,17 @@ def list_log(
         body = page_body(found.items, found.next_cursor, found.total, found.ranking)
         return body, next_link(request, found.next_cursor)
 
-    return read.answer(page)
+    return await read.answer(page, slow=count)
 
 
 @router.get("/{entry_id}", response_model=EntryDocument, responses=PROBLEMS(404, 410))
-def get_entry(
+async def get_entry(
     entry_id: Annotated[int, Path(ge=1, le=service.MAX_ID)], read: PublicRead
 ) -> Response:
     """One published entry in full; a withdrawn one answers 410 with its tombstone."""
-    return read.document(lambda session, now: service.get_document(session, entry_id, now=now))
+    return await read.document(
+        lambda session, now: service.get_document(session, entry_id, now=now)
+    )
 
 
 @references_router.get(
@@ -61,13 +63,13 @@ def get_entry(
     response_model=EntryDocument,
     responses=PROBLEMS(404, 410),
 )
-def get_entry_by_reference(
+async def get_entry_by_reference(
     force_id: Annotated[str, Path(max_length=64)],
     reference: Annotated[str, Path(max_length=200, description="e.g. FOI2018/02892")],
     read: PublicRead,
 ) -> Response:
     """The entry a force published under a reference or alias, ignoring case and spaces."""
-    return read.document(
+    return await read.document(
         lambda session, now: service.get_document_by_reference(
             session, force_id, reference, now=now
         )

@@ -1,7 +1,9 @@
+from datetime import datetime
+
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.db import reference_data, utcnow
+from app.db import reference_data
 from app.errors import BadRequest, NotFound
 from app.exemptions.schemas import ExemptionDetail, ExemptionPublic
 from app.models import DisclosureEntry, EntryExemption, Exemption, Law
@@ -24,12 +26,12 @@ def get(session: Session, exemption_id: str) -> Exemption:
     return exemption
 
 
-def get_exemption(session: Session, exemption_id: str) -> ExemptionDetail:
+def get_exemption(session: Session, exemption_id: str, now: datetime) -> ExemptionDetail:
     exemption = get(session, exemption_id)
     counts = session.execute(
         select(DisclosureEntry.force_id, func.count())
         .join(EntryExemption, col(EntryExemption.entry_id) == DisclosureEntry.id)
-        .where(EntryExemption.exemption_id == exemption_id, public_entries(utcnow()))
+        .where(EntryExemption.exemption_id == exemption_id, public_entries(now))
         .group_by(DisclosureEntry.force_id)
         .order_by(DisclosureEntry.force_id)
     )

@@ -21,10 +21,10 @@ def _documented(fmt: Format, description: str) -> dict[int | str, dict[str, Any]
     return {200: ok, **PROBLEMS(400)}
 
 
-def _export(read: PublicRead, filters: Filters, fmt: Format) -> Response:
+async def _export(read: PublicRead, filters: Filters, fmt: Format) -> Response:
     # The filters are checked (400 for an unknown value) before the first byte is sent; each
     # batch is then read on a short-lived session of its own.
-    return read.stream(
+    return await read.stream(
         lambda session, now: selection(session, filters, now),
         lambda where: service.stream(
             where, fmt, sessions=public_session, base_url=links.base_url(read.request)
@@ -38,9 +38,9 @@ def _export(read: PublicRead, filters: Filters, fmt: Format) -> Response:
     response_class=StreamingResponse,
     responses=_documented(Format.NDJSON, "one entry document (SPEC §7) a line"),
 )
-def export_ndjson(read: PublicRead, filters: Filters) -> Response:
+async def export_ndjson(read: PublicRead, filters: Filters) -> Response:
     """Every matching entry as NDJSON, streamed; `POST /v1/import` takes it unchanged."""
-    return _export(read, filters, Format.NDJSON)
+    return await _export(read, filters, Format.NDJSON)
 
 
 @router.get(
@@ -48,6 +48,6 @@ def export_ndjson(read: PublicRead, filters: Filters) -> Response:
     response_class=StreamingResponse,
     responses=_documented(Format.CSV, "a header, then one row an entry; lists joined with ;"),
 )
-def export_csv(read: PublicRead, filters: Filters) -> Response:
+async def export_csv(read: PublicRead, filters: Filters) -> Response:
     """Every matching entry as CSV, one row an entry, streamed."""
-    return _export(read, filters, Format.CSV)
+    return await _export(read, filters, Format.CSV)

@@ -23,12 +23,12 @@ ATOM_TYPE = "application/atom+xml"
         **PROBLEMS(400),
     },
 )
-def atom_feed(request: Request, read: PublicRead, filters: Filters) -> Response:
+async def atom_feed(request: Request, read: PublicRead, filters: Filters) -> Response:
     """Atom 1.0 feed of the newest 50 entries the log's filters select, newest first."""
     base_url = links.base_url(request)
     query = request.url.query
     feed_url = f"{base_url}{request.url.path}" + (f"?{query}" if query else "")
-    return read.document(
+    return await read.document(
         lambda session, now: service.atom(
             session, filters, now=now, feed_url=feed_url, base_url=base_url
         ),

@@ -1,6 +1,8 @@
+from datetime import datetime
+
 from sqlmodel import Session, select
 
-from app.db import reference_data, utcnow
+from app.db import reference_data
 from app.errors import NotFound
 from app.forces.schemas import ForcePublic
 from app.models import Force
@@ -13,8 +15,8 @@ def _public(force: Force, counts: dict[str, int]) -> ForcePublic:
     )
 
 
-def list_forces(session: Session) -> list[ForcePublic]:
-    counts = tally.public_by_facet(session, utcnow(), "f")
+def list_forces(session: Session, now: datetime) -> list[ForcePublic]:
+    counts = tally.public_by_facet(session, now, "f")
     forces = session.execute(select(Force).order_by(Force.id)).scalars()
     return [_public(force, counts) for force in forces]
 
@@ -36,8 +38,8 @@ def require(session: Session, force_id: str) -> None:
         raise _missing(force_id)
 
 
-def get_force(session: Session, force_id: str) -> ForcePublic:
-    counts = tally.public_by_facet(session, utcnow(), "f", force_id)
+def get_force(session: Session, force_id: str, now: datetime) -> ForcePublic:
+    counts = tally.public_by_facet(session, now, "f", force_id)
     return _public(get(session, force_id), counts)
 
 

@@ -131,7 +131,7 @@ def _log(
         first_page=cursor is not None,
         force_names=forces.names(session),
         headings={e.id: e.heading for e in catalogue},
-        topic_options=[(t.slug, t.label) for t in topics.list_topics(session)],
+        topic_options=[(t.slug, t.label) for t in topics.list_topics(session, now)],
         exemption_options=[(e.id, _exemption_label(e)) for e in catalogue],
         outcomes=OUTCOMES,
         outcome_labels=dict(OUTCOMES),
@@ -160,7 +160,7 @@ def home(request: Request) -> RedirectResponse:
 
 
 @router.get("/disclosure-log")
-def log_page(
+async def log_page(
     request: Request,
     read: PublicRead,
     filters: Filters,
@@ -176,11 +176,12 @@ def log_page(
             request, session, now, filters, sort=sort, limit=limit, cursor=cursor, embed=embed
         )
 
-    return read.answer(compute, media_type=HTML)
+    # Slow: the page counts every match.
+    return await read.answer(compute, media_type=HTML, slow=True)
 
 
 @router.get("/forces/{force_id}")
-def force_page(
+async def force_page(
     force_id: Annotated[str, Path(max_length=64)],
     request: Request,
     read: PublicRead,
@@ -207,18 +208,19 @@ def force_page(
             force_name=force.name,
         )
 
-    return read.answer(compute, media_type=HTML)
+    # Slow: the page counts every match.
+    return await read.answer(compute, media_type=HTML, slow=True)
 
 
 @router.get("/disclosure-log/{entry_id}")
-def entry_page(
+async def entry_page(
     entry_id: Annotated[int, Path(ge=1, le=service.MAX_ID)],
     request: Request,
     read: PublicRead,
     embed: Embed = False,
 ) -> Response:
     """One published entry in full; a withdrawn one answers 410 with a page saying why."""
-    return read.answer(
+    return await read.answer(
         lambda session, now: _entry(request, session, now, entry_id, embed=embed),
         media_type=HTML,
     )

@@ -18,7 +18,7 @@ Value = Annotated[str, StringConstraints(max_length=100)]
 
 
 @router.get("", response_model=Page[RoundRobinSummary], responses=PROBLEMS(400))
-def list_round_robins(
+async def list_round_robins(
     request: Request,
     read: PublicRead,
     force: Annotated[
@@ -51,11 +51,11 @@ def list_round_robins(
         body = page_body([item.model_dump_json().encode() for item in items], next_cursor, total)
         return body, next_link(request, next_cursor)
 
-    return read.answer(page)
+    return await read.answer(page, slow=count)
 
 
 @router.get("/{round_robin_id}", response_model=RoundRobinDetail, responses=PROBLEMS(404))
-def get_round_robin(
+async def get_round_robin(
     round_robin_id: Annotated[str, Path(max_length=40)], read: PublicRead
 ) -> Response:
     """One round-robin: how each force answered, and how many gave each outcome."""
@@ -63,4 +63,4 @@ def get_round_robin(
     def detail(session: Session, now: datetime) -> tuple[bytes, dict[str, str]]:
         return service.get_group(session, round_robin_id).model_dump_json().encode(), {}
 
-    return read.answer(detail)
+    return await read.answer(detail)

@@ -11,11 +11,12 @@ router = APIRouter(prefix="/v1/stats", tags=["disclosure log"])
 
 
 @router.get("", response_model=Stats, responses=PROBLEMS(400))
-def get_stats(read: PublicRead, filters: Filters) -> Response:
+async def get_stats(read: PublicRead, filters: Filters) -> Response:
     """Counts over the published entries the log's filters select, and answering times."""
-    return read.answer(
+    return await read.answer(
         lambda session, now: (
             service.stats(session, filters, now=now).model_dump_json().encode(),
             {},
-        )
+        ),
+        slow=True,
     )

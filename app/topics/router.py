@@ -1,9 +1,8 @@
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.responses import Response
 
-from app.db import PublicSession
-from app.http_cache import public_model
 from app.pagination import ItemList
+from app.read_context import PublicRead
 from app.topics import service
 from app.topics.schemas import TopicPublic
 
@@ -11,6 +10,10 @@ router = APIRouter(prefix="/v1/topics", tags=["reference data"])
 
 
 @router.get("", response_model=ItemList[TopicPublic])
-def list_topics(request: Request, session: PublicSession) -> Response:
+async def list_topics(read: PublicRead) -> Response:
     """Topics of published entries, with entry counts."""
-    return public_model(request, ItemList(items=service.list_topics(session)))
+    return await read.document(
+        lambda session, now: (
+            ItemList(items=service.list_topics(session, now)).model_dump_json().encode()
+        )
+    )

@@ -1,9 +1,10 @@
 import re
 import unicodedata
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from app.db import insert_missing, utcnow
+from app.db import insert_missing
 from app.errors import ErrorLoc, RuleViolation
 from app.models import Topic, table_of
 from app.tally import service as tally
@@ -48,10 +49,10 @@ def ensure(session: Session, raw_slugs: list[str], *, loc: ErrorLoc = ("topics",
     return normalised
 
 
-def list_topics(session: Session) -> list[TopicPublic]:
+def list_topics(session: Session, now: datetime) -> list[TopicPublic]:
     """Topics of public entries, with how many each has (from the tally): a topic used only by
     unpublished requests stays private."""
-    counts = tally.public_by_facet(session, utcnow(), "t")
+    counts = tally.public_by_facet(session, now, "t")
     named = labels(session, list(counts))
     return [
         TopicPublic(slug=slug, label=label, entry_count=counts[slug])
