@@ -33,6 +33,7 @@ from app.round_robins.router import router as round_robins_router
 from app.stats.router import router as stats_router
 from app.topics.router import router as topics_router
 from app.webhooks.router import router as webhooks_router
+from app.writes_first import WritesFirst
 
 DESCRIPTION = """The Freedom of Information disclosure logs of UK police forces.
 
@@ -87,6 +88,8 @@ def create_app() -> FastAPI:
         expose_headers=["ETag", "Link", "Cache-Control"],
         max_age=86400,
     )
+    # Outermost: a write request pauses the reads from its first byte to its last.
+    app.add_middleware(WritesFirst)
     for router in (health_router, forces_router, exemptions_router, topics_router):
         app.include_router(router)
     for router in (disclosure_log_router, references_router):

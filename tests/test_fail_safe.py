@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -139,8 +138,10 @@ def test_a_read_kept_waiting_for_its_turn_is_a_503_while_writes_go_on(
 
 
 def test_a_public_read_starts_its_turn_only_once_a_running_write_request_ends(
-    configure: Any, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, session: Session, configure: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    key = make_key(session)
+    session.commit()
     configure(db_pool_timeout=0.2)
     turns = Turns(1, lease_s=60, write_lease_s=60)  # a turn free, and a write that goes first
     monkeypatch.setattr(db, "read_turns", lambda: turns)
@@ -153,11 +154,25 @@ def test_a_public_read_starts_its_turn_only_once_a_running_write_request_ends(
         async with db.public_session_on_loop() as session:
             return int(session.execute(text("SELECT 1")).scalar_one())
 
-    for read in (in_thread, lambda: asyncio.run(on_loop())):
-        # What a write route is given, open as its request runs.
-        with contextmanager(db.write_session)(), pytest.raises(ReadsBusy):
-            read()
-        assert read() == 1
+    reads = (in_thread, lambda: asyncio.run(on_loop()))
+    refused = []
+    create = requests.create_request
+
+    def creating(*args: Any, **kwargs: Any) -> Any:
+        # Inside a write request: no public read starts, in a thread or on a loop.
+        for read in reads:
+            with pytest.raises(ReadsBusy):
+                read()
+            refused.append(read)
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(requests, "create_request", creating)
+    create_request(client, key)
+    assert refused == list(reads)
+    assert [read() for read in reads] == [1, 1]
+    # A keyed read is no write: public reads go on beside it.
+    assert client.get("/v1/requests", headers=auth(key)).status_code == 200
+    assert [read() for read in reads] == [1, 1]
 
 
 def test_a_connection_cut_mid_request_is_a_503_and_the_next_is_served(

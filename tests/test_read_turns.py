@@ -225,3 +225,56 @@ def test_a_read_on_the_loop_starts_when_a_slow_reads_lease_runs_out() -> None:
     assert turn
     assert waited < 1.0, waited  # the lease, not the slow read's 2 s
     holder.join()
+
+
+def test_reads_on_a_loop_start_one_a_pass_so_what_arrives_meanwhile_waits_for_one() -> None:
+    turns = Turns(1, lease_s=60)
+    done: list[str] = []
+
+    async def read(name: str) -> None:
+        async with turns.turn_on_loop(5) as turn:
+            assert turn
+            time.sleep(0.005)  # a read's work, on the loop
+            done.append(name)
+
+    async def arrives() -> None:
+        done.append("arrived")  # a request read from a socket, a write say
+
+    async def main() -> None:
+        reads = [asyncio.create_task(read(f"read {n}")) for n in range(10)]
+        other = asyncio.create_task(arrives())  # ready in the same pass as the reads
+        await asyncio.gather(*reads, other)
+
+    asyncio.run(main())
+    assert done.index("arrived") <= 1, done  # not after all ten reads
+    assert sorted(done) == sorted(["arrived", *(f"read {n}" for n in range(10))])
+    assert [name for name in done if name != "arrived"] == [f"read {n}" for n in range(10)]
+
+
+def test_a_read_leaving_the_queue_of_a_loops_passes_holds_up_no_other() -> None:
+    turns = Turns(1, lease_s=60)
+    done: list[str] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        tasks: dict[str, asyncio.Task[None]] = {}
+
+        async def read(name: str, *, then_cancel: str | None = None) -> None:
+            async with turns.turn_on_loop(5):
+                if then_cancel is not None:
+                    # Runs in the next pass, once that pass has promised itself to the next
+                    # in the queue: the promised read is cancelled before it runs.
+                    loop.call_soon(tasks[then_cancel].cancel)
+                done.append(name)
+
+        tasks["first"] = asyncio.create_task(read("first", then_cancel="second"))
+        for name in ("second", "third", "fourth"):
+            tasks[name] = asyncio.create_task(read(name))
+        await asyncio.sleep(0)
+        tasks["third"].cancel()  # waiting in the queue
+        await asyncio.wait(tasks.values(), timeout=5)
+        assert tasks["second"].cancelled()
+        assert tasks["third"].cancelled()
+
+    asyncio.run(main())
+    assert done == ["first", "fourth"]
