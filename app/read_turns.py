@@ -83,7 +83,7 @@ class Turns:
     async def _take_on_loop(self, timeout: float) -> int | None:
         loop = asyncio.get_running_loop()
         with self._changed:
-            passes = self._passes.setdefault(loop, _Passes(loop))
+            passes = self._passes.setdefault(loop, _Passes())
         deadline = time.monotonic() + timeout
         while True:
             if not await passes.take(deadline):
@@ -168,15 +168,16 @@ class _Passes:
     byte to be read, longer than it then took). So a read that finds this pass's read taken
     queues, and the next pass wakes the first in the queue."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+    def __init__(self) -> None:
+        # No reference to its loop: `Turns._passes` holds it by the loop, weakly.
         self.taken = False  # this pass's read has started, or is promised to a woken one
         self.queue: deque[asyncio.Future[None]] = deque()
 
     async def take(self, deadline: float) -> bool:
         """Wait for a pass of this loop to start a read in; False at `deadline`."""
+        loop = asyncio.get_running_loop()
         if self.taken or self.queue:
-            woken = self.loop.create_future()
+            woken = loop.create_future()
             self.queue.append(woken)
             try:
                 await asyncio.wait({woken}, timeout=max(0.0, deadline - time.monotonic()))
@@ -187,7 +188,7 @@ class _Passes:
                 self._give_up(woken)
                 return False
         self.taken = True
-        self.loop.call_soon(self._next_pass)
+        loop.call_soon(self._next_pass)
         return True
 
     def _give_up(self, woken: asyncio.Future[None]) -> None:

@@ -3,8 +3,10 @@ read does or its lease runs out, whichever is first; a read that finds no turn i
 so."""
 
 import asyncio
+import gc
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
@@ -278,3 +280,19 @@ def test_a_read_leaving_the_queue_of_a_loops_passes_holds_up_no_other() -> None:
 
     asyncio.run(main())
     assert done == ["first", "fourth"]
+
+
+def test_a_loop_that_has_ended_is_not_kept_by_the_turns() -> None:
+    turns = Turns(1)
+
+    async def read() -> None:
+        async with turns.turn_on_loop(5) as turn:
+            assert turn
+
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(read())
+    loop.close()
+    ended = weakref.ref(loop)
+    del loop
+    gc.collect()
+    assert ended() is None
