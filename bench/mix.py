@@ -1,14 +1,18 @@
 """Distinct URLs and writes under load, foilog against Datasette on the same entries.
 
 `python -m bench.mix --size 100000 --foilog-db F.db --datasette-db D.db` (or `--foilog-url U`
-for a PostgreSQL database) serves each database in turn (foilog with 2 workers, Datasette as
-one process), drives each with wrk at 32 connections over a deterministic shuffled list of
-distinct URLs (40% searches, 20% reference lookups, 15% force pages, 10% topic filters, 15%
-cursor pages; a Lua script walks the list, each wrk connection from its own offset), then reads
-foilog's hot page at 32 connections while a publish (a one-entry import) is sent every 0.5 s.
-Under each server's mix it reads from /proc the CPU time its processes spent, and on PostgreSQL
-the database server's processes, a request (wrk's own is not counted). It prints a Markdown
-report. `--writes-only` runs the last part alone."""
+for a PostgreSQL database) serves both databases at once (foilog with 2 workers, Datasette as
+one process) and drives each in turn with wrk at 32 connections over a deterministic shuffled
+list of distinct URLs (40% searches, 20% reference lookups, 15% force pages, 10% topic filters,
+15% cursor pages; a Lua script walks the list, each wrk connection from its own offset). The
+mix's time is split into `--rounds` rounds, foilog then Datasette in each, each round on its own
+stretch of the list: this machine's speed drifts by a fifth within minutes (two runs of the
+same code one after the other: 2.58x and 3.22x Datasette), and rounds a few seconds apart put
+the drift on both servers alike. Under each server's mix it reads from /proc the CPU time its
+processes spent, and on PostgreSQL the database server's processes, a request (wrk's own is
+not counted). Then it reads foilog's hot page at 32 connections while a publish (a one-entry
+import) is sent every 0.5 s. It prints a Markdown report. `--writes-only` runs the last part
+alone."""
 
 import argparse
 import http.client
@@ -22,7 +26,7 @@ import threading
 import time
 from collections.abc import Iterable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -57,8 +61,9 @@ LUA = """
 local paths = {}
 for line in io.lines(os.getenv("MIX_PATHS")) do paths[#paths + 1] = line end
 local counter = 0
+local start = tonumber(os.getenv("MIX_START") or "0")
 function setup(thread)
-  thread:set("offset", counter * 7919)
+  thread:set("offset", start + counter * 7919)
   counter = counter + 1
 end
 local i = 0
@@ -171,7 +176,10 @@ def _ds(params: dict[str, object]) -> str:
     return "/foilog/entries.json?" + urlencode({**params, **DS_PAGE})
 
 
-def wrk_mix(base: str, paths: list[str], name: str, connections: int, duration: int) -> Load:
+def wrk_mix(
+    base: str, paths: list[str], name: str, connections: int, duration: int, start: int = 0
+) -> Load:
+    """The mix for `duration` seconds, its connections walking the list from `start` on."""
     OUT.mkdir(parents=True, exist_ok=True)
     listing = OUT / f"mix-{name}.txt"
     listing.write_text("\n".join(paths) + "\n")
@@ -184,7 +192,7 @@ def wrk_mix(base: str, paths: list[str], name: str, connections: int, duration: 
         text=True,
         timeout=duration + 120,
         check=True,
-        env={**os.environ, "MIX_PATHS": str(listing)},
+        env={**os.environ, "MIX_PATHS": str(listing), "MIX_START": str(start)},
     )
     return parse_wrk(done.stdout)
 
@@ -218,15 +226,21 @@ class Timer:
         self.connection.close()
 
 
-def per_kind(base: str, requests: list[Request], side: str) -> dict[str, list[float]]:
-    """Milliseconds of PER_KIND requests of each kind, one connection, each URL asked once:
-    the requests after the CHECKED ones, which nothing has asked before."""
+def per_kind(
+    base: str, requests: list[Request], side: str, part: int = 0, parts: int = 1
+) -> dict[str, list[float]]:
+    """Milliseconds of requests of each kind, one connection, each URL asked once, in list
+    order: of the first PER_KIND requests of a kind after the CHECKED ones, which nothing has
+    asked before, the `part`-th share of `parts` (a round's)."""
+    share = PER_KIND // parts
+    seen: dict[str, int] = {}
     timings: dict[str, list[float]] = {}
     timer = Timer(base)
     try:
         for request in requests[CHECKED:]:
+            index = seen[request.kind] = seen.get(request.kind, -1) + 1
             taken = timings.setdefault(request.kind, [])
-            if len(taken) < PER_KIND:
+            if part * share <= index < (part + 1) * share:
                 taken.append(timer.get(getattr(request, side)))
     finally:
         timer.close()
@@ -340,6 +354,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument(
+        "--rounds", type=int, default=3, help="the mix's --duration split into rounds a server"
+    )
+    parser.add_argument(
         "--writes-only", action="store_true", help="only the writes under load (no peer)"
     )
     args = parser.parse_args()
@@ -360,33 +377,52 @@ def main() -> None:
     for stored in (args.foilog_db, args.datasette_db):
         if stored is not None:
             warm(stored)
-    ours, theirs = [r.foilog for r in requests], [r.datasette for r in requests]
-    with serving("mix-foilog", command, FOILOG_PORT, "/healthz", env) as s:
-        foilog_ok = check(s.base, ours)
-        foilog_kinds = per_kind(s.base, requests, "foilog")
-        meter = CpuMeter(s, database=database == "PostgreSQL")
-        foilog = wrk_mix(s.base, ours, "foilog", args.connections, args.duration)
-        foilog_cpu = meter.per_request(foilog.requests)
-        writes = writes_under_load(s.base, env, args.size, args.duration)
-        memory = worker_memory(s)
     peer = [str(PEER_BIN / "datasette"), "serve", "-i", str(args.datasette_db), "--host", HOST]
     peer += ["--port", str(DATASETTE_PORT), "--setting", "sql_time_limit_ms", "60000"]
     peer += ["--setting", "suggest_facets", "off", "--setting", "max_returned_rows", "1000"]
-    with serving("mix-datasette", peer, DATASETTE_PORT, "/-/versions.json") as s:
-        peer_ok = check(s.base, theirs)
-        peer_kinds = per_kind(s.base, requests, "datasette")
-        meter = CpuMeter(s, database=False)
-        datasette = wrk_mix(s.base, theirs, "datasette", args.connections, args.duration)
-        datasette_cpu = meter.per_request(datasette.requests)
+    each = max(2, args.duration // args.rounds)
+    with (
+        serving("mix-foilog", command, FOILOG_PORT, "/healthz", env) as f,
+        serving("mix-datasette", peer, DATASETTE_PORT, "/-/versions.json") as d,
+    ):
+        sides = (
+            Side("foilog", f, requests, database=database == "PostgreSQL"),
+            Side("datasette", d, requests),
+        )
+        for part in range(args.rounds):
+            for side in sides:
+                side.round(part, args.rounds, args.connections, each)
+        writes = writes_under_load(f.base, env, args.size, args.duration)
+        memory = worker_memory(f)
     after = os.getloadavg()
-    print(f"## Distinct URLs at {args.size:,} entries ({len(ours):,} URLs, foilog on {database})\n")
+    ours, theirs = sides
+    listed = f"{len(requests):,} URLs, foilog on {database}"
+    print(f"## Distinct URLs at {args.size:,} entries ({listed})\n")
     print(f"Load average before {load[0]:.1f}, after {after[0]:.1f} (2 cores, shared).\n")
-    print("| server | requests/s | p50 ms | p99 ms | errors | URLs checked 200 |")
+    print(f"{args.rounds} rounds of {each} s a server, foilog then Datasette in each:\n")
+    print(
+        "| round | foilog rps | Datasette rps | foilog / Datasette | foilog p99 ms | peer p99 ms |"
+    )
     print("| --- | --- | --- | --- | --- | --- |")
-    for name, got, ok in (("foilog", foilog, foilog_ok), ("Datasette", datasette, peer_ok)):
-        row = f"| {name} | {got.rps:.0f} | {got.p50_ms:.1f} | {got.p99_ms:.1f} | {got.errors}"
-        print(f"{row} | {ok[0]}/{ok[1]} |")
-    print(f"\nfoilog / Datasette requests/s: **{foilog.rps / datasette.rps:.2f}x**\n")
+    ratios = []
+    for part, (a, b) in enumerate(zip(ours.loads, theirs.loads, strict=True), 1):
+        ratios.append(a.rps / b.rps)
+        print(
+            f"| {part} | {a.rps:.0f} | {b.rps:.0f} | {ratios[-1]:.2f}x | {a.p99_ms:.1f} | "
+            f"{b.p99_ms:.1f} |"
+        )
+    print("\n| server | requests/s, mean | p50 ms, median | p99 ms, median | errors | checked |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, side in (("foilog", ours), ("Datasette", theirs)):
+        row = (
+            f"| {name} | {side.rps:.0f} | {side.median('p50_ms'):.1f} | {side.median('p99_ms'):.1f}"
+        )
+        print(f"{row} | {side.errors} | {side.checked[0]}/{side.checked[1]} |")
+    print(
+        f"\nfoilog / Datasette requests/s: **{statistics.median(ratios):.2f}x** (median of the "
+        f"rounds; of the means {ours.rps / theirs.rps:.2f}x)\n"
+    )
+    foilog_cpu, datasette_cpu = ours.cpu_per_request(), theirs.cpu_per_request()
     spent = f"CPU a request under the mix: foilog's processes {foilog_cpu.server_ms:.2f} ms"
     if foilog_cpu.database_ms is not None:
         spent += (
@@ -396,8 +432,8 @@ def main() -> None:
     print(f"## Per kind, one connection, {PER_KIND} distinct URLs each, not asked before\n")
     print("| kind | foilog p50 ms | p90 | Datasette p50 ms | p90 | foilog faster by (p50) |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for kind, ours_ms in foilog_kinds.items():
-        peer_ms = peer_kinds[kind]
+    for kind, ours_ms in ours.kinds.items():
+        peer_ms = theirs.kinds[kind]
         ours_p50, peer_p50 = quantile(ours_ms, 0.5), quantile(peer_ms, 0.5)
         print(
             f"| {kind} | {ours_p50:.1f} | {quantile(ours_ms, 0.9):.1f} | {peer_p50:.1f} | "
@@ -470,6 +506,55 @@ class CpuMeter:
         return CpuPerRequest(
             server * 1000 / requests, database * 1000 / requests if self.database else None
         )
+
+
+@dataclass
+class Side:
+    """One server's part of the rounds: its URLs checked, then in each round its share of the
+    per-kind URLs and its stretch of the mix, with the CPU spent meanwhile."""
+
+    name: str
+    server: Server
+    requests: list[Request]
+    database: bool = False
+    loads: list[Load] = field(default_factory=list)
+    cpu: list[CpuPerRequest] = field(default_factory=list)
+    kinds: dict[str, list[float]] = field(default_factory=dict)
+    checked: tuple[int, int] = (0, 0)
+
+    def __post_init__(self) -> None:
+        self.paths = [getattr(r, self.name) for r in self.requests]
+        self.checked = check(self.server.base, self.paths)
+
+    def round(self, part: int, parts: int, connections: int, duration: int) -> None:
+        timed = per_kind(self.server.base, self.requests, self.name, part, parts)
+        for kind, taken in timed.items():
+            self.kinds.setdefault(kind, []).extend(taken)
+        meter = CpuMeter(self.server, database=self.database)
+        start = part * len(self.paths) // parts
+        load = wrk_mix(self.server.base, self.paths, self.name, connections, duration, start)
+        self.loads.append(load)
+        self.cpu.append(meter.per_request(load.requests))
+
+    @property
+    def rps(self) -> float:
+        return statistics.mean(load.rps for load in self.loads)
+
+    @property
+    def errors(self) -> int:
+        return sum(load.errors for load in self.loads)
+
+    def median(self, figure: str) -> float:
+        return float(statistics.median(getattr(load, figure) for load in self.loads))
+
+    def cpu_per_request(self) -> CpuPerRequest:
+        """Over every round, weighed by the requests each answered."""
+        weights = [load.requests for load in self.loads]
+        cpu = list(zip(self.cpu, weights, strict=True))
+        server = sum(c.server_ms * w for c, w in cpu) / sum(weights)
+        if not self.database:
+            return CpuPerRequest(server, None)
+        return CpuPerRequest(server, sum((c.database_ms or 0.0) * w for c, w in cpu) / sum(weights))
 
 
 def _print_writes(writes: dict[str, float]) -> None:
