@@ -40,7 +40,7 @@ from sqlmodel import Session, SQLModel
 
 from app.config import get_settings
 from app.errors import ReadsBusy, WriteBusy
-from app.read_turns import Turns
+from app.read_turns import Turns, WriteBeacon
 
 # Stable constraint names, so migrations can refer to them on both databases.
 SQLModel.metadata.naming_convention = {
@@ -338,9 +338,11 @@ def new_session(*, write: bool = False) -> Session:
 def read_turns() -> Turns:
     """SQLite reads are all CPU in this process: one at a time is fastest (a distinct-URL mix
     at 100,000 entries served 182 requests/s with 1, 158 with 2, 154 with no limit). A
-    PostgreSQL read waits on the server part of its time, which others can use."""
-    size = get_settings().read_concurrency
-    return Turns(size or (1 if is_sqlite(get_read_engine()) else 4))
+    PostgreSQL read waits on the server part of its time, which others can use. A write goes
+    first in every process serving the database (`WriteBeacon`)."""
+    settings = get_settings()
+    size = settings.read_concurrency or (1 if is_sqlite(get_read_engine()) else 4)
+    return Turns(size, beacon=WriteBeacon.for_database(settings.database_url))
 
 
 def reads_on_loop() -> bool:

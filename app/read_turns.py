@@ -12,18 +12,30 @@ turn (those running finish), so the write shares the interpreter with the event 
 at most `WRITE_LEASE_S` a write: a long one (a letter upload, a client sending slowly) lets
 reads start again after that, so no write stalls the public pages.
 
+A write goes first in the other processes that serve the same database too (`WriteBeacon`):
+while one runs in any of them, none starts a read, for the same lease. Each process's reads
+otherwise ran on beside it: a publication under read load on PostgreSQL, two workers, took
+85-94 ms at the median and 179-276 at the 99th percentile, against 41-45 and 65-72 with one
+worker, whose reads all waited for it.
+
 A read run on the event loop itself (`turn_on_loop`) takes its turn among the same tickets and
 waits for one without stopping the loop: the threads that end a read or a write wake it. Such
 reads also start one a pass of the loop (`_Passes`), so that the loop reads its sockets between
 two of them."""
 
 import asyncio
+import fcntl
+import hashlib
+import os
+import struct
+import tempfile
 import threading
 import time
 import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, nullcontext
+from pathlib import Path
 
 # Longer than a page takes under load (10-200 ms), short enough that reads queued behind a
 # slow one wait little.
@@ -31,15 +43,77 @@ LEASE_S = 0.25
 # Longer than a publish takes alone (15-45 ms), short enough that reads paused for a long
 # write wait little.
 WRITE_LEASE_S = 0.1
+# How often reads held back by another process's write look again: that process cannot wake
+# them. Short beside a publication (15-45 ms alone).
+BEACON_POLL_S = 0.005
+
+# Linux's `struct flock` (x86-64 and arm64): type, whence, start, length, pid, padding.
+_FLOCK = "hhqqi4x"
+
+
+class WriteBeacon:
+    """Whether a write runs in any process serving the same database (this one included):
+    each write holds a shared lock on the first byte of one file while it runs, an open file
+    description lock (Linux), released when the write closes its descriptor, however it ends.
+    Asking is one system call (F_OFD_GETLK, under a microsecond) that takes no lock, so it
+    never delays a write."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._asker = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        weakref.finalize(self, os.close, self._asker)  # closed with the beacon
+
+    @classmethod
+    def for_database(cls, url: str) -> "WriteBeacon | None":
+        """The beacon of the database at `url`, in the temporary directory; None where the
+        system has no open file description locks or the file cannot be opened (each process
+        then puts only its own writes first)."""
+        if not hasattr(fcntl, "F_OFD_GETLK"):
+            return None
+        name = hashlib.blake2b(url.encode(), digest_size=12).hexdigest()
+        try:
+            return cls(Path(tempfile.gettempdir()) / f"foilog-writes-{name}")
+        except OSError:
+            return None
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the beacon while the block runs. A write goes on without it if the file
+        cannot be opened (the temporary directory emptied under a running server)."""
+        try:
+            held = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            yield
+            return
+        try:
+            # Shared locks never conflict with one another, and no one takes another kind.
+            fcntl.fcntl(held, fcntl.F_OFD_SETLK, struct.pack(_FLOCK, fcntl.F_RDLCK, 0, 0, 1, 0))
+            yield
+        finally:
+            os.close(held)
+
+    def lit(self) -> bool:
+        """Whether a write holds the beacon now."""
+        asked = struct.pack(_FLOCK, fcntl.F_WRLCK, 0, 0, 1, 0)
+        answer = fcntl.fcntl(self._asker, fcntl.F_OFD_GETLK, asked)
+        kind: int = struct.unpack(_FLOCK, answer)[0]
+        return kind != fcntl.F_UNLCK
 
 
 class Turns:
     def __init__(
-        self, size: int, *, lease_s: float = LEASE_S, write_lease_s: float = WRITE_LEASE_S
+        self,
+        size: int,
+        *,
+        lease_s: float = LEASE_S,
+        write_lease_s: float = WRITE_LEASE_S,
+        beacon: WriteBeacon | None = None,
     ) -> None:
         self.size = size
         self.lease_s = lease_s
         self.write_lease_s = write_lease_s
+        self.beacon = beacon
+        self._lit_since: float | None = None  # when the beacon was first seen lit, this time
         self._started: dict[int, float] = {}  # running reads: a ticket -> when its turn began
         self._writing: dict[int, float] = {}  # running writes: a ticket -> when it began
         self._tickets = 0
@@ -118,13 +192,15 @@ class Turns:
 
     @contextmanager
     def write(self) -> Iterator[None]:
-        """Run a write ahead of the reads waiting for a turn."""
+        """Run a write ahead of the reads waiting for a turn, in every process the beacon
+        reaches."""
         with self._changed:
             self._tickets += 1
             ticket = self._tickets
             self._writing[ticket] = time.monotonic()
         try:
-            yield
+            with self.beacon.writing() if self.beacon is not None else nullcontext():
+                yield
         finally:
             with self._changed:
                 del self._writing[ticket]
@@ -150,14 +226,28 @@ class Turns:
         """Under the lock: a ticket, when a turn is free and no write goes first; else None
         and when the next lease that holds reads back runs out."""
         holding, pausing = self._holding(now), self._pausing(now)
-        if len(holding) < self.size and not pausing:
+        lit = self._lit(now)
+        if len(holding) < self.size and not pausing and lit is None:
             self._tickets += 1
             self._started[self._tickets] = now
             return self._tickets, now
         ends = [began + self.write_lease_s for began in pausing]
         if len(holding) >= self.size:
             ends += [began + self.lease_s for began in holding]
+        if lit is not None:
+            ends.append(min(lit + self.write_lease_s, now + BEACON_POLL_S))
         return None, min(ends)
+
+    def _lit(self, now: float) -> float | None:
+        """Under the lock: when a write seen by the beacon (in any process) was first seen, if
+        its priority has not ended; else None. A write of this process is seen both ways, to
+        the same effect."""
+        if self.beacon is None or not self.beacon.lit():
+            self._lit_since = None
+            return None
+        if self._lit_since is None:
+            self._lit_since = now
+        return self._lit_since if now - self._lit_since < self.write_lease_s else None
 
 
 class _Passes:

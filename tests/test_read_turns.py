@@ -3,14 +3,20 @@ read does or its lease runs out, whichever is first; a read that finds no turn i
 so."""
 
 import asyncio
+import fcntl
 import gc
+import subprocess
+import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 
-from app.read_turns import Turns
+import pytest
+
+from app.read_turns import Turns, WriteBeacon
 
 
 def _occupy(
@@ -296,3 +302,104 @@ def test_a_loop_that_has_ended_is_not_kept_by_the_turns() -> None:
     del loop
     gc.collect()
     assert ended() is None
+
+
+# A write in another process serving the same database (app.read_turns.WriteBeacon).
+
+needs_ofd_locks = pytest.mark.skipif(
+    not hasattr(fcntl, "F_OFD_GETLK"), reason="open file description locks are Linux's"
+)
+_HOLD_BEACON = """
+import sys
+from pathlib import Path
+from app.read_turns import WriteBeacon
+with WriteBeacon(Path(sys.argv[1])).writing():
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+@contextmanager
+def _writing_elsewhere(path: Path) -> Iterator[Callable[[], None]]:
+    """Another process writing (holding the beacon at `path`) until the yielded callable ends
+    its write, or the block ends."""
+    with subprocess.Popen(
+        [sys.executable, "-c", _HOLD_BEACON, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    ) as child:  # waits for the child, its pipes closed
+        assert child.stdin is not None
+        assert child.stdout is not None
+        assert child.stdout.readline() == "held\n"
+        yield child.stdin.close
+
+
+def _end_after(seconds: float, end: Callable[[], None]) -> threading.Timer:
+    timer = threading.Timer(seconds, end)
+    timer.start()
+    return timer
+
+
+@needs_ofd_locks
+def test_the_beacon_shows_a_write_in_another_process_while_it_runs(tmp_path: Path) -> None:
+    beacon = WriteBeacon(tmp_path / "beacon")
+    assert not beacon.lit()
+    with _writing_elsewhere(beacon.path) as end:
+        assert beacon.lit()
+        end()
+        deadline = time.monotonic() + 10
+        while beacon.lit() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not beacon.lit()
+
+
+@needs_ofd_locks
+def test_a_write_of_this_process_lights_the_beacon_until_it_ends(tmp_path: Path) -> None:
+    beacon = WriteBeacon(tmp_path / "beacon")
+    turns = Turns(1, beacon=beacon)
+    with turns.write():
+        assert beacon.lit()
+        with turns.write():  # two at once: the first to end leaves the other's lit
+            pass
+        assert beacon.lit()
+    assert not beacon.lit()
+
+
+@needs_ofd_locks
+def test_a_write_in_another_process_holds_reads_back_until_it_ends(tmp_path: Path) -> None:
+    turns = Turns(1, lease_s=60, write_lease_s=60, beacon=WriteBeacon(tmp_path / "beacon"))
+    with _writing_elsewhere(turns.beacon.path) as end:  # type: ignore[union-attr]
+        timer = _end_after(0.3, end)
+        started = time.monotonic()
+        with turns.turn(10) as turn:
+            assert turn
+        waited = time.monotonic() - started
+        timer.join()
+    assert 0.25 <= waited < 3, waited  # the other process's write, not the 60 s lease
+
+
+@needs_ofd_locks
+def test_a_long_write_in_another_process_holds_reads_back_for_its_lease_only(
+    tmp_path: Path,
+) -> None:
+    turns = Turns(1, lease_s=60, write_lease_s=0.1, beacon=WriteBeacon(tmp_path / "beacon"))
+    with _writing_elsewhere(turns.beacon.path):  # type: ignore[union-attr]
+        started = time.monotonic()
+        with turns.turn(10) as turn:
+            assert turn
+        waited = time.monotonic() - started
+    assert 0.09 <= waited < 1.5, waited  # the lease, while the write goes on
+
+
+@needs_ofd_locks
+def test_a_read_on_the_loop_waits_for_a_write_in_another_process(tmp_path: Path) -> None:
+    turns = Turns(1, lease_s=60, write_lease_s=60, beacon=WriteBeacon(tmp_path / "beacon"))
+    with _writing_elsewhere(turns.beacon.path) as end:  # type: ignore[union-attr]
+        timer = _end_after(0.3, end)
+        turn, waited, ticks = _on_loop(turns, 10)
+        timer.join()
+    assert turn
+    assert 0.25 <= waited < 3, waited
+    assert ticks >= 10  # the loop ran on while the read waited
