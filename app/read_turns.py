@@ -34,7 +34,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager, nullcontext
+from contextlib import asynccontextmanager, contextmanager, nullcontext, suppress
 from pathlib import Path
 
 # Longer than a page takes under load (10-200 ms), short enough that reads queued behind a
@@ -66,20 +66,23 @@ class WriteBeacon:
     @classmethod
     def for_database(cls, url: str) -> "WriteBeacon | None":
         """The beacon of the database at `url`, in the temporary directory; None where the
-        system has no open file description locks or the file cannot be opened (each process
-        then puts only its own writes first)."""
+        system has no open file description locks (Linux before 3.15 refuses them) or the
+        file cannot be opened: each process then puts only its own writes first."""
         if not hasattr(fcntl, "F_OFD_GETLK"):
             return None
         name = hashlib.blake2b(url.encode(), digest_size=12).hexdigest()
         try:
-            return cls(Path(tempfile.gettempdir()) / f"foilog-writes-{name}")
+            beacon = cls(Path(tempfile.gettempdir()) / f"foilog-writes-{name}")
+            beacon.lit()  # the system's answer, once
         except OSError:
             return None
+        return beacon
 
     @contextmanager
     def writing(self) -> Iterator[None]:
-        """Hold the beacon while the block runs. A write goes on without it if the file
-        cannot be opened (the temporary directory emptied under a running server)."""
+        """Hold the beacon while the block runs. A write goes on without it when the file or
+        its lock cannot be had (the temporary directory emptied under a running server, the
+        system's locks all taken)."""
         try:
             held = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError:
@@ -87,7 +90,9 @@ class WriteBeacon:
             return
         try:
             # Shared locks never conflict with one another, and no one takes another kind.
-            fcntl.fcntl(held, fcntl.F_OFD_SETLK, struct.pack(_FLOCK, fcntl.F_RDLCK, 0, 0, 1, 0))
+            with suppress(OSError):
+                lock = struct.pack(_FLOCK, fcntl.F_RDLCK, 0, 0, 1, 0)
+                fcntl.fcntl(held, fcntl.F_OFD_SETLK, lock)
             yield
         finally:
             os.close(held)

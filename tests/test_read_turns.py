@@ -3,6 +3,7 @@ read does or its lease runs out, whichever is first; a read that finds no turn i
 so."""
 
 import asyncio
+import errno
 import fcntl
 import gc
 import subprocess
@@ -403,3 +404,33 @@ def test_a_read_on_the_loop_waits_for_a_write_in_another_process(tmp_path: Path)
     assert turn
     assert 0.25 <= waited < 3, waited
     assert ticks >= 10  # the loop ran on while the read waited
+
+
+@needs_ofd_locks
+def test_a_write_goes_on_when_the_beacon_cannot_be_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    beacon = WriteBeacon(tmp_path / "beacon")
+    turns = Turns(1, beacon=beacon)
+    real = fcntl.fcntl
+
+    def refuse(fd: int, command: int, arg: bytes) -> bytes:
+        if command == fcntl.F_OFD_SETLK:
+            raise OSError(errno.ENOLCK, "no locks left")
+        return real(fd, command, arg)
+
+    monkeypatch.setattr(fcntl, "fcntl", refuse)
+    ran = False
+    with turns.write():
+        ran = True
+        assert not beacon.lit()
+    assert ran
+
+
+def test_no_beacon_where_the_system_refuses_its_locks(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(fd: int, command: int, arg: bytes) -> bytes:
+        raise OSError(errno.EINVAL, "no open file description locks")
+
+    monkeypatch.setattr(fcntl, "fcntl", refuse)
+    monkeypatch.setattr(fcntl, "F_OFD_GETLK", 36, raising=False)
+    assert WriteBeacon.for_database("sqlite:///refused.db") is None
