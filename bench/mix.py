@@ -520,7 +520,8 @@ class Side:
     loads: list[Load] = field(default_factory=list)
     cpu: list[CpuPerRequest] = field(default_factory=list)
     kinds: dict[str, list[float]] = field(default_factory=dict)
-    checked: tuple[int, int] = (0, 0)
+    paths: list[str] = field(init=False)
+    checked: tuple[int, int] = field(init=False)  # URLs that answered 200, of those asked
 
     def __post_init__(self) -> None:
         self.paths = [getattr(r, self.name) for r in self.requests]
