@@ -2,6 +2,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import select as io_select
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -31,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Executable, FromClause, FunctionElement
@@ -264,7 +265,6 @@ def make_engine(url: str, *, public: bool = False) -> Engine:
     options = PUBLIC_READ_OPTIONS if public else POSTGRES_OPTIONS
     engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=size,
         max_overflow=size,
         pool_timeout=timeout,
@@ -273,11 +273,27 @@ def make_engine(url: str, *, public: bool = False) -> Engine:
             **({"prepare_threshold": None} if public else {}),
         },
     )
+    event.listen(engine, "checkout", _ended_by_server)
     event.listen(engine, "do_execute", _with_planner_off)
     if public:
         event.listen(engine, "do_execute", _plan_public)
         event.listen(engine, "connect", _ints_as_bigint)
     return engine
+
+
+def _ended_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection the server has ended is not handed out: the pool opens another.
+    An idle connection has nothing to read until the server ends it (a restart, a fail-over,
+    `pg_terminate_backend`, an idle timeout send an error and close, or the kernel closes the
+    socket), so a readable socket means an ended session: a poll, where a pre-ping (`SELECT
+    1`) is a round trip on every checkout (one statement in four of a log page's, and the
+    server's time for it)."""
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("the pooled connection is closed")
+    poller = io_select.poll()
+    poller.register(dbapi_connection.fileno(), io_select.POLLIN)
+    if poller.poll(0):
+        raise DisconnectionError("the server ended the pooled connection")
 
 
 def _ints_as_bigint(dbapi_connection: Any, _: Any) -> None:
@@ -293,9 +309,9 @@ def _ints_as_bigint(dbapi_connection: Any, _: Any) -> None:
 def dedicated_engine(engine: Engine) -> Engine:
     """One autocommit connection of its own beside `engine`'s pool, for a session-level lock
     that must outlive every request's connection (the background runner's election)."""
-    return create_engine(
-        engine.url, pool_pre_ping=True, pool_size=1, max_overflow=0, isolation_level="AUTOCOMMIT"
-    )
+    dedicated = create_engine(engine.url, pool_size=1, max_overflow=0, isolation_level="AUTOCOMMIT")
+    event.listen(dedicated, "checkout", _ended_by_server)
+    return dedicated
 
 
 @lru_cache

@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -193,18 +194,52 @@ def test_a_connection_cut_mid_request_is_a_503_and_the_next_is_served(
     with monkeypatch.context() as patched:
         patched.setattr(requests, "list_requests", cut)
         _is_503(client.get("/v1/requests", headers=auth(key)))
-    # Every pooled connection of the app ended at once, as a restart does; pre-ping notices.
-    with db.get_engine().connect() as connection:
+    # Every pooled connection of the app ended at once, as a restart does.
+    session.close()
+    _end_every_other_session()
+    served = client.get("/v1/requests", headers=auth(key))
+    assert served.status_code == 200
+    assert [item["id"] for item in served.json()["items"]] == [request["id"]]
+    assert client.get("/v1/disclosure-log").status_code == 200
+
+
+def _end_every_other_session() -> None:
+    """End every session of the database but the one asking, as a restart does, and wait
+    until the server has let them go (in autocommit: a transaction reads pg_stat_activity
+    once)."""
+    with db.get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(
             text(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
         )
+        until_gone = text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        for _ in range(100):
+            if connection.execute(until_gone).scalar_one() == 0:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the ended sessions stayed")
+
+
+def test_pooled_connections_the_server_ended_are_replaced_unseen(
+    client: TestClient, session: Session, database_url: str
+) -> None:
+    """Idle pooled connections that a restart ended are never handed to a request: the pool
+    sees their sockets closed and opens new ones, so nobody gets an error for them."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a server process to end is PostgreSQL's; SQLite runs in the process")
+    key = make_key(session)
+    session.commit()
     session.close()
-    served = client.get("/v1/requests", headers=auth(key))
-    assert served.status_code == 200
-    assert [item["id"] for item in served.json()["items"]] == [request["id"]]
+    # Both pools hold an idle connection now: the keyed one and the public reads'.
+    assert client.get("/v1/requests", headers=auth(key)).status_code == 200
+    assert client.get("/v1/disclosure-log").status_code == 200
+    _end_every_other_session()
+    assert client.get("/v1/requests", headers=auth(key)).status_code == 200
     assert client.get("/v1/disclosure-log").status_code == 200
 
 
