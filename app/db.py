@@ -17,6 +17,7 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     Engine,
+    Insert,
     LargeBinary,
     Sequence,
     Table,
@@ -520,10 +521,66 @@ def upsert_adding(
 
 
 def insert_rows(connection: Connection, table: Table, rows: list[tuple[Any, ...]]) -> None:
-    """Insert the rows (values of every column, in table order), sent as `upsert_adding`'s."""
+    """Insert the rows (values of every column, in table order), sent as `upsert_adding`'s;
+    on PostgreSQL by COPY (`insert_many`)."""
+    if connection.dialect.name != "sqlite":
+        _copy(connection, table, [c.name for c in table.columns], rows)
+        return
     columns = ", ".join(c.name for c in table.columns)
     values = _marks(connection, table)
     connection.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) VALUES ({values})", rows)  # noqa: S608
+
+
+def insert_many(
+    connection: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    *,
+    statement: Insert | None = None,
+) -> None:
+    """Insert rows that all give the same columns. PostgreSQL: one COPY ... FROM STDIN, each
+    value through its column's type as a statement's parameter would go (triggers, constraints
+    and generated columns as for an INSERT). An executemany of INSERTs sent a statement a row
+    (psycopg pipelines them), each through SQLAlchemy's parameter handling: an import's band
+    keys, 1,600 rows a batch, took 77 ms a batch so; an import of 20,000 entries 82 s, 61 by
+    COPY. SQLite: `statement` (an
+    INSERT of the table by default) executed for the rows, its driver's loop in C.
+
+    A column with a default computed in Python must be given: COPY knows only the database's
+    own defaults, and both databases must store the same rows."""
+    if not rows:
+        return
+    defaulted = {c.name for c in table.columns if c.default is not None or c.onupdate is not None}
+    if missing := sorted(defaulted - rows[0].keys()):
+        raise ValueError(f"insert_many into {table.name} needs {', '.join(missing)} given")
+    if connection.dialect.name == "sqlite":
+        connection.execute(insert(table) if statement is None else statement, rows)
+        return
+    columns = list(rows[0])
+    _copy(connection, table, columns, ([row[c] for c in columns] for row in rows))
+
+
+def _copy(
+    connection: Connection, table: Table, columns: list[str], rows: Iterable[Iterable[Any]]
+) -> None:
+    """COPY the rows (values of `columns`, in order) into the table, in this transaction."""
+    dialect = connection.dialect
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    ]
+    names = ", ".join(columns)
+    cursor = connection.connection.cursor()
+    try:
+        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        value if process is None else process(value)
+                        for process, value in zip(processors, row, strict=True)
+                    ]
+                )
+    finally:
+        cursor.close()
 
 
 def upsert_adding_from(

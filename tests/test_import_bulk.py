@@ -1,21 +1,32 @@
 """The bulk path of import: new references written a batch at a time must end up exactly as the
 one-by-one ORM path would have left them."""
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
 import pytest
 from factories import change_feed, hertfordshire_response_body, stored_document
-from sqlalchemy import func, text
+from sqlalchemy import delete, func, insert, text
 from sqlmodel import Session, col, select
 from test_import import SYSTEM, counts, entry_document
 
-from app.db import new_session
+from app.db import insert_many, new_session
 from app.entries import service as entries
 from app.errors import FoilogError, InvalidInput, RuleViolation
 from app.imports import service
 from app.imports.service import import_entries
-from app.models import DisclosureEntry, EntryChange, EntryReference, EntryTopic, Topic
+from app.models import (
+    DisclosureEntry,
+    EntryChange,
+    EntryReference,
+    EntryTopic,
+    FoiRequest,
+    RequestStatus,
+    RoundRobinEntry,
+    Topic,
+    table_of,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -213,3 +224,67 @@ def test_an_import_that_is_a_good_share_of_the_log_merges_its_search_index(
         assert _segments(session) == 1
     else:
         assert _segments(session) > 1
+
+
+def test_insert_many_stores_what_an_insert_stores(session: Session) -> None:
+    """On PostgreSQL insert_many COPYs: each value goes through its column's type as a
+    statement's parameter does (JSON, JSON null, enums, dates, UTC times, bytes, NULL)."""
+    connection = session.connection()
+    request = table_of(FoiRequest)
+    given = {
+        "force_id": "hertfordshire",
+        "aliases": ["A 1", "a1"],
+        "received_on": date(2024, 2, 29),
+        "due_on": date(2024, 3, 28),
+        "title": "Copied",
+        "text": "tab\there, newline\nthere, backslash \\ and quote ' end",
+        "status": RequestStatus.RESPONDED,
+        "created_at": datetime(2024, 3, 1, 12, 30, 15, 123456, tzinfo=UTC),
+        "updated_at": datetime(2024, 3, 1, 12, 30, 15, 123456, tzinfo=UTC),
+        "version": 1,
+    }
+    connection.execute(
+        insert(request), [{**given, "id": 9001, "reference": "COPY/1", "reference_key": "copy-1"}]
+    )
+    insert_many(
+        connection,
+        request,
+        [{**given, "id": 9002, "reference": "COPY/2", "reference_key": "copy-2"}],
+    )
+    insert_many(
+        connection,
+        request,
+        [{**given, "id": 9003, "reference": "COPY/3", "reference_key": "copy-3", "aliases": []}],
+    )
+    rows = {
+        row.id: row._asdict()
+        for row in connection.execute(request.select().where(request.c.id.in_([9001, 9002, 9003])))
+    }
+    for row in rows.values():
+        del row["id"], row["reference"], row["reference_key"]
+    assert rows[9002] == rows[9001]
+    assert rows[9003]["aliases"] == []
+    signature = bytes(range(256))
+    import_entries(session, lines(varied(0)), actor=SYSTEM)
+    entry_id = session.scalar(select(func.max(DisclosureEntry.id)))
+    members = table_of(RoundRobinEntry)
+    connection = session.connection()
+    connection.execute(delete(members).where(members.c.entry_id == entry_id))
+    insert_many(
+        connection,
+        members,
+        [{"entry_id": entry_id, "round_robin_id": None, "signature": signature}],
+    )
+    stored = connection.execute(members.select().where(members.c.entry_id == entry_id)).one()
+    assert (stored.round_robin_id, bytes(stored.signature)) == (None, signature)
+
+
+def test_insert_many_wants_every_column_with_a_default_of_pythons(session: Session) -> None:
+    """COPY knows only the database's defaults: a row without a column whose default Python
+    computes is refused on either database, before anything is written."""
+    with pytest.raises(ValueError, match="created_at, status, text, updated_at, version"):
+        insert_many(
+            session.connection(),
+            table_of(FoiRequest),
+            [{"id": 9004, "force_id": "hertfordshire", "reference": "X", "aliases": []}],
+        )

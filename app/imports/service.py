@@ -41,7 +41,7 @@ from sqlmodel import Session
 from app import deadlines, privacy
 from app.audit import service as audit
 from app.changes import service as changes
-from app.db import new_session, refresh_statistics, utcnow
+from app.db import insert_many, new_session, refresh_statistics, utcnow
 from app.entries import service as entries
 from app.entries.schemas import Answer, Question, ResponseBody
 from app.errors import (
@@ -274,11 +274,11 @@ class _Rows:
 
     def write(self, connection: Connection) -> None:
         for model, rows in self.rows.items():
-            if rows:
-                connection.execute(self._insert(table_of(model)), rows)
+            table = table_of(model)
+            insert_many(connection, table, rows, statement=self._sqlite_insert(table))
 
     @staticmethod
-    def _insert(table: Table) -> Insert:
+    def _sqlite_insert(table: Table) -> Insert:
         if table.name != DisclosureEntry.__tablename__:
             return insert(table)
         # RETURNING makes the rows go as multi-row INSERTs. One row per statement, SQLite's

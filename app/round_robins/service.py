@@ -20,7 +20,7 @@ import orjson
 from sqlalchemy import Integer, bindparam, delete, exists, func, insert, or_, select, update
 from sqlmodel import Session
 
-from app.db import lock_for_transaction, read_under_locks, utcnow
+from app.db import insert_many, lock_for_transaction, read_under_locks, utcnow
 from app.disclosure_log.schemas import LogFilters
 from app.errors import BadRequest, NotFound
 from app.models import (
@@ -154,8 +154,9 @@ def store(
         return []
     if signatures is None:
         signatures = sign([t.text for t in texts])
-    session.execute(
-        insert(table_of(RoundRobinEntry)),
+    insert_many(
+        session.connection(),
+        table_of(RoundRobinEntry),
         [
             {"entry_id": t.entry_id, "round_robin_id": None, "signature": signature}
             for t, signature in zip(texts, signatures, strict=True)
@@ -176,8 +177,9 @@ def _link(session: Session, signed: Sequence[Signed], now: datetime, *, new: boo
         return []
     bands = {entry_id: similarity.band_keys(signature) for entry_id, _, signature in signed}
     lock_for_transaction(session, {band for keys in bands.values() for band in keys})
-    session.execute(
-        insert(table_of(RoundRobinBand)),
+    insert_many(
+        session.connection(),
+        table_of(RoundRobinBand),
         [{"band": band, "entry_id": entry_id} for entry_id, keys in bands.items() for band in keys],
     )
     return _Linker(session, now).link(signed, bands, new=new)
