@@ -543,8 +543,8 @@ def insert_many(
     and generated columns as for an INSERT). An executemany of INSERTs sent a statement a row
     (psycopg pipelines them), each through SQLAlchemy's parameter handling: an import's band
     keys, 1,600 rows a batch, took 77 ms a batch so; an import of 20,000 entries 82 s, 61 by
-    COPY. SQLite: `statement` (an
-    INSERT of the table by default) executed for the rows, its driver's loop in C.
+    COPY. SQLite: `statement` (an INSERT of the table by default) executed for the rows, its
+    driver's loop in C.
 
     A column with a default computed in Python must be given: COPY knows only the database's
     own defaults, and both databases must store the same rows."""

@@ -6,7 +6,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from log_factories import publish
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
+from test_faults import until
 
 from app import db
 from app.errors import ReadsBusy
@@ -214,15 +214,11 @@ def _end_every_other_session() -> None:
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
         )
-        until_gone = text(
+        others = text(
             "SELECT count(*) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
-        for _ in range(100):
-            if connection.execute(until_gone).scalar_one() == 0:
-                return
-            time.sleep(0.05)
-    raise AssertionError("the ended sessions stayed")
+        until(lambda: connection.execute(others).scalar_one() == 0, "the ended sessions to go", 5)
 
 
 def test_pooled_connections_the_server_ended_are_replaced_unseen(
