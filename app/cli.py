@@ -12,7 +12,8 @@ from sqlmodel import select
 from typer.core import TyperGroup
 
 from app import migrate
-from app.db import new_session, utcnow
+from app.checkpoints import checkpointing
+from app.db import get_engine, new_session, utcnow
 from app.errors import FoilogError
 from app.exports.service import Format as ExportFormat
 from app.models import DisclosureEntry, Role
@@ -159,7 +160,9 @@ def _import(lines_total: int | None, lines: Iterable[bytes], label: str) -> None
     progress = Progress(
         TextColumn(label), BarColumn(), TextColumn("{task.completed} entries"), TimeElapsedColumn()
     )
-    with progress, new_session(write=True) as session:
+    # SQLite's write-ahead log is copied into the database on a thread of its own, as when
+    # serving, not by whichever of the linking pass's commits takes it past its threshold.
+    with progress, checkpointing(get_engine()), new_session(write=True) as session:
         task = progress.add_task(label, total=lines_total)
         result = import_entries(
             session,

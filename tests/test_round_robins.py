@@ -673,6 +673,45 @@ def test_an_import_whose_linking_fails_is_in_and_the_runner_links_it(
     assert group == group_of(kent["id"])
 
 
+def test_an_import_links_in_the_same_batches_on_both_databases_committing_them_as_each_may(
+    session: Session, client: TestClient, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Four copies, linked a batch of one at a time; the third batch fails. PostgreSQL commits
+    # each batch (its lock table bounds a transaction); SQLite commits several batches at once,
+    # so the failed transaction takes the first two batches' links with it. The runner links
+    # whatever was left, and every database ends with the one group.
+    key = make_key(session)
+    monkeypatch.setattr(round_robins, "BATCH", 1)
+    seen: list[list[int]] = []
+    group_announced = round_robins.group_announced
+
+    def failing_third(own: Session, entry_ids: list[int], **options: Any) -> list[int]:
+        seen.append(entry_ids)
+        if len(seen) == 3:
+            raise WriteBusy("another writer holds the database", retry_after=1)
+        return group_announced(own, entry_ids, **options)
+
+    monkeypatch.setattr(round_robins, "group_announced", failing_third)
+    forces = [("surrey", "Surrey Police"), ("kent", "Kent Police"), ("essex", "Essex Police")]
+    forces.append(("dorset", "Dorset Police"))
+    _import(client, key, [_line(n, f, copy(name)) for n, (f, name) in enumerate(forces, 1)])
+    monkeypatch.undo()
+    ids = [
+        int(client.get("/v1/disclosure-log", params={"force": f}).json()["items"][0]["id"])
+        for f, _ in forces
+    ]
+    assert seen == [[i] for i in ids[:3]]
+    linked = [group_of(i) for i in ids]
+    if database_url.startswith("sqlite"):
+        assert linked == [None] * 4
+    else:
+        assert linked[0] == linked[1] == {"id": linked[0]["id"], "size": 2}  # type: ignore[index]
+        assert linked[2:] == [None, None]
+    worker.Runner(_Elected(), worker.jobs()).round()
+    assert len({orjson.dumps(group_of(i)) for i in ids}) == 1
+    assert group_of(ids[0])["size"] == 4  # type: ignore[index]
+
+
 def test_the_runner_looks_for_unlinked_entries_without_the_write_lock(
     session: Session, database_url: str
 ) -> None:
