@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
 
-from app.db import insert_rows, upsert_adding, upsert_adding_from
+from app.db import insert_many, insert_rows, upsert_adding, upsert_adding_from
 from app.models import (
     DisclosureEntry,
     EntryExemption,
@@ -207,8 +207,7 @@ def recount(session: Session, ids: Iterable[int]) -> None:
         _add(delta, (after[i] for i in changed if i in after), 1)
         session.execute(delete(StatsCounted).where(col(StatsCounted.entry_id).in_(changed)))
         kept = [{"entry_id": i, "counted": after[i].dump()} for i in changed if i in after]
-        if kept:
-            session.execute(table_of(StatsCounted).insert(), kept)
+        insert_many(session.connection(), table_of(StatsCounted), kept)
         if len(delta) >= SPILL_KEYS:
             _spill(session.connection(), delta)
             session.info[_SPILLED] = True
