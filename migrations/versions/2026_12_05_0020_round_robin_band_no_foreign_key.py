@@ -9,8 +9,8 @@ build again (`foilog round-robins backfill`), as the search index is. Entries ar
 deleted (a withdrawal takes its entry's band keys away itself), so the key's ON DELETE CASCADE
 never ran, while PostgreSQL checked the key for every band key written, sixteen an entry
 linked: 6 s of an import of 20,000 entries that took 48 (pg_stat_statements; 43.8 s without
-it). Candidates are read through round_robin_entry, which keeps its key, so a band key could
-never name an entry that is not there.
+it). Candidates are read through round_robin_entry, which keeps its key, so a band key left
+naming an entry that is not there would never be anyone's candidate.
 """
 
 from collections.abc import Sequence
