@@ -1,8 +1,8 @@
-"""The text inside a PDF (pypdf) or a DOCX (python-docx), with the limits and errors every
-reader of uploaded documents shares: attachments check it for personal data before publishing,
-letters are drafted from it. An unreadable, encrypted or damaged file is a 422 and one past a
-limit a 413, each naming what is wrong; whatever the libraries raise on a broken file is the
-file's fault, never a server error.
+"""The text inside a PDF (pypdf), a DOCX (python-docx) or a text file, with the limits and
+errors every reader of uploaded documents shares: attachments check it for personal data
+before publishing, letters are drafted from it. An unreadable, encrypted or damaged file is a
+422 and one past a limit a 413, each naming what is wrong; whatever the libraries raise on a
+broken file is the file's fault, never a server error.
 
 pypdf and python-docx (with lxml) are imported when a PDF or DOCX arrives: loading them costs
 every process 0.1 s and 0.8 s at start (python -X importtime, under load), most never use them."""
@@ -64,6 +64,19 @@ def pdf_text(file: BinaryIO, *, loc: Loc) -> str:
     if not texts:
         raise unreadable("the PDF has no pages", loc)
     return "\n\n".join(texts).replace("\x00", "")
+
+
+def plain_text(file: BinaryIO, *, kind: str) -> str:
+    """A UTF-8 text file's content (a byte order mark dropped), checked as UTF-8 already."""
+    file.seek(0)
+    # A character is at most four bytes: a longer file holds too many.
+    data = file.read(MAX_TEXT_CHARS * 4 + 1)
+    if len(data) > MAX_TEXT_CHARS * 4:
+        raise _too_long(kind)
+    text = data.decode("utf-8-sig")
+    if len(text) > MAX_TEXT_CHARS:
+        raise _too_long(kind)
+    return text
 
 
 def docx_text(file: BinaryIO, *, loc: Loc) -> str:

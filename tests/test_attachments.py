@@ -26,6 +26,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from app import documents
 from app.attachments import service
 from app.attachments.files import safe_filename
 from app.config import get_settings
@@ -352,6 +353,39 @@ def test_text_inside_pdf_and_docx_is_searchable(
         hits = client.get("/v1/disclosure-log", params={"q": word}).json()["items"]
         assert [hit["id"] for hit in hits] == [entry["id"]]
     assert client.get("/v1/disclosure-log", params={"q": "zeppelin"}).json()["items"] == []
+
+
+def test_the_content_of_text_and_csv_files_is_searched_and_checked(
+    client: TestClient, admin: str, answered: tuple[int, int]
+) -> None:
+    request_id, response_id = answered
+    uploaded(client, admin, response_id, "fleet.csv", b"vehicle,count\r\nquadbike,12\r\n")
+    uploaded(client, admin, response_id, "notes.txt", "\ufeffNotes on the hovercraft\n".encode())
+    named = f"Contact,{REQUESTER['email']}\r\n".encode()
+    uploaded(client, admin, response_id, "contacts.csv", named)
+    refused = problem(
+        client.post("/v1/disclosure-log", json={"request_id": request_id}, headers=auth(admin)),
+        422,
+    )
+    assert [error["loc"] for error in refused["errors"]] == [["attachments", 2]]
+    entry = publish(client, admin, request_id, acknowledge_privacy_warning=True)
+    for word in ("quadbike", "hovercraft"):
+        hits = client.get("/v1/disclosure-log", params={"q": word}).json()["items"]
+        assert [hit["id"] for hit in hits] == [entry["id"]]
+    letter = f"Dear {REQUESTER['name']},\nthe figures are attached.\n".encode()
+    late = problem(upload(client, admin, response_id, "letter.txt", letter), 422)
+    assert late["errors"][0]["loc"] == ["body", "file"]
+    assert len(stored_document(entry["id"])["attachments"]) == 3
+
+
+def test_a_text_file_past_the_text_limit_is_413(
+    client: TestClient, admin: str, answered: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(documents, "MAX_TEXT_CHARS", 50)
+    body = problem(upload(client, admin, answered[1], "notes.txt", b"a line of text\n" * 4), 413)
+    assert "text file holds more than 50 characters" in body["detail"]
+    problem(upload(client, admin, answered[1], "rows.csv", "é,ü\n".encode() * 100), 413)
+    assert stored_counts() == (0, 0)
 
 
 def test_publishing_an_attachment_that_names_the_requester_is_refused(

@@ -144,6 +144,69 @@ def test_text_added_after_publishing_is_checked_too(client: TestClient, admin: s
     assert stored_entry(entry["id"]).version == 2
 
 
+def test_a_requester_set_on_a_published_request_is_looked_for_in_the_entry(
+    client: TestClient, admin: str
+) -> None:
+    request = create_request(
+        client, admin, requester=None, text="A letter from Alan Smithwick about ocelots."
+    )
+    add_response(client, admin, request["id"])
+    entry = publish_call(client, admin, request["id"]).json()
+    url = f"/v1/requests/{request['id']}"
+    named = {"requester": {"name": "Alan Smithwick", "email": "as@example.com"}}
+    refused = client.patch(url, json=named, headers=auth(admin))
+    assert refused.status_code == 422
+    assert refused.json()["rule"] == "privacy-requester-named"
+    assert [error["loc"] for error in refused.json()["errors"]] == [["request", "text"]]
+    stored = client.get(url, headers=auth(admin)).json()
+    assert stored["requester"] is None
+    other = {"requester": {"name": "Beatrix Kiddo", "email": "bk@example.com"}}
+    assert client.patch(url, json=other, headers=auth(admin)).status_code == 200
+    accepted = client.patch(
+        url,
+        params={"acknowledge_privacy_warning": "true"},
+        json=named,
+        headers=auth(admin),
+    )
+    assert accepted.status_code == 200
+    # The requester is not in the entry: the entry is not rewritten, nothing is announced.
+    assert stored_entry(entry["id"]).version == 1
+    with new_session() as session:
+        event = session.exec(
+            select(AuditEvent)
+            .where(col(AuditEvent.action) == "request.update")
+            .order_by(col(AuditEvent.id).desc())
+        ).first()
+    assert event is not None
+    assert event.after is not None
+    assert event.after["privacy_warning_acknowledged"] == [["request", "text"]]
+
+
+def test_a_withdrawal_reason_naming_the_requester_is_refused(
+    client: TestClient, admin: str
+) -> None:
+    request = create_request(client, admin)
+    add_response(client, admin, request["id"])
+    entry = publish_call(client, admin, request["id"]).json()
+    url = f"/v1/disclosure-log/{entry['id']}/withdraw"
+    reason = f"Published in error: it names {REQUESTER['name']} ({REQUESTER['email']})"
+    refused = client.post(url, json={"reason": reason}, headers=auth(admin))
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["loc"] == ["body", "reason"]
+    assert client.get(f"/v1/disclosure-log/{entry['id']}").status_code == 200
+    withdrawn = client.post(
+        url, json={"reason": reason, "acknowledge_privacy_warning": True}, headers=auth(admin)
+    )
+    assert withdrawn.status_code == 200
+    assert client.get(f"/v1/disclosure-log/{entry['id']}").status_code == 410
+    with new_session() as session:
+        event = session.exec(
+            select(AuditEvent).where(col(AuditEvent.action) == "entry.withdraw")
+        ).one()
+    assert event.after is not None
+    assert event.after["privacy_warning_acknowledged"] == [["reason"]]
+
+
 def test_an_unpublished_request_may_name_its_requester(client: TestClient, admin: str) -> None:
     request = create_request(client, admin)
     response = client.patch(

@@ -1,7 +1,7 @@
 """What an uploaded file is, told from its bytes: the accepted kinds, the checks that find a
-file corrupt, its SHA-256 and the text inside it (read by `app.documents`). Nothing here
-touches the database: an upload is inspected in full before its one short write transaction
-begins."""
+file corrupt, its SHA-256 and the text inside it (read by `app.documents` from PDF and DOCX; a
+text or CSV file's is its content). Nothing here touches the database: an upload is inspected
+in full before its one short write transaction begins."""
 
 import codecs
 import hashlib
@@ -277,6 +277,8 @@ def inspect(
         text = documents.pdf_text(file, loc=LOC)
     elif found == DOCX:
         text = documents.docx_text(file, loc=LOC)
+    elif found in (TXT, CSV):
+        text = documents.plain_text(file, kind="CSV file" if found == CSV else "text file")
     if not _extension(name):
         name = f"{name or 'attachment'}{KINDS[found][0][0]}"
     return Inspected(filename=name, media_type=found, size=size, sha256=sha256, text=text)

@@ -417,7 +417,10 @@ def update_request(
     touch(request)
     session.add(request)
     # Status and requester are not in the entry document: changing them announces nothing.
-    entry = live_entry(session, request.id) if given & PUBLISHED_FIELDS else None
+    # A new requester is looked for in all the entry publishes, its attachments' text too.
+    published = bool(given & PUBLISHED_FIELDS)
+    named = "requester" in given
+    entry = live_entry(session, request.id) if published or named else None
     acknowledged: list[list[str | int]] = []
     if entry is not None:
         # An entry titled or tagged like its request follows the request's changes.
@@ -425,8 +428,13 @@ def update_request(
             entry.title = request.title
         if sorted(t.slug for t in entry.topics) == old_topics:
             entry.topics = sorted(request.topics, key=lambda topic: topic.slug)
+        attached = entries.attached(session, request) if named else []
         acknowledged = privacy.guard(
-            request, entry.title, topics=entry.topics, acknowledged=acknowledge_privacy_warning
+            request,
+            entry.title,
+            topics=entry.topics,
+            acknowledged=acknowledge_privacy_warning,
+            extra=entries.attachment_texts(attached),
         )
     audit.record(
         session,
@@ -438,7 +446,7 @@ def update_request(
         internal(session, request),
         acknowledged=acknowledged,
     )
-    if entry is not None:
+    if entry is not None and published:
         entries.refresh(session, entry)
     session.commit()
     return request

@@ -67,5 +67,12 @@ def withdraw_entry(
     if_match: IfMatch = None,
 ) -> Tombstone:
     """Withdraw an entry published in error; it becomes a tombstone."""
-    entry = service.withdraw(session, entry_id, reason=body.reason, actor=actor, if_match=if_match)
+    entry = service.withdraw(
+        session,
+        entry_id,
+        reason=body.reason,
+        actor=actor,
+        if_match=if_match,
+        acknowledge_privacy_warning=body.acknowledge_privacy_warning,
+    )
     return tombstone(entry)

@@ -26,4 +26,9 @@ class EntryUpdate(Strict):
 
 
 class Withdraw(Strict):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    reason: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+        Field(description="published in the entry's tombstone"),
+    ]
+    acknowledge_privacy_warning: bool = False

@@ -161,10 +161,24 @@ def update(
 
 
 def withdraw(
-    session: Session, entry_id: int, *, reason: str, actor: Actor, if_match: str | None = None
+    session: Session,
+    entry_id: int,
+    *,
+    reason: str,
+    actor: Actor,
+    if_match: str | None = None,
+    acknowledge_privacy_warning: bool = False,
 ) -> DisclosureEntry:
-    """Take an entry out of the public log; it answers 410 with a tombstone from now on."""
+    """Take an entry out of the public log; it answers 410 with a tombstone from now on. The
+    tombstone publishes the reason, so it is checked like the rest of an entry's text: an entry
+    is often withdrawn because it named its requester, and the reason may say so by name."""
     entry = _live(session, entry_id, actor=actor, if_match=if_match)
+    acknowledged = privacy.guard_texts(
+        entry.request,
+        [(("reason",), reason)],
+        acknowledged=acknowledge_privacy_warning,
+        loc=BODY,
+    )
     # First, before the entry's row is written: linking locks before rows (round_robins.lock).
     regrouped = round_robins.leave(session, entry_id)
     before = snapshot(entry)
@@ -176,7 +190,16 @@ def withdraw(
     session.add(entry)
     session.flush()
     tally.recount(session, [entry_id])
-    audit.record(session, actor, "entry.withdraw", "entry", entry.id, before, snapshot(entry))
+    audit.record(
+        session,
+        actor,
+        "entry.withdraw",
+        "entry",
+        entry.id,
+        before,
+        snapshot(entry),
+        acknowledged=acknowledged,
+    )
     if entry.announced_at is not None:
         changes.record(session, [entry.id], ChangeKind.WITHDRAWN)  # type: ignore[list-item]
     changes.record(session, regrouped, ChangeKind.UPDATED)
