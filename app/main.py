@@ -21,6 +21,7 @@ from app.feeds.router import router as feeds_router
 from app.foi_requests.router import router as requests_router
 from app.foi_responses.router import router as responses_router
 from app.forces.router import router as forces_router
+from app.head import HeadAsGet
 from app.health.router import router as health_router
 from app.http_cache import EncodedVariants
 from app.imports.router import router as import_router
@@ -88,6 +89,7 @@ def create_app() -> FastAPI:
         expose_headers=["ETag", "Link", "Cache-Control"],
         max_age=86400,
     )
+    app.add_middleware(HeadAsGet)
     # Outermost: a write request pauses the reads from its first byte to its last.
     app.add_middleware(WritesFirst)
     for router in (health_router, forces_router, exemptions_router, topics_router):

@@ -22,6 +22,35 @@ def test_wrong_method_is_problem_json(client: TestClient) -> None:
     assert response.headers["allow"] == "GET"
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/healthz",
+        "/v1/forces",
+        "/v1/disclosure-log?force=hertfordshire",
+        "/v1/disclosure-log.csv",
+        "/disclosure-log",
+        "/v1/disclosure-log/999",
+    ],
+)
+def test_head_answers_as_get_without_content(client: TestClient, path: str) -> None:
+    got = client.get(path, headers={"Accept-Encoding": "identity"})
+    head = client.head(path, headers={"Accept-Encoding": "identity"})
+    assert head.status_code == got.status_code
+    assert head.content == b""
+    for name in ("content-type", "etag", "content-length", "cache-control"):
+        assert head.headers.get(name) == got.headers.get(name), name
+    if "etag" in got.headers:
+        again = client.head(path, headers={"If-None-Match": got.headers["etag"]})
+        assert (again.status_code, again.content) == (304, b"")
+
+
+def test_head_is_no_way_around_a_missing_get(client: TestClient) -> None:
+    response = client.head("/v1/import")
+    assert response.status_code == 405
+    assert response.content == b""
+
+
 def test_validation_errors_are_reshaped(client: TestClient) -> None:
     response = client.get("/v1/exemptions", params={"law": "x" * 50})
     assert response.status_code == 422
