@@ -1,3 +1,4 @@
+import codecs
 import json
 import socket
 import time
@@ -216,6 +217,19 @@ def test_broken_json_names_its_line(client: TestClient, admin: str) -> None:
     assert response.json()["errors"][0]["loc"][:2] == ["line", 3]
     assert "line 3" in response.json()["detail"]
     assert counts() == (0, 0, 0, 0)
+
+
+def test_a_byte_order_mark_before_the_first_line_is_not_part_of_it(
+    client: TestClient, admin: str
+) -> None:
+    body = ndjson(entry_document(reference="BOM-1"), entry_document(reference="BOM-2"))
+    response = post(client, admin, codecs.BOM_UTF8 + body)
+    assert response.json() == {"created": 2, "updated": 0}
+    # Only before the first line: one before a later line is not JSON.
+    later = ndjson(entry_document(reference="BOM-3")) + codecs.BOM_UTF8 + b"{}\n"
+    refused = post(client, admin, later)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["loc"][:2] == ["line", 2]
 
 
 def test_import_streams_the_body(client: TestClient, admin: str) -> None:

@@ -7,6 +7,7 @@ exist already (those take the ORM's replace path, one by one, in file order); th
 written together, a few multi-row statements per table, with their documents built from plain
 objects by the same code as every other entry's."""
 
+import codecs
 import logging
 import multiprocessing
 import os
@@ -910,4 +911,10 @@ def import_entries(
 
 
 def _numbered(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
-    return ((number, raw) for number, raw in enumerate(lines, 1) if raw.strip())
+    """Each line that is not blank, by its number; a UTF-8 byte order mark before the first
+    (as Windows tools write one) is not part of it."""
+    for number, raw in enumerate(lines, 1):
+        if number == 1:
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+        if raw.strip():
+            yield number, raw
