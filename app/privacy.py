@@ -6,8 +6,12 @@ characters (zero-width spaces and joiners, soft hyphens) both dropped and read a
 transliterated to ASCII by `anyascii` (accents, and look-alike letters from other scripts: a
 Cyrillic `\u0435` in a name is an `e`), lower case, and every run of anything but letters and digits
 made one space. A name is then a run of whole words, whatever punctuation, case or spacing
-separates them, and the ways of writing it are listed as such runs."""
+separates them, and the ways of writing it are listed as such runs. Text with markup is also
+read as what it shows (tags as spaces, entities as their characters), and an email also as the
+words it is spelled out in (`zeb dot q at example dot org`)."""
 
+import html
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -33,6 +37,8 @@ SUFFIXES = frozenset("esq jr jnr sr snr qc kc mp msp mbe obe cbe phd".split())  
 PARTICLES = frozenset(
     "de la le du da di van von der den del della st ter ten bin ibn al".split()  # noqa: SIM905
 )
+# A markup tag, read as the space it stands in for.
+_TAG = re.compile(r"<[^<>]*>")
 UK_POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b", re.IGNORECASE)
 
 
@@ -48,13 +54,23 @@ class Requested(RequestParts, Protocol):
 PublishedText = tuple[ErrorLoc, str]
 
 
+def _shown(text: str) -> list[str]:
+    """The text, and where it holds markup, what the markup shows: tags read as spaces and
+    entities as their characters (`<b>Zebedee</b>`, `Zebedee&nbsp;Quartermaine`)."""
+    if "<" not in text and "&" not in text:
+        return [text]
+    return [text, html.unescape(_TAG.sub(" ", text))]
+
+
 def _forms(text: str) -> list[str]:
     """The text in the compared form, with format characters dropped and read as spaces, so
     both "Zebedee\u200bQuartermaine" and "Quarter\u200bmaine" are found."""
-    text = unicodedata.normalize("NFKC", text)
-    dropped = "".join(c for c in text if unicodedata.category(c) != "Cf")
-    spaced = "".join(" " if unicodedata.category(c) == "Cf" else c for c in text)
-    return [_words(form) for form in {dropped, spaced}]
+    forms: set[str] = set()
+    for shown in _shown(text):
+        shown = unicodedata.normalize("NFKC", shown)
+        forms.add("".join(c for c in shown if unicodedata.category(c) != "Cf"))
+        forms.add("".join(" " if unicodedata.category(c) == "Cf" else c for c in shown))
+    return [_words(form) for form in forms]
 
 
 def _words(text: str) -> str:
@@ -98,6 +114,7 @@ def _name_phrases(name: str) -> set[str]:
     phrases.add(" ".join(full))
     if not given:
         return phrases
+    phrases.add("".join(full))  # run together: "ZebedeeQuartermaine"
     firsts = [given[0]]
     phrases |= {" ".join([*firsts, *surname]), " ".join([*surname, *given])}
     phrases.add(" ".join([*surname, *firsts]))
@@ -142,6 +159,23 @@ def _email_needles(email: str) -> set[str]:
     return {email} if len(email) >= MIN_NEEDLE else set()
 
 
+def _spelled_email_phrases(email: str) -> set[str]:
+    """The email spelled out against harvesters, as word phrases: `zeb.q [at] example [dot]
+    org`, `zeb dot q at example dot org`, however the at and dots are bracketed. Written with
+    neither an `at` nor a `dot`, it is the email itself, which `_email_needles` finds."""
+    local, at, domain = email.strip().partition("@")
+    if not at or not local or not domain:
+        return set()
+    phrases: set[str] = set()
+    for at_word, local_dot, domain_dot in itertools.product(("at", ""), ("dot", ""), ("dot", "")):
+        if not at_word and not domain_dot:
+            continue
+        spelled = f"{local.replace('.', f' {local_dot} ')} {at_word} "
+        spelled += domain.replace(".", f" {domain_dot} ")
+        phrases.add(_words(spelled).strip())
+    return phrases
+
+
 def _forms_raw(text: str) -> Iterator[str]:
     """Text as emails are compared: folded and lower case, with no white space at all."""
     text = unicodedata.normalize("NFKC", text)
@@ -157,6 +191,7 @@ class Needles:
         self.phrases = _name_phrases(request.requester_name or "")
         # A bulk import's new requests carry no requester, and so no address either.
         self.phrases |= _address_phrases(getattr(request, "requester_address", None) or "")
+        self.phrases |= _spelled_email_phrases(request.requester_email or "")
         self.emails = _email_needles(request.requester_email or "")
 
     def __bool__(self) -> bool:
@@ -168,9 +203,10 @@ class Needles:
         forms = _forms(text)
         if any(f" {phrase} " in form for phrase in self.phrases for form in forms):
             return True
-        if self.emails:
-            squashed = "".join(_forms_raw(text))
-            return any(email in squashed for email in self.emails)
+        for shown in _shown(text) if self.emails else ():
+            squashed = "".join(_forms_raw(shown))
+            if any(email in squashed for email in self.emails):
+                return True
         return False
 
 

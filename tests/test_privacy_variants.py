@@ -114,6 +114,16 @@ CAUGHT = [
     "SW1A 1AA",
     "sw1a1aa",
     "Sw1a  1aa",
+    # Marked up, or spelled out against harvesters.
+    "<b>Zebedee</b> Quartermaine",
+    "Zebedee<br>Quartermaine",
+    "Zebedee&nbsp;Quartermaine",
+    "Zebedee&#32;Quartermaine",
+    "ZebedeeQuartermaine",
+    "zeb.q [at] example [dot] org",
+    "zeb dot q at example dot org",
+    "ZEB.Q(AT)EXAMPLE(DOT)ORG",
+    "zeb.q&#64;example.org",
 ]
 # Ordinary text that must still publish.
 CONTROLS = [
@@ -131,6 +141,9 @@ CONTROLS = [
     "1AA",
     "zeb.q",
     "example.org",
+    "<b>Zebedee</b> Smith",
+    "Quartermaine&amp;Co",
+    "write to info at example dot org",
 ]
 
 
