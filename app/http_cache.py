@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 
 from fastapi import Request
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -56,10 +56,30 @@ def public_response(
     return tagged_response(content, etag, media_type=media_type, headers=headers)
 
 
+def refuses_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header names gzip with a weight of 0 (`gzip;q=0`): not
+    acceptable (RFC 9110 12.5.3), though the word is in it."""
+    for part in accept_encoding.split(","):
+        coding, *params = (piece.strip().lower() for piece in part.split(";"))
+        if coding != "gzip":
+            continue
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    return float(value) == 0
+                except ValueError:
+                    return False
+        return False
+    return False
+
+
 class EncodedVariants:
     """Put outside the compression middleware: a compressed body is another representation
     of the same answer, so its ETag turns weak (a strong tag promises identical bytes, RFC
-    9110 8.8.1), and `Vary` names each header once, Accept-Encoding on every public answer."""
+    9110 8.8.1), and `Vary` names each header once, Accept-Encoding on every public answer.
+    A request that refuses gzip (`gzip;q=0`) reaches the compression middleware, which looks
+    only for the word, asking for the identity encoding."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -68,6 +88,10 @@ class EncodedVariants:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        accepted = Headers(scope=scope).get("accept-encoding", "")
+        if refuses_gzip(accepted):
+            headers = [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"]
+            scope = {**scope, "headers": [*headers, (b"accept-encoding", b"identity")]}
 
         async def send_variant(message: Message) -> None:
             if message["type"] == "http.response.start":

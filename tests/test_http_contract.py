@@ -84,6 +84,23 @@ def test_large_bodies_are_gzipped_when_asked(client: TestClient) -> None:
     assert len(response.json()["items"]) == 61
 
 
+@pytest.mark.parametrize(
+    ("accepted", "gzipped"),
+    [
+        ("gzip;q=0, identity", False),
+        ("identity, GZIP ; Q=0.0", False),
+        ("gzip;q=0.5", True),
+        ("br, gzip", True),
+        ("gzip;q=bad", True),
+    ],
+)
+def test_a_refusal_of_gzip_is_honoured(client: TestClient, accepted: str, gzipped: bool) -> None:
+    response = client.get("/v1/exemptions", headers={"Accept-Encoding": accepted})
+    assert (response.headers.get("content-encoding") == "gzip") is gzipped
+    assert "Accept-Encoding" in response.headers["vary"]
+    assert len(response.json()["items"]) == 61
+
+
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
     ready = client.get("/readyz")
