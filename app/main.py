@@ -2,9 +2,11 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from sqlalchemy.orm import configure_mappers
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
+from starlette.responses import Response
 
 from app import deadlines, problems
 from app.attachments.router import COMPRESSED
@@ -27,6 +29,7 @@ from app.http_cache import EncodedVariants
 from app.imports.router import router as import_router
 from app.letters.router import router as letters_router
 from app.limits import BodyLimitMiddleware
+from app.pages.render import not_found_page
 from app.pages.router import router as pages_router
 from app.publishing.router import router as publishing_router
 from app.round_robins import similarity
@@ -59,6 +62,14 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
 
 
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """A path no route serves is a 404 page for a browser, problem+json for everyone else."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404 and (page := not_found_page(request)) is not None:
+        return page
+    return await problems.on_http_error(request, exc)
+
+
 def create_app() -> FastAPI:
     # /docs and /redoc are served by the pages, from this host (app/pages/assets.py).
     app = FastAPI(
@@ -71,6 +82,7 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     # zlib's level 6, not Starlette's 9: on a 40-entry page (179 KB) it is 1% larger and takes
     # half the time (3.9 ms against 8.0), the largest cost of a page in a profile.
     app.add_middleware(

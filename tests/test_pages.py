@@ -95,6 +95,18 @@ def test_a_bad_parameter_is_a_400_page_naming_it(
     assert "<script>" not in text
 
 
+def test_a_path_that_is_no_page_is_a_404_page_for_a_browser(client: TestClient) -> None:
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    response = client.get("/disclosure-logs/<b>1</b>", headers=browser)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert "<h1>Not found</h1>" in response.text
+    assert "/disclosure-logs/&lt;b&gt;1&lt;/b&gt;" in response.text
+    for path, headers in (("/disclosure-logs", {}), ("/v1/nothing-here", browser)):
+        api = client.get(path, headers=headers)
+        assert (api.status_code, api.headers["content-type"]) == (404, "application/problem+json")
+
+
 def test_an_empty_form_field_means_any(client: TestClient, session: Session) -> None:
     hertfordshire(session)
     text = page(client, "/disclosure-log?q=&force=&topic=&received_from=&sort=")
