@@ -78,18 +78,44 @@ async def on_foilog_error(_: Request, exc: Exception) -> Response:
     return problem_response(body, exc.headers)
 
 
-async def on_validation_error(_: Request, exc: Exception) -> Response:
+async def on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [{"loc": _loc(error["loc"]), "msg": error["msg"]} for error in exc.errors()]
     where = ", ".join(".".join(str(p) for p in error["loc"]) for error in errors[:5])
-    body = problem_body(422, f"invalid input at {where}", slug="validation-error", errors=errors)
+    detail = f"invalid input at {where}"
+    if any(_unread_body(error) for error in exc.errors()):
+        # FastAPI hands a body it did not read as JSON to the model as bytes.
+        sent = request.headers.get("content-type") or "no Content-Type"
+        detail = f"the body must be JSON sent as application/json, not {sent[:100]}"
+    body = problem_body(422, detail, slug="validation-error", errors=errors)
     return problem_response(body)
+
+
+def _unread_body(error: Any) -> bool:
+    return tuple(error["loc"]) == ("body",) and isinstance(error.get("input"), bytes)
+
+
+# What FastAPI says of a JSON body it could not decode for any reason but its syntax.
+UNPARSED_BODY = "There was an error parsing the body"
 
 
 async def on_http_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 400 and detail == UNPARSED_BODY:
+        detail = _unparsed(exc.__cause__)
     return problem_response(problem_body(exc.status_code, detail), dict(exc.headers or {}))
+
+
+def _unparsed(cause: BaseException | None) -> str:
+    if isinstance(cause, UnicodeDecodeError):
+        return (
+            f"the body is not UTF-8 (an invalid byte at offset {cause.start}): send JSON "
+            "encoded as UTF-8"
+        )
+    if isinstance(cause, RecursionError):
+        return "the body's JSON is nested too deeply to read"
+    return f"the body could not be read as JSON ({type(cause).__name__})"
 
 
 def is_unavailable(exc: BaseException) -> bool:

@@ -1,3 +1,4 @@
+import orjson
 import pytest
 from factories import auth, hertfordshire_request_body, make_key
 from fastapi.testclient import TestClient
@@ -139,3 +140,30 @@ def test_nul_in_a_json_body_is_a_422(client: TestClient, session: Session) -> No
     response = client.post("/v1/requests", json=body, headers=auth(key))
     assert response.status_code == 422
     assert "NUL" in response.json()["errors"][0]["msg"]
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b'{"force": "hertfordshire", "title": "caf\xe9"}', "not UTF-8 (an invalid byte at offset"),
+        (b"[" * 3000 + b"]" * 3000, "nested too deeply"),
+    ],
+)
+def test_a_body_that_cannot_be_read_says_why(
+    client: TestClient, session: Session, body: bytes, said: str
+) -> None:
+    headers = {**auth(make_key(session)), "Content-Type": "application/json"}
+    response = client.post("/v1/requests", content=body, headers=headers)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == PROBLEM
+    assert said in response.json()["detail"]
+
+
+def test_json_sent_as_another_type_says_so(client: TestClient, session: Session) -> None:
+    headers = {**auth(make_key(session)), "Content-Type": "text/plain"}
+    body = orjson.dumps(hertfordshire_request_body())
+    response = client.post("/v1/requests", content=body, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        "the body must be JSON sent as application/json, not text/plain"
+    )
