@@ -86,6 +86,9 @@ def test_parse_builds_groups_and_exclusions() -> None:
     )
     assert parse('"unbalanced phrase') == SearchQuery((("unbalanced phrase",),), ())
     assert parse("OR a OR") == SearchQuery((("a",),), ())
+    assert parse("police's -force\u2019S 's \"the force's\"") == SearchQuery(
+        groups=(("police",), ("'s",), ("the force's",)), excluded=("force",)
+    )
 
 
 @pytest.mark.parametrize(
@@ -124,6 +127,8 @@ def test_parse_caps_the_number_of_terms() -> None:
         ("body-worn", {"taser_once"}),
         ("body worn", {"taser_once"}),
         ("Marlow", set()),
+        ("officers'", {"tasers"}),
+        ("officer's", {"tasers"}),
     ],
 )
 def test_search_operators_and_stemming(

@@ -16,6 +16,9 @@ MARK_END = "\x03"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TOKEN = re.compile(r'(?P<neg>-)?"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+)')
 _WORD_CHARACTER = re.compile(r"[^\W_]")
+# A possessive ending: `police's` is looked for as `police`, as PostgreSQL's english parser
+# reads it; FTS5 would look for the phrase `police s`, and find only the possessives.
+_POSSESSIVE = re.compile(r"(?<=[^\W_])['\u2019]s$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ def parse(text: str) -> SearchQuery:
         if phrase is None:
             negated = negated or (word.startswith("-") and len(word) > 1)
             phrase = word[1:] if word.startswith("-") and len(word) > 1 else word
+            phrase = _POSSESSIVE.sub("", phrase)
         phrase = " ".join(phrase.split())
         negate_next = False
         if not _WORD_CHARACTER.search(phrase):
