@@ -253,6 +253,30 @@ def test_only_public_changes_to_a_request_update_its_entry(
     assert change_feed() == [(entry["id"], "published")]
 
 
+def test_an_empty_patch_changes_nothing(client: TestClient, session: Session, admin: str) -> None:
+    request, entry = published(client, admin)
+    stored = client.get(f"/v1/requests/{request['id']}", headers=auth(admin)).json()
+    audited = len(client.get("/v1/audit", headers=auth(admin)).json()["items"])
+    for url, body in (
+        (f"/v1/requests/{request['id']}", {}),
+        (f"/v1/responses/{stored['responses'][0]['id']}", {}),
+        (f"/v1/disclosure-log/{entry['id']}", {"acknowledge_privacy_warning": True}),
+    ):
+        first = client.patch(url, json=body, headers=auth(admin))
+        assert first.status_code == 200, url
+        tag = first.headers["etag"]
+        again = client.patch(url, json=body, headers={**auth(admin), "If-Match": tag})
+        assert (again.status_code, again.headers["etag"]) == (200, tag), url
+        stale = client.patch(url, json=body, headers={**auth(admin), "If-Match": '"stale"'})
+        assert stale.status_code == 412, url
+    after = client.get(f"/v1/requests/{request['id']}", headers=auth(admin)).json()
+    assert after["version"] == stored["version"]
+    assert after["responses"][0]["version"] == stored["responses"][0]["version"]
+    assert stored_entry(entry["id"]).version == 1
+    assert change_feed() == [(entry["id"], "published")]
+    assert len(client.get("/v1/audit", headers=auth(admin)).json()["items"]) == audited
+
+
 def test_a_request_title_the_entry_follows_is_privacy_checked(
     client: TestClient, session: Session, admin: str
 ) -> None:

@@ -380,8 +380,10 @@ def update_request(
 ) -> FoiRequest:
     request = get_request(session, request_id, actor=actor)
     check_if_match(if_match, etag(request))
-    before = internal(session, request)
     given = changes.model_fields_set
+    if not given:
+        return request  # an empty patch changes nothing: no new version, nothing audited
+    before = internal(session, request)
     law = law_of(session, request.force_id)
     old_title, old_topics = request.title, sorted(t.slug for t in request.topics)
     for name in ("status", "title", "text", "aliases"):

@@ -240,6 +240,8 @@ def correct(
     """Correct a response: the fields given replace its own, and every rule is checked again."""
     response = get_response(session, response_id, actor=actor)
     check_if_match(if_match, etag(response))
+    if not changes.model_fields_set:
+        return response  # an empty patch changes nothing: no new version, nothing audited
     before = requests.response_internal(response)
     merged = body_of(response).model_dump(by_alias=True)
     merged.update(changes.model_dump(by_alias=True, exclude_unset=True, exclude_none=True))

@@ -131,6 +131,9 @@ def update(
 ) -> DisclosureEntry:
     """Change an entry's title or topics; the request keeps its own."""
     entry = _live(session, entry_id, actor=actor, if_match=if_match)
+    if not changes_.model_fields_set - {"acknowledge_privacy_warning"}:
+        # An empty patch changes nothing: no new version, nothing audited or announced.
+        return entry
     before = _labels(entry)
     acknowledged: list[list[str | int]] = []
     if changes_.title is not None:
