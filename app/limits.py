@@ -6,11 +6,13 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import get_settings
-from app.errors import PROBLEM_JSON, PayloadTooLarge, problem_body
+from app.errors import PROBLEM_JSON, BadRequest, PayloadTooLarge, problem_body
 from app.inputs import not_text
+from app.pages.render import browser_page
 
 IMPORT_PATH = "/v1/import"
 ATTACHMENT_PATH = re.compile(r"/v1/responses/[^/]+/attachments/?")
@@ -30,7 +32,11 @@ class BodyLimitMiddleware:
             return
         unclean = _unclean_url(scope)
         if unclean is not None:
-            await _reject(send, unclean, status=400)
+            page = browser_page(Request(scope), BadRequest(unclean))
+            if page is not None:
+                await page(scope, receive, send)
+            else:
+                await _reject(send, unclean, status=400)
             return
         settings = get_settings()
         path = scope["path"].rstrip("/")

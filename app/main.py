@@ -17,6 +17,7 @@ from app.checkpoints import checkpointing
 from app.db import get_engine
 from app.disclosure_log.router import references_router
 from app.disclosure_log.router import router as disclosure_log_router
+from app.errors import NotFound
 from app.exemptions.router import router as exemptions_router
 from app.exports.router import router as exports_router
 from app.feeds.router import router as feeds_router
@@ -29,7 +30,7 @@ from app.http_cache import EncodedVariants
 from app.imports.router import router as import_router
 from app.letters.router import router as letters_router
 from app.limits import BodyLimitMiddleware
-from app.pages.render import not_found_page
+from app.pages.render import browser_page
 from app.pages.router import router as pages_router
 from app.publishing.router import router as publishing_router
 from app.round_robins import similarity
@@ -65,8 +66,10 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
 async def _http_error(request: Request, exc: Exception) -> Response:
     """A path no route serves is a 404 page for a browser, problem+json for everyone else."""
     assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code == 404 and (page := not_found_page(request)) is not None:
-        return page
+    if exc.status_code == 404:
+        missing = NotFound(f"there is no page at {request.url.path[:200]}")
+        if (page := browser_page(request, missing)) is not None:
+            return page
     return await problems.on_http_error(request, exc)
 
 

@@ -107,6 +107,19 @@ def test_a_path_that_is_no_page_is_a_404_page_for_a_browser(client: TestClient) 
         assert (api.status_code, api.headers["content-type"]) == (404, "application/problem+json")
 
 
+def test_a_control_character_in_a_page_url_is_a_400_page(client: TestClient) -> None:
+    browser = {"Accept": "text/html"}
+    for url in ("/disclosure-log?q=%00", "/forces/%01"):
+        response = client.get(url, headers=browser)
+        assert response.status_code == 400, url
+        assert response.headers["content-type"] == "text/html; charset=utf-8"
+        assert "<h1>Bad request</h1>" in response.text
+        assert "holds the character" in response.text
+    for url, headers in (("/disclosure-log?q=%00", {}), ("/v1/disclosure-log?q=%00", browser)):
+        api = client.get(url, headers=headers)
+        assert (api.status_code, api.headers["content-type"]) == (400, "application/problem+json")
+
+
 def test_an_empty_form_field_means_any(client: TestClient, session: Session) -> None:
     hertfordshire(session)
     text = page(client, "/disclosure-log?q=&force=&topic=&received_from=&sort=")

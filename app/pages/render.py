@@ -12,7 +12,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.errors import FoilogError, NotFound
+from app.errors import FoilogError
 from app.links import base_url
 from app.topics.service import label_for
 
@@ -110,13 +110,13 @@ def page_answer(page: Page, **context: Any) -> tuple[bytes, dict[str, str]]:
     return render(page, **context), PAGE_HEADERS
 
 
-def not_found_page(request: Request) -> Response | None:
-    """The 404 page for a browser that asks for a path that is no page (a mistyped or stale
-    link from a force's site); None for the API's paths and for clients that do not ask for
-    HTML, which get problem+json."""
+def browser_page(request: Request, error: FoilogError) -> Response | None:
+    """The page for an error met before any route (a path that is no page, a URL holding a
+    control character) when a browser asked for a page; None for the API's paths and for
+    clients that do not ask for HTML, which get problem+json."""
     if request.url.path.startswith("/v1/") or "text/html" not in request.headers.get("accept", ""):
         return None
-    return error_page(request, NotFound(f"there is no page at {request.url.path[:200]}"))
+    return error_page(request, error)
 
 
 def error_page(request: Request, error: FoilogError) -> Response:
