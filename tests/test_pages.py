@@ -19,6 +19,8 @@ from app.db import utcnow
 from app.disclosure_log import service
 from app.migrate import upgrade
 
+PROBLEM = "application/problem+json"
+
 
 def page(client: TestClient, url: str, status: int = 200) -> str:
     response = client.get(url)
@@ -95,29 +97,30 @@ def test_a_bad_parameter_is_a_400_page_naming_it(
     assert "<script>" not in text
 
 
-def test_a_path_that_is_no_page_is_a_404_page_for_a_browser(client: TestClient) -> None:
-    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
-    response = client.get("/disclosure-logs/<b>1</b>", headers=browser)
-    assert response.status_code == 404
+BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+
+@pytest.mark.parametrize(
+    ("page_url", "api_url", "status", "said"),
+    [
+        # A path that is no page: a mistyped or stale link.
+        ("/disclosure-logs/<b>1</b>", "/v1/nothing-here", 404, "/disclosure-logs/&lt;b&gt;1"),
+        # A control character, refused before any route.
+        ("/disclosure-log?q=%00", "/v1/disclosure-log?q=%00", 400, "holds the character"),
+        ("/forces/%01", "/v1/forces/%01", 400, "holds the character"),
+    ],
+)
+def test_an_error_before_any_route_is_a_page_for_a_browser(
+    client: TestClient, page_url: str, api_url: str, status: int, said: str
+) -> None:
+    response = client.get(page_url, headers=BROWSER)
+    assert response.status_code == status
     assert response.headers["content-type"] == "text/html; charset=utf-8"
-    assert "<h1>Not found</h1>" in response.text
-    assert "/disclosure-logs/&lt;b&gt;1&lt;/b&gt;" in response.text
-    for path, headers in (("/disclosure-logs", {}), ("/v1/nothing-here", browser)):
-        api = client.get(path, headers=headers)
-        assert (api.status_code, api.headers["content-type"]) == (404, "application/problem+json")
-
-
-def test_a_control_character_in_a_page_url_is_a_400_page(client: TestClient) -> None:
-    browser = {"Accept": "text/html"}
-    for url in ("/disclosure-log?q=%00", "/forces/%01"):
-        response = client.get(url, headers=browser)
-        assert response.status_code == 400, url
-        assert response.headers["content-type"] == "text/html; charset=utf-8"
-        assert "<h1>Bad request</h1>" in response.text
-        assert "holds the character" in response.text
-    for url, headers in (("/disclosure-log?q=%00", {}), ("/v1/disclosure-log?q=%00", browser)):
+    assert said in response.text
+    assert "Traceback" not in response.text
+    for url, headers in ((page_url, {}), (api_url, BROWSER)):
         api = client.get(url, headers=headers)
-        assert (api.status_code, api.headers["content-type"]) == (400, "application/problem+json")
+        assert (api.status_code, api.headers["content-type"]) == (status, PROBLEM), url
 
 
 def test_an_empty_form_field_means_any(client: TestClient, session: Session) -> None:
