@@ -3,6 +3,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import configure_mappers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
@@ -63,13 +64,56 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
 
 
+ROUTERS = (
+    health_router,
+    forces_router,
+    exemptions_router,
+    topics_router,
+    disclosure_log_router,
+    references_router,
+    requests_router,
+    responses_router,
+    publishing_router,
+    import_router,
+    audit_router,
+    changes_router,
+    feeds_router,
+    exports_router,
+    stats_router,
+    attachments_router,
+    letters_router,
+    webhooks_router,
+    pages_router,
+    round_robins_router,
+)
+
+
+def _allowed(path: str) -> list[str]:
+    """Every method some route serves at `path` (HEAD wherever GET is: `HeadAsGet`). The
+    router's own 405 names only the first route it found, and a path served by two (GET and
+    POST /v1/requests) is two routes."""
+    methods: set[str] = set()
+    for router in ROUTERS:
+        for route in router.routes:
+            if isinstance(route, APIRoute) and route.path_regex.match(path):
+                methods |= route.methods or set()
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
-    """A path no route serves is a 404 page for a browser, problem+json for everyone else."""
+    """A path no route serves is a 404 page for a browser, problem+json for everyone else; a
+    method none serves there is a 405 that names every method that is."""
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
         missing = NotFound(f"there is no page at {request.url.path[:200]}")
         if (page := browser_page(request, missing)) is not None:
             return page
+    if exc.status_code == 405 and (allowed := _allowed(request.url.path)):
+        exc = StarletteHTTPException(
+            405, exc.detail, {**(exc.headers or {}), "Allow": ", ".join(allowed)}
+        )
     return await problems.on_http_error(request, exc)
 
 
@@ -107,22 +151,8 @@ def create_app() -> FastAPI:
     app.add_middleware(HeadAsGet)
     # Outermost: a write request pauses the reads from its first byte to its last.
     app.add_middleware(WritesFirst)
-    for router in (health_router, forces_router, exemptions_router, topics_router):
+    for router in ROUTERS:
         app.include_router(router)
-    for router in (disclosure_log_router, references_router):
-        app.include_router(router)
-    for router in (requests_router, responses_router, publishing_router, import_router):
-        app.include_router(router)
-    app.include_router(audit_router)
-    app.include_router(changes_router)
-    app.include_router(feeds_router)
-    app.include_router(exports_router)
-    app.include_router(stats_router)
-    app.include_router(attachments_router)
-    app.include_router(letters_router)
-    app.include_router(webhooks_router)
-    app.include_router(pages_router)
-    app.include_router(round_robins_router)
     return app
 
 

@@ -20,7 +20,24 @@ def test_wrong_method_is_problem_json(client: TestClient) -> None:
     assert response.status_code == 405
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["status"] == 405
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/v1/requests", "GET, HEAD, POST"),
+        ("DELETE", "/v1/disclosure-log/1", "GET, HEAD, PATCH"),
+        ("GET", "/v1/import", "POST"),
+        ("HEAD", "/v1/import", "POST"),
+    ],
+)
+def test_a_405_names_every_method_the_path_serves(
+    client: TestClient, method: str, path: str, allowed: str
+) -> None:
+    response = client.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
 
 
 @pytest.mark.parametrize(
