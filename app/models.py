@@ -413,8 +413,8 @@ class Attachment(SQLModel, table=True):
     media_type: str = Field(max_length=100)
     size: int = Field(sa_type=BigInteger)
     sha256: str = Field(max_length=64)
-    # The text inside (PDF, DOCX, text and CSV), for search and the privacy check; "" for other
-    # kinds, and for text and CSV files uploaded before their text was read.
+    # The text inside, for search and the privacy check; "" for images, and for the kinds
+    # whose text was not read when they were uploaded (text, CSV, XLSX, ODT, ODS before 2026-12-05).
     text: str = Field(default="", sa_type=Text)
     created_at: datetime = _created()
 

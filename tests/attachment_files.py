@@ -54,7 +54,17 @@ def _zip(members: dict[str, str], *, first: str | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def xlsx() -> bytes:
+SPREADSHEET = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+ODF_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ODF_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+
+
+def xlsx(shared: str = "", inline: str = "", prolog: str = "") -> bytes:
+    """A workbook whose cells hold `shared` (a shared string, in two runs) and `inline` (an
+    inline string); `prolog` goes before the worksheet's root (a DOCTYPE)."""
+    half = len(shared) // 2
+    strings = f"<si><r><t>{shared[:half]}</t></r><r><t>{shared[half:]}</t></r></si>"
+    cell = f'<c r="A2" t="inlineStr"><is><t>{inline}</t></is></c>' if inline else ""
     return _zip(
         {
             "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.'
@@ -64,17 +74,22 @@ def xlsx() -> bytes:
             "_rels/.rels": '<?xml version="1.0"?><Relationships/>',
             "xl/workbook.xml": '<?xml version="1.0"?><workbook><sheets><sheet name="Fleet" '
             'sheetId="1"/></sheets></workbook>',
-            "xl/worksheets/sheet1.xml": '<?xml version="1.0"?><worksheet><sheetData/></worksheet>',
+            "xl/sharedStrings.xml": f'<?xml version="1.0"?><sst xmlns="{SPREADSHEET}">'
+            f"{strings if shared else ''}</sst>",
+            "xl/worksheets/sheet1.xml": f'<?xml version="1.0"?>{prolog}<worksheet xmlns='
+            f'"{SPREADSHEET}"><sheetData><row>{cell}</row></sheetData></worksheet>',
         }
     )
 
 
-def _odf(mimetype: str) -> bytes:
+def _odf(mimetype: str, text: str) -> bytes:
+    paragraph = f"<text:p>{text[:3]}<text:span>{text[3:]}</text:span></text:p>" if text else ""
     return _zip(
         {
             "mimetype": mimetype,
-            "content.xml": '<?xml version="1.0"?><office:document-content xmlns:office="urn:'
-            'oasis:names:tc:opendocument:xmlns:office:1.0"/>',
+            "content.xml": f'<?xml version="1.0"?><office:document-content xmlns:office='
+            f'"{ODF_OFFICE}" xmlns:text="{ODF_TEXT}"><office:body><office:text>{paragraph}'
+            "</office:text></office:body></office:document-content>",
             "META-INF/manifest.xml": '<?xml version="1.0"?><manifest:manifest xmlns:manifest='
             '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>',
         },
@@ -82,12 +97,12 @@ def _odf(mimetype: str) -> bytes:
     )
 
 
-def odt() -> bytes:
-    return _odf("application/vnd.oasis.opendocument.text")
+def odt(text: str = "") -> bytes:
+    return _odf("application/vnd.oasis.opendocument.text", text)
 
 
-def ods() -> bytes:
-    return _odf("application/vnd.oasis.opendocument.spreadsheet")
+def ods(text: str = "") -> bytes:
+    return _odf("application/vnd.oasis.opendocument.spreadsheet", text)
 
 
 def pptx() -> bytes:

@@ -378,6 +378,59 @@ def test_the_content_of_text_and_csv_files_is_searched_and_checked(
     assert len(stored_document(entry["id"])["attachments"]) == 3
 
 
+def test_the_text_of_spreadsheets_and_opendocuments_is_searched_and_checked(
+    client: TestClient, admin: str, answered: tuple[int, int]
+) -> None:
+    request_id, response_id = answered
+    uploaded(client, admin, response_id, "fleet.xlsx", files.xlsx("Amphibious", "Snowmobile"))
+    uploaded(client, admin, response_id, "notes.odt", files.odt("Hovercraft maintenance"))
+    uploaded(client, admin, response_id, "names.ods", files.ods(f"Dear {REQUESTER['name']}"))
+    refused = problem(
+        client.post("/v1/disclosure-log", json={"request_id": request_id}, headers=auth(admin)),
+        422,
+    )
+    assert [error["loc"] for error in refused["errors"]] == [["attachments", 2]]
+    entry = publish(client, admin, request_id, acknowledge_privacy_warning=True)
+    for word in ("amphibious", "snowmobile", "hovercraft"):
+        hits = client.get("/v1/disclosure-log", params={"q": word}).json()["items"]
+        assert [hit["id"] for hit in hits] == [entry["id"]], word
+    for name, data in (
+        ("late.xlsx", files.xlsx(inline=REQUESTER["email"])),
+        ("late.odt", files.odt(REQUESTER["name"])),
+    ):
+        late = problem(upload(client, admin, response_id, name, data), 422)
+        assert late["errors"][0]["loc"] == ["body", "file"]
+
+
+def test_a_spreadsheet_is_read_with_its_internal_entities_and_none_fetched(
+    client: TestClient, admin: str, answered: tuple[int, int]
+) -> None:
+    hidden = f'<!DOCTYPE worksheet [<!ENTITY who "{REQUESTER["name"]}">]>'
+    named = files.xlsx(inline="Dear &who;", prolog=hidden)
+    created = uploaded(client, admin, answered[1], "hidden.xlsx", named)
+    with new_session() as session:
+        stored = session.get(Attachment, created["id"])
+        assert stored is not None
+        assert stored.text == f"Dear {REQUESTER['name']}"
+    assert client.delete(f"/v1/attachments/{created['id']}", headers=auth(admin)).status_code == 204
+    fetched = '<!DOCTYPE worksheet [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    for name, data in (
+        ("fetched.xlsx", files.xlsx(inline="&x;", prolog=fetched)),
+        ("broken.xlsx", files.xlsx("<unclosed")),
+    ):
+        body = problem(upload(client, admin, answered[1], name, data), 422)
+        assert "the XLSX is damaged" in body["detail"], name
+    # A billion laughs: nine levels of ten "lol"s, refused before any is expanded.
+    laughs = '<!DOCTYPE worksheet [<!ENTITY a "lol">'
+    laughs += "".join(
+        f'<!ENTITY {n} "{("&" + p + ";") * 10}">'
+        for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    bomb = files.xlsx(inline="&i;", prolog=laughs + "]>")
+    problem(upload(client, admin, answered[1], "bomb.xlsx", bomb), 422)
+    assert stored_counts() == (0, 0)
+
+
 def test_a_text_file_past_the_text_limit_is_413(
     client: TestClient, admin: str, answered: tuple[int, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:

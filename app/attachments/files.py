@@ -1,7 +1,7 @@
 """What an uploaded file is, told from its bytes: the accepted kinds, the checks that find a
-file corrupt, its SHA-256 and the text inside it (read by `app.documents` from PDF and DOCX; a
-text or CSV file's is its content). Nothing here touches the database: an upload is inspected
-in full before its one short write transaction begins."""
+file corrupt, its SHA-256 and the text inside it (read by `app.documents`; a text or CSV
+file's is its content; images have none). Nothing here touches the database: an upload is
+inspected in full before its one short write transaction begins."""
 
 import codecs
 import hashlib
@@ -47,6 +47,7 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     JPEG: ((".jpg", ".jpeg", ".jpe"), ("image/jpg", "image/pjpeg")),
 }
 ZIPPED = (DOCX, XLSX, ODT, ODS)
+_OFFICE_KINDS = {XLSX: "XLSX", ODT: "ODT", ODS: "ODS"}
 # A Content-Type that says nothing about the file.
 GENERIC = {"", "application/octet-stream", "binary/octet-stream", "application/unknown"}
 # Zip-based kinds may also be announced as plain zips.
@@ -279,6 +280,8 @@ def inspect(
         text = documents.docx_text(file, loc=LOC)
     elif found in (TXT, CSV):
         text = documents.plain_text(file, kind="CSV file" if found == CSV else "text file")
+    elif found in (XLSX, ODT, ODS):
+        text = documents.office_text(file, kind=_OFFICE_KINDS[found], loc=LOC)
     if not _extension(name):
         name = f"{name or 'attachment'}{KINDS[found][0][0]}"
     return Inspected(filename=name, media_type=found, size=size, sha256=sha256, text=text)
