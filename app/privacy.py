@@ -62,11 +62,11 @@ def _shown(text: str) -> list[str]:
     return [text, html.unescape(_TAG.sub(" ", text))]
 
 
-def _forms(text: str) -> list[str]:
-    """The text in the compared form, with format characters dropped and read as spaces, so
-    both "Zebedee\u200bQuartermaine" and "Quarter\u200bmaine" are found."""
+def _forms(texts: list[str]) -> list[str]:
+    """The texts (`_shown`) in the compared form, with format characters dropped and read as
+    spaces, so both "Zebedee\u200bQuartermaine" and "Quarter\u200bmaine" are found."""
     forms: set[str] = set()
-    for shown in _shown(text):
+    for shown in texts:
         shown = unicodedata.normalize("NFKC", shown)
         forms.add("".join(c for c in shown if unicodedata.category(c) != "Cf"))
         forms.add("".join(" " if unicodedata.category(c) == "Cf" else c for c in shown))
@@ -200,11 +200,12 @@ class Needles:
     def found_in(self, text: str) -> bool:
         if not text:
             return False
-        forms = _forms(text)
+        shown = _shown(text)
+        forms = _forms(shown)
         if any(f" {phrase} " in form for phrase in self.phrases for form in forms):
             return True
-        for shown in _shown(text) if self.emails else ():
-            squashed = "".join(_forms_raw(shown))
+        for each in shown if self.emails else ():
+            squashed = "".join(_forms_raw(each))
             if any(email in squashed for email in self.emails):
                 return True
         return False
