@@ -28,6 +28,19 @@ def admin(session: Session) -> str:
     return make_key(session)
 
 
+def acknowledged_in_last(action: str) -> object:
+    """What the latest audit event of `action` records as published despite the warning."""
+    with new_session() as session:
+        event = session.exec(
+            select(AuditEvent)
+            .where(col(AuditEvent.action) == action)
+            .order_by(col(AuditEvent.id).desc())
+        ).first()
+    assert event is not None
+    assert event.after is not None
+    return event.after["privacy_warning_acknowledged"]
+
+
 def fields(model: type[BaseModel]) -> set[str]:
     names = set(model.model_fields)
     for field in model.model_fields.values():
@@ -92,12 +105,7 @@ def test_an_acknowledged_warning_publishes_and_is_audited(client: TestClient, ad
     add_response(client, admin, request["id"])
     response = publish_call(client, admin, request["id"], acknowledge_privacy_warning=True)
     assert response.status_code == 201
-    with new_session() as session:
-        event = session.exec(
-            select(AuditEvent).where(col(AuditEvent.action) == "entry.publish")
-        ).one()
-    assert event.after is not None
-    assert event.after["privacy_warning_acknowledged"] == [["request", "text"]]
+    assert acknowledged_in_last("entry.publish") == [["request", "text"]]
 
 
 def test_names_match_whole_words_only(client: TestClient, admin: str) -> None:
@@ -171,15 +179,7 @@ def test_a_requester_set_on_a_published_request_is_looked_for_in_the_entry(
     assert accepted.status_code == 200
     # The requester is not in the entry: the entry is not rewritten, nothing is announced.
     assert stored_entry(entry["id"]).version == 1
-    with new_session() as session:
-        event = session.exec(
-            select(AuditEvent)
-            .where(col(AuditEvent.action) == "request.update")
-            .order_by(col(AuditEvent.id).desc())
-        ).first()
-    assert event is not None
-    assert event.after is not None
-    assert event.after["privacy_warning_acknowledged"] == [["request", "text"]]
+    assert acknowledged_in_last("request.update") == [["request", "text"]]
 
 
 def test_a_withdrawal_reason_naming_the_requester_is_refused(
@@ -199,12 +199,35 @@ def test_a_withdrawal_reason_naming_the_requester_is_refused(
     )
     assert withdrawn.status_code == 200
     assert client.get(f"/v1/disclosure-log/{entry['id']}").status_code == 410
-    with new_session() as session:
-        event = session.exec(
-            select(AuditEvent).where(col(AuditEvent.action) == "entry.withdraw")
-        ).one()
-    assert event.after is not None
-    assert event.after["privacy_warning_acknowledged"] == [["reason"]]
+    assert acknowledged_in_last("entry.withdraw") == [["reason"]]
+
+
+def test_a_requester_set_after_withdrawal_is_looked_for_in_the_reason(
+    client: TestClient, admin: str
+) -> None:
+    request = create_request(client, admin, requester=None)
+    add_response(client, admin, request["id"])
+    entry = publish_call(client, admin, request["id"]).json()
+    reason = "Withdrawn at the request of Alan Smithwick"
+    withdrawn = client.post(
+        f"/v1/disclosure-log/{entry['id']}/withdraw", json={"reason": reason}, headers=auth(admin)
+    )
+    assert withdrawn.status_code == 200
+    url = f"/v1/requests/{request['id']}"
+    named = {"requester": {"name": "Alan Smithwick", "email": "as@example.com"}}
+    refused = client.patch(url, json=named, headers=auth(admin))
+    assert refused.status_code == 422
+    assert refused.json()["rule"] == "privacy-requester-named"
+    assert [error["loc"] for error in refused.json()["errors"]] == [["withdrawal_reason"]]
+    assert client.get(url, headers=auth(admin)).json()["requester"] is None
+    other = {"requester": {"name": "Beatrix Kiddo", "email": "bk@example.com"}}
+    assert client.patch(url, json=other, headers=auth(admin)).status_code == 200
+    accepted = client.patch(
+        url, params={"acknowledge_privacy_warning": "true"}, json=named, headers=auth(admin)
+    )
+    assert accepted.status_code == 200
+    assert client.get(f"/v1/disclosure-log/{entry['id']}").status_code == 410
+    assert acknowledged_in_last("request.update") == [["withdrawal_reason"]]
 
 
 def test_an_unpublished_request_may_name_its_requester(client: TestClient, admin: str) -> None:

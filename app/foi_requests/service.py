@@ -419,11 +419,20 @@ def update_request(
     touch(request)
     session.add(request)
     # Status and requester are not in the entry document: changing them announces nothing.
-    # A new requester is looked for in all the entry publishes, its attachments' text too.
+    # A new requester is looked for in all the entry publishes, its attachments' text too, or,
+    # once it is withdrawn, in the reason its tombstone still publishes.
     published = bool(given & PUBLISHED_FIELDS)
     named = "requester" in given
-    entry = live_entry(session, request.id) if published or named else None
+    entry = entry_of(session, request.id) if published or named else None
     acknowledged: list[list[str | int]] = []
+    if entry is not None and entry.withdrawn_at is not None:
+        if named:
+            acknowledged = privacy.guard_texts(
+                request,
+                [(("withdrawal_reason",), entry.withdrawal_reason or "")],
+                acknowledged=acknowledge_privacy_warning,
+            )
+        entry = None
     if entry is not None:
         # An entry titled or tagged like its request follows the request's changes.
         if entry.title == old_title:
