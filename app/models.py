@@ -19,6 +19,10 @@ from sqlmodel import Field, Relationship, SQLModel
 
 from app.db import UtcDateTime, utcnow
 
+# Ids are INTEGER columns: a larger number names nothing, PostgreSQL refuses to compare one with
+# it, and the driver would overflow.
+MAX_ID = 2**31 - 1
+
 
 class Law(StrEnum):
     FOIA = "FOIA"

@@ -213,6 +213,21 @@ def test_unknown_entry_is_4xx(client: TestClient, entry_id: str) -> None:
     assert response.headers["content-type"] == PROBLEM
 
 
+@pytest.mark.parametrize("spelling", ["{}.0", "0{}", "+{}", " {}", "{}_0", "\u0661"])
+def test_an_id_has_one_spelling(
+    client: TestClient, log: dict[str, DisclosureEntry], spelling: str
+) -> None:
+    """`1.0` or `01` would be entry 1 at a second address, cached and mirrored apart."""
+    entry_id = log["herts"].id
+    for url in (
+        f"{LOG}/{spelling.format(entry_id)}",
+        f"/disclosure-log/{spelling.format(entry_id)}",
+    ):
+        response = client.get(url)
+        assert response.status_code in (400, 422), url
+        assert "digits" in response.text, url
+
+
 def test_scheduled_entry_is_404(client: TestClient, session: Session) -> None:
     entry = publish(session, published_at=utcnow() + timedelta(days=1))
     assert client.get(f"{LOG}/{entry.id}").status_code == 404

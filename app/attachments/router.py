@@ -10,8 +10,8 @@ from app.config import get_settings
 from app.db import ReadSession, WriteSession, utcnow
 from app.etags import matches
 from app.keys.auth import CurrentActor
+from app.params import PRIVATE, Acknowledge, ResourceId
 from app.problems import PROBLEMS
-from app.write_params import PRIVATE, Acknowledge, ResourceId
 
 router = APIRouter(tags=["attachments"])
 

@@ -10,6 +10,7 @@ from app.disclosure_log.filters import Filters
 from app.disclosure_log.schemas import EntryHit, Sort
 from app.entries.schemas import EntryDocument
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, next_link, page_body
+from app.params import ResourceId
 from app.problems import PROBLEMS
 from app.read_context import PublicRead
 
@@ -49,9 +50,7 @@ async def list_log(
 
 
 @router.get("/{entry_id}", response_model=EntryDocument, responses=PROBLEMS(404, 410))
-async def get_entry(
-    entry_id: Annotated[int, Path(ge=1, le=service.MAX_ID)], read: PublicRead
-) -> Response:
+async def get_entry(entry_id: ResourceId, read: PublicRead) -> Response:
     """One published entry in full; a withdrawn one answers 410 with its tombstone."""
     return await read.document(
         lambda session, now: service.get_document(session, entry_id, now=now)

@@ -34,6 +34,7 @@ from app.errors import BadRequest, Gone, NotFound
 from app.exemptions import service as exemptions
 from app.forces import service as forces
 from app.models import (
+    MAX_ID,
     DisclosureEntry,
     EntryExemption,
     EntryReference,
@@ -51,8 +52,6 @@ from app.search.pages import relevance_page
 from app.topics.service import normalise as normalise_topic
 from app.visibility import public_entries
 
-# disclosure_entry.id is an INTEGER: PostgreSQL refuses to compare it with anything larger.
-MAX_ID = 2**31 - 1
 # Statements of table columns, not of the models' attributes (`table_of`).
 _entries = table_of(DisclosureEntry)
 _entry = _entries.c

@@ -15,8 +15,8 @@ from app.foi_requests.schemas import (
 from app.keys.auth import CurrentActor
 from app.models import FoiRequest
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, next_link
+from app.params import PRIVATE, Acknowledge, IfMatch, ResourceId
 from app.problems import PROBLEMS
-from app.write_params import PRIVATE, Acknowledge, IfMatch, ResourceId
 
 router = APIRouter(prefix="/v1/requests", tags=["requests (key needed)"])
 

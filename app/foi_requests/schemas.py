@@ -19,8 +19,6 @@ from app.models import RequestStatus
 
 # The Acts came into force in 2005; the bounds keep deadline arithmetic within the calendar.
 StatutoryDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))]
-# Ids are INTEGER columns: a larger number can name nothing, and would overflow the driver.
-MAX_ID = 2**31 - 1
 ForceId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 MAX_ALIASES = 20
 MAX_TOPICS = 50

@@ -7,8 +7,8 @@ from app.foi_responses import service
 from app.foi_responses.schemas import ResponseCreate, ResponseUpdate
 from app.keys.auth import CurrentActor
 from app.models import FoiResponse
+from app.params import PRIVATE, Acknowledge, IfMatch, ResourceId
 from app.problems import PROBLEMS
-from app.write_params import PRIVATE, Acknowledge, IfMatch, ResourceId
 
 router = APIRouter(tags=["requests (key needed)"])
 

@@ -26,6 +26,7 @@ from app.models import Outcome
 from app.pages import assets
 from app.pages.render import HTML, Page, error_page, page_answer
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.params import ResourceId
 from app.read_context import PublicRead
 from app.topics import service as topics
 
@@ -214,7 +215,7 @@ async def force_page(
 
 @router.get("/disclosure-log/{entry_id}")
 async def entry_page(
-    entry_id: Annotated[int, Path(ge=1, le=service.MAX_ID)],
+    entry_id: ResourceId,
     request: Request,
     read: PublicRead,
     embed: Embed = False,

@@ -7,10 +7,10 @@ from app.entries.schemas import EntryDocument, Tombstone
 from app.entries.service import keyed_document, tombstone
 from app.keys.auth import CurrentActor
 from app.models import DisclosureEntry
+from app.params import IfMatch, ResourceId
 from app.problems import PROBLEMS
 from app.publishing import service
 from app.publishing.schemas import EntryUpdate, Publish, Withdraw
-from app.write_params import IfMatch, ResourceId
 
 router = APIRouter(prefix="/v1/disclosure-log", tags=["publishing (key needed)"])
 

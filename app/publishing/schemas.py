@@ -3,8 +3,9 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from app.entries.schemas import Strict, Title, TopicSlug
-from app.foi_requests.schemas import MAX_ID, MAX_TOPICS
+from app.foi_requests.schemas import MAX_TOPICS
 from app.inputs import Timestamp
+from app.models import MAX_ID
 
 
 class Publish(Strict):

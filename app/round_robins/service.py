@@ -35,6 +35,7 @@ from app.db import insert_many, lock_for_transaction, read_under_locks, utcnow
 from app.disclosure_log.schemas import LogFilters
 from app.errors import BadRequest, NotFound
 from app.models import (
+    MAX_ID,
     DisclosureEntry,
     EntryExemption,
     FoiQuestion,
@@ -61,7 +62,6 @@ from app.visibility import public_entries
 ENTRY_KEYS = 0x5252 << 48
 # Band keys per IN list: well under either database's limit on bound parameters.
 CHUNK = 2000
-MAX_ID = 2**31 - 1
 # Candidates verified per entry, those sharing the most band keys first. True copies share
 # several keys (4 of 16 on average at similarity 0.7); one force's yearly repeats of a request
 # can otherwise make thousands of entries share one.

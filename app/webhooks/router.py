@@ -1,11 +1,12 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.config import get_settings
 from app.db import ReadSession, WriteSession
 from app.keys.auth import AdminActor
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, next_link
+from app.params import ResourceId
 from app.problems import PROBLEMS
 from app.webhooks import dispatcher, service
 from app.webhooks.schemas import (
@@ -18,7 +19,6 @@ from app.webhooks.schemas import (
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks (admin key)"])
 
-WebhookId = Annotated[int, Path(ge=1, le=service.MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=200)]
 NO_STORE = {"Cache-Control": "no-store"}
@@ -54,7 +54,7 @@ def list_webhooks(
 
 @router.get("/{webhook_id}", response_model=WebhookPublic, responses=PROBLEMS(401, 403, 404))
 def get_webhook(
-    webhook_id: WebhookId, response: Response, session: ReadSession, _: AdminActor
+    webhook_id: ResourceId, response: Response, session: ReadSession, _: AdminActor
 ) -> WebhookPublic:
     """One subscription; a disabled one says why."""
     response.headers.update(NO_STORE)
@@ -62,7 +62,7 @@ def get_webhook(
 
 
 @router.delete("/{webhook_id}", status_code=204, responses=PROBLEMS(401, 403, 404))
-def delete_webhook(webhook_id: WebhookId, session: WriteSession, actor: AdminActor) -> Response:
+def delete_webhook(webhook_id: ResourceId, session: WriteSession, actor: AdminActor) -> Response:
     """Unsubscribe; nothing more is sent, and the deliveries log goes too."""
     service.delete(session, webhook_id, actor=actor)
     return Response(status_code=204)
@@ -72,7 +72,7 @@ def delete_webhook(webhook_id: WebhookId, session: WriteSession, actor: AdminAct
     "/{webhook_id}/enable", response_model=WebhookPublic, responses=PROBLEMS(401, 403, 404, 409)
 )
 def enable_webhook(
-    webhook_id: WebhookId,
+    webhook_id: ResourceId,
     response: Response,
     session: WriteSession,
     actor: AdminActor,
@@ -86,7 +86,7 @@ def enable_webhook(
 
 
 @router.post("/{webhook_id}/test", response_model=DeliveryPublic, responses=PROBLEMS(401, 403, 404))
-def send_test_message(webhook_id: WebhookId, response: Response, _: AdminActor) -> DeliveryPublic:
+def send_test_message(webhook_id: ResourceId, response: Response, _: AdminActor) -> DeliveryPublic:
     """Send a `webhook.test` message now and answer with the attempt (delivered or not)."""
     # No session from a dependency: none is held while the receiver answers.
     response.headers.update(NO_STORE)
@@ -99,7 +99,7 @@ def send_test_message(webhook_id: WebhookId, response: Response, _: AdminActor) 
     responses=PROBLEMS(400, 401, 403, 404),
 )
 def list_deliveries(
-    webhook_id: WebhookId,
+    webhook_id: ResourceId,
     request: Request,
     response: Response,
     session: ReadSession,

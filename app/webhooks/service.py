@@ -16,7 +16,7 @@ from app.config import get_settings
 from app.errors import BadRequest, Conflict, NotFound, RuleViolation
 from app.forces import service as forces_service
 from app.keys.schemas import Actor
-from app.models import ChangeKind, Topic, Webhook, WebhookDelivery
+from app.models import MAX_ID, ChangeKind, Topic, Webhook, WebhookDelivery
 from app.pagination import Page, decode_cursor, encode_cursor
 from app.topics import service as topics_service
 from app.webhooks import sender
@@ -39,7 +39,6 @@ EVENTS = tuple(event_of(kind) for kind in ChangeKind)
 TEST_EVENT = "webhook.test"
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the Standard Webhooks form, not a secret)
 SEALED_PREFIX = "fernet:"
-MAX_ID = 2**31 - 1
 PRUNE_BATCH = 5000
 
 
