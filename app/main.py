@@ -2,14 +2,14 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import configure_mappers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.responses import Response
 
-from app import deadlines, problems
+from app import deadlines, params, problems
 from app.attachments.router import COMPRESSED
 from app.attachments.router import router as attachments_router
 from app.audit.router import router as audit_router
@@ -127,6 +127,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
         responses=problems.EVERY_ROUTE,
         lifespan=lifespan,
+        dependencies=[Depends(params.one_value_each)],
     )
     problems.install(app)
     app.add_exception_handler(StarletteHTTPException, _http_error)

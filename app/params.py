@@ -1,10 +1,14 @@
 """HTTP parameters the routes share, so no router imports another."""
 
-from typing import Annotated
+from collections.abc import Iterator
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from fastapi import Header, Path, Query
+from fastapi import Header, Path, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from pydantic import BeforeValidator
 
+from app.errors import BadRequest
 from app.models import MAX_ID
 
 
@@ -25,3 +29,43 @@ Acknowledge = Annotated[
     Query(description="publish text naming the requester anyway (recorded in the audit log)"),
 ]
 PRIVATE = {"Cache-Control": "no-store"}
+
+
+def _takes_many(annotation: Any) -> bool:
+    if get_origin(annotation) in (Union, type(int | None), Annotated):
+        return any(_takes_many(arg) for arg in get_args(annotation))
+    return get_origin(annotation) in (list, tuple, set, frozenset)
+
+
+def _query_fields(dependant: Dependant) -> Iterator[Any]:
+    yield from dependant.query_params
+    for inner in dependant.dependencies:
+        yield from _query_fields(inner)
+
+
+_SINGLE_VALUED: dict[str, frozenset[str]] = {}
+
+
+def _single_valued(route: APIRoute) -> frozenset[str]:
+    """The query parameters of a route, its dependencies' included, that take one value."""
+    if (single := _SINGLE_VALUED.get(route.unique_id)) is None:
+        fields = _query_fields(route.dependant)
+        single = frozenset(f.alias for f in fields if not _takes_many(f.field_info.annotation))
+        _SINGLE_VALUED[route.unique_id] = single
+    return single
+
+
+async def one_value_each(request: Request) -> None:
+    """`?limit=10&limit=50` is refused, not read as one of the two: a parameter that takes one
+    value may be given once. (Repeatable ones, like `force`, say so in their description.)"""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or b"&" not in request.scope.get("query_string", b""):
+        return
+    single = _single_valued(route)
+    names = [name for name, _ in request.query_params.multi_items() if name in single]
+    if twice := sorted({name for name in names if names.count(name) > 1}):
+        raise BadRequest(
+            "given more than once, where one value is taken: "
+            + ", ".join(f"`{name}`" for name in twice),
+            errors=[{"loc": ["query", name], "msg": "given more than once"} for name in twice],
+        )

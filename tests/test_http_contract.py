@@ -69,6 +69,36 @@ def test_head_is_no_way_around_a_missing_get(client: TestClient) -> None:
     assert response.content == b""
 
 
+@pytest.mark.parametrize(
+    ("url", "twice"),
+    [
+        ("/v1/disclosure-log?limit=2&limit=30", ["limit"]),
+        ("/v1/disclosure-log?sort=newest&q=a&sort=relevance&q=b", ["q", "sort"]),
+        ("/v1/stats?law=FOIA&law=EIR", ["law"]),
+        ("/v1/changes?limit=1&limit=5", ["limit"]),
+    ],
+)
+def test_a_one_value_parameter_given_twice_is_a_400(
+    client: TestClient, url: str, twice: list[str]
+) -> None:
+    response = client.get(url)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == PROBLEM
+    assert [error["loc"] for error in response.json()["errors"]] == [["query", n] for n in twice]
+    page = client.get(url.removeprefix("/v1"), headers={"Accept": "text/html"})
+    if page.status_code != 404:  # the pages that exist say the same in HTML
+        assert page.status_code == 400
+        assert "given more than once" in page.text
+
+
+def test_a_repeatable_parameter_may_be_repeated(client: TestClient) -> None:
+    for url in (
+        "/v1/disclosure-log?force=kent&force=hertfordshire",
+        "/disclosure-log?force=kent&force=hertfordshire",
+    ):
+        assert client.get(url).status_code == 200, url
+
+
 def test_validation_errors_are_reshaped(client: TestClient) -> None:
     response = client.get("/v1/exemptions", params={"law": "x" * 50})
     assert response.status_code == 422
