@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 import uvicorn
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from sqlalchemy import func
 from sqlmodel import select
 from typer.core import TyperGroup
@@ -154,22 +154,33 @@ def _entry_count() -> int:
 
 def _import(lines_total: int | None, lines: Iterable[bytes], label: str) -> None:
     """`lines` is read twice (checked, then written): a list, a Spool, or a file's lines."""
-    from app.imports.service import import_entries
+    from app.imports.service import Stage, import_entries
     from app.keys.service import Actor
 
     progress = Progress(
-        TextColumn(label), BarColumn(), TextColumn("{task.completed} entries"), TimeElapsedColumn()
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed} entries"),
+        TimeElapsedColumn(),
     )
+    # Each stage shows from its start: a million lines take minutes to check before the first
+    # is written, and linking them into round-robins runs on after they are committed.
+    titles = {
+        Stage.CHECKED: f"{label}: checking",
+        Stage.WRITTEN: f"{label}: writing",
+        Stage.LINKED: f"{label}: linking round-robins",
+    }
+    tasks: dict[Stage, TaskID] = {}
+
+    def show(stage: Stage, done: int, total: int | None) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(titles[stage], total=total or lines_total)
+        progress.update(tasks[stage], completed=done, total=total or lines_total)
+
     # SQLite's write-ahead log is copied into the database on a thread of its own, as when
     # serving, not by whichever of the linking pass's commits takes it past its threshold.
     with progress, checkpointing(get_engine()), new_session(write=True) as session:
-        task = progress.add_task(label, total=lines_total)
-        result = import_entries(
-            session,
-            lines,
-            actor=Actor.system("cli"),
-            on_progress=lambda done: progress.update(task, completed=done),
-        )
+        result = import_entries(session, lines, actor=Actor.system("cli"), on_progress=show)
     typer.echo(f"{result.created} created, {result.updated} updated")
 
 

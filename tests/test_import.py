@@ -27,7 +27,7 @@ from app import inputs
 from app.db import new_session
 from app.entries import schemas as entries_schemas
 from app.errors import Forbidden, InvalidInput, PayloadTooLarge, RuleViolation
-from app.imports.service import import_entries, lines_of
+from app.imports.service import Stage, import_entries, lines_of
 from app.inputs import may_hold_not_text, not_text
 from app.keys.schemas import Actor
 from app.models import AuditEvent, DisclosureEntry, FoiRequest, FoiResponse, Role, Topic
@@ -258,10 +258,22 @@ def test_import_is_scoped_and_needs_a_key(client: TestClient, session: Session) 
 def test_the_service_reports_progress_and_is_audited(session: Session) -> None:
     lines = [orjson.dumps(entry_document(reference=f"P-{n}")) for n in range(250)]
     lines.insert(10, b"   ")
-    seen: list[int] = []
-    result = import_entries(session, lines, actor=SYSTEM, on_progress=seen.append)
+    seen: list[tuple[Stage, int, int | None]] = []
+    result = import_entries(
+        session, lines, actor=SYSTEM, on_progress=lambda *heard: seen.append(heard)
+    )
     assert (result.created, result.updated) == (250, 0)
-    assert seen == [100, 200, 250]
+    # Every line checked before any is written; linking, after the commit, reports last.
+    stages = [stage for stage, _, _ in seen]
+    assert stages == sorted(stages, key=list(Stage).index)
+    checked = [(done, total) for stage, done, total in seen if stage == Stage.CHECKED]
+    assert checked == [(100, None), (200, None), (250, 250)]
+    written = [(done, total) for stage, done, total in seen if stage == Stage.WRITTEN]
+    assert written == [(100, 250), (200, 250), (250, 250)]
+    linked = [(done, total) for stage, done, total in seen if stage == Stage.LINKED]
+    assert linked == sorted(linked)
+    assert linked[-1] == (250, 250)
+    assert {total for _, total in linked} == {250}
     event = session.exec(select(AuditEvent).where(col(AuditEvent.action) == "import")).one()
     assert event.key_name == "test"
     assert event.after == {"created": 250, "updated": 0}

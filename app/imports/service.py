@@ -21,6 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -90,6 +91,23 @@ SQLITE_LINK_BATCHES = 10
 MAX_LINE_BYTES = 32 * 1024 * 1024
 
 log = logging.getLogger("foilog.imports")
+
+
+class Stage(StrEnum):
+    """An import's stages, in order, as its progress is reported."""
+
+    CHECKED = "checked"  # lines checked, before anything is written
+    WRITTEN = "written"  # lines written, in the one transaction
+    LINKED = "linked"  # new entries linked into round-robins, once the lines are committed
+
+
+# Told the stage, how far it has gone, and out of how many (None: not known to the import).
+OnProgress = Callable[[Stage, int, int | None], None]
+
+
+def _report(on_progress: OnProgress | None, stage: Stage, done: int, total: int | None) -> None:
+    if on_progress is not None:
+        on_progress(stage, done, total)
 
 
 def lines_of(chunks: Iterable[bytes], *, max_line: int = MAX_LINE_BYTES) -> Iterator[bytes]:
@@ -544,7 +562,7 @@ class _Importer(_Checker):
         self.session.flush()
         self.session.expunge_all()
 
-    def link(self) -> None:
+    def link(self, on_progress: OnProgress | None = None) -> None:
         """Link the new entries into round-robins once the import is committed, a batch of
         round_robins.BATCH at a time. Linking locks the band keys of the entries it links, and
         an import's would fill PostgreSQL's lock table and hold them to its end: there each
@@ -559,9 +577,11 @@ class _Importer(_Checker):
         ]
         sqlite = self.session.get_bind().dialect.name == "sqlite"
         together = SQLITE_LINK_BATCHES if sqlite else 1
+        linked = 0
         for start in range(0, len(batches), together):
+            committed = batches[start : start + together]
             try:
-                for batch in batches[start : start + together]:
+                for batch in committed:
                     regrouped = round_robins.group_announced(self.session, batch, new=False)
                     changes.record(self.session, regrouped, ChangeKind.UPDATED)
                 self.session.commit()
@@ -571,6 +591,8 @@ class _Importer(_Checker):
                 self.session.rollback()
                 log.warning("linking an import into round-robins stopped", exc_info=True)
                 return
+            linked += sum(map(len, committed))
+            _report(on_progress, Stage.LINKED, linked, len(self.to_link))
 
     def _write_new(self, lines: list[_Line]) -> dict[tuple[str, str], int]:
         """Insert the requests, responses and published entries of new references, a few
@@ -856,13 +878,14 @@ def import_entries(
     lines: Iterable[bytes],
     *,
     actor: Actor,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: OnProgress | None = None,
 ) -> ImportResult:
     """Upsert every line's entry by (force, reference) in one transaction; the first bad line
     raises (naming its line number and field) and nothing is written. Blank lines are skipped.
 
     `lines` is read twice (a list, or a `Spool`): every line is checked on a read session of
-    its own before `session` begins writing, so a bad file holds no lock at all."""
+    its own before `session` begins writing, so a bad file holds no lock at all. `on_progress`
+    hears each stage's count every PROGRESS_EVERY lines (or linked entries) and at its end."""
     if iter(lines) is lines:
         raise TypeError("import_entries reads its lines twice: give a list or a Spool")
     with new_session() as reader:
@@ -871,7 +894,10 @@ def import_entries(
         for number, raw in _numbered(lines):
             checker.read(number, raw)
             count += 1
+            if count % PROGRESS_EVERY == 0:
+                _report(on_progress, Stage.CHECKED, count, None)
         checker.settle()
+    _report(on_progress, Stage.CHECKED, count, count)
     large = count >= LARGE
     signer = _Signer(parallel=large)
     importer = _Importer(session, actor, signer)
@@ -881,8 +907,8 @@ def import_entries(
             for number, raw in _numbered(lines):
                 importer.read(number, raw)
                 done += 1
-                if on_progress is not None and done % PROGRESS_EVERY == 0:
-                    on_progress(done)
+                if done % PROGRESS_EVERY == 0:
+                    _report(on_progress, Stage.WRITTEN, done, count)
             importer.settle()
             result = importer.result
             audit.record(session, actor, "import", "import", None, None, result)
@@ -898,9 +924,8 @@ def import_entries(
     except BaseException:
         session.rollback()
         raise
-    if on_progress is not None and done % PROGRESS_EVERY:
-        on_progress(done)
-    importer.link()
+    _report(on_progress, Stage.WRITTEN, done, count)
+    importer.link(on_progress)
     if done >= LARGE:
         engine_for(session.get_bind()).compact(session, done)
         session.commit()
