@@ -85,6 +85,8 @@ def add(
     request = session.get(FoiRequest, response.request_id) if response else None
     if request is None or not actor.may_access(request.force_id):
         raise NotFound(f"no response with id {response_id} for this key")
+    # Held, so that attachments added at once cannot pass MAX_PER_RESPONSE between them.
+    requests.hold(session, request)
     entry = _entry(session, request)
     a = table_of(Attachment).c
     full = select(a.id).where(a.response_id == response_id).offset(MAX_PER_RESPONSE - 1)
@@ -144,6 +146,10 @@ def remove(session: Session, attachment_id: int, *, actor: Actor) -> None:
     attachment = get(session, attachment_id, actor=actor)
     response = session.get_one(FoiResponse, attachment.response_id)
     request = session.get_one(FoiRequest, response.request_id)
+    requests.hold(session, request)
+    # Held, then read again: a removal that ran meanwhile leaves nothing to remove.
+    if session.get(Attachment, attachment_id, populate_existing=True) is None:
+        raise NotFound(f"no attachment with id {attachment_id} for this key")
     entry = _entry(session, request)
     before = internal(attachment)
     session.delete(attachment)

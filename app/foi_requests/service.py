@@ -355,12 +355,32 @@ def create_request(session: Session, body: RequestCreate, *, actor: Actor) -> Fo
     return request
 
 
-def get_request(session: Session, request_id: int, *, actor: Actor) -> FoiRequest:
-    """A request outside the key's forces is answered as unknown: its existence is private."""
-    request = session.get(FoiRequest, request_id)
+# FOR NO KEY UPDATE, as an UPDATE of the row takes: rows that refer to the request (a new
+# response, an entry) take FOR KEY SHARE of it, which this lets through.
+_HOLD = {"key_share": True}
+
+
+def get_request(
+    session: Session, request_id: int, *, actor: Actor, hold: bool = False
+) -> FoiRequest:
+    """A request outside the key's forces is answered as unknown: its existence is private.
+
+    With `hold`, the request's row is held until the transaction ends and read afresh. Every
+    write to a request, its responses, its entry or their attachments holds it before it reads
+    what it checks: on PostgreSQL two writes to one request then run one after the other, and
+    the second reads what the first committed (the version `If-Match` names, a withdrawal, the
+    text the privacy check must see). SQLite's write transaction holds the database already."""
+    request = session.get(
+        FoiRequest, request_id, with_for_update=_HOLD if hold else None, populate_existing=hold
+    )
     if request is None or not actor.may_access(request.force_id):
         raise NotFound(f"no request with id {request_id} for this key")
     return request
+
+
+def hold(session: Session, request: FoiRequest) -> None:
+    """Hold a request already read, and read it afresh (`get_request` with `hold`)."""
+    session.refresh(request, with_for_update=_HOLD)
 
 
 def live_entry(session: Session, request_id: int | None) -> DisclosureEntry | None:
@@ -378,7 +398,7 @@ def update_request(
     if_match: str | None = None,
     acknowledge_privacy_warning: bool = False,
 ) -> FoiRequest:
-    request = get_request(session, request_id, actor=actor)
+    request = get_request(session, request_id, actor=actor, hold=True)
     check_if_match(if_match, etag(request))
     given = changes.model_fields_set
     if not given:

@@ -200,7 +200,7 @@ def add(
 ) -> FoiResponse:
     """Answer a request (initial response or internal review); its entry, if published,
     shows the new response and takes its outcome."""
-    request = requests.get_request(session, request_id, actor=actor)
+    request = requests.get_request(session, request_id, actor=actor, hold=True)
     _check_against(session, body, request)
     response = FoiResponse(request_id=request_id)  # type: ignore[call-arg]
     fill(response, body)
@@ -239,6 +239,8 @@ def correct(
 ) -> FoiResponse:
     """Correct a response: the fields given replace its own, and every rule is checked again."""
     response = get_response(session, response_id, actor=actor)
+    request = requests.get_request(session, response.request_id, actor=actor, hold=True)
+    session.refresh(response)
     check_if_match(if_match, etag(response))
     if not changes.model_fields_set:
         return response  # an empty patch changes nothing: no new version, nothing audited
@@ -248,7 +250,6 @@ def correct(
     if "signatory" in changes.model_fields_set and changes.signatory is None:
         merged["signatory"] = None
     body = ResponseBody.model_validate(merged)
-    request = requests.get_request(session, response.request_id, actor=actor)
     _check_against(session, body, request)
     fill(response, body)
     response.version += 1

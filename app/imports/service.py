@@ -764,7 +764,7 @@ class _Importer(_Checker):
         entry (or publish it, if it never was)."""
         document, law = line.document, line.law
         loc: ErrorLoc = ("line", line.number)
-        request = self.session.get_one(FoiRequest, request_id)
+        request = requests.get_request(self.session, request_id, actor=self.actor, hold=True)
         topics = requests.load_topics(self.session, document.topics, loc=(*loc, "topics"))
         requests.touch(request)
         self._fill(request, document, law, loc, topics)

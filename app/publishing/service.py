@@ -38,7 +38,7 @@ def snapshot(entry: DisclosureEntry) -> dict[str, Any]:
 
 
 def publish(session: Session, body: Publish, *, actor: Actor) -> DisclosureEntry:
-    request = requests.get_request(session, body.request_id, actor=actor)
+    request = requests.get_request(session, body.request_id, actor=actor, hold=True)
     published = requests.entry_of(session, request.id)
     if published is not None:
         raise requests.conflict_at(
@@ -108,6 +108,8 @@ def _live(
     session: Session, entry_id: int, *, actor: Actor, if_match: str | None
 ) -> DisclosureEntry:
     entry = get_entry(session, entry_id, actor=actor)
+    requests.hold(session, entry.request)
+    session.refresh(entry)
     if entry.withdrawn_at is not None:
         raise Gone(
             f"entry {entry_id} was withdrawn",
