@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
+from urllib.parse import unquote
 
 from anyascii import anyascii
 
@@ -55,11 +56,16 @@ PublishedText = tuple[ErrorLoc, str]
 
 
 def _shown(text: str) -> list[str]:
-    """The text, and where it holds markup, what the markup shows: tags read as spaces and
-    entities as their characters (`<b>Zebedee</b>`, `Zebedee&nbsp;Quartermaine`)."""
-    if "<" not in text and "&" not in text:
-        return [text]
-    return [text, html.unescape(_TAG.sub(" ", text))]
+    """The text, and where it holds markup, what the markup shows: tags read as spaces and as
+    nothing (`<b>Zebedee</b>`, `Zeb<b></b>edee`), entities as their characters
+    (`Zebedee&nbsp;Quartermaine`); where it holds %-escapes, as a URL shows them
+    (`zeb.q%40example.org`)."""
+    shown = [text]
+    if "<" in text or "&" in text:
+        shown += [html.unescape(_TAG.sub(" ", text)), html.unescape(_TAG.sub("", text))]
+    if "%" in text:
+        shown += [unquote(each) for each in shown]
+    return shown
 
 
 def _forms(texts: list[str]) -> list[str]:
@@ -107,14 +113,19 @@ def _name_phrases(name: str) -> set[str]:
         surname.pop()
     if not surname and given:
         surname = [given.pop()]
-    phrases: set[str] = set()
-    full = [*given, *surname]
-    if len(" ".join(full)) < MIN_NEEDLE:
-        return phrases
-    phrases.add(" ".join(full))
+    if len(" ".join([*given, *surname])) < MIN_NEEDLE:
+        return set()
+    phrases = _written(given, surname)
+    if len(surname) > 1:  # "O'Neil" as "ONeil", "Smith-Jones" as "SmithJones"
+        phrases |= _written(given, ["".join(surname)])
+    return phrases
+
+
+def _written(given: list[str], surname: list[str]) -> set[str]:
+    phrases = {" ".join([*given, *surname])}
     if not given:
         return phrases
-    phrases.add("".join(full))  # run together: "ZebedeeQuartermaine"
+    phrases.add("".join([*given, *surname]))  # run together: "ZebedeeQuartermaine"
     firsts = [given[0]]
     phrases |= {" ".join([*firsts, *surname]), " ".join([*surname, *given])}
     phrases.add(" ".join([*surname, *firsts]))
@@ -125,6 +136,7 @@ def _name_phrases(name: str) -> set[str]:
         " ".join(["".join(initials), *surname]),
         " ".join([*surname, initials[0]]),
         " ".join([*surname, *initials]),
+        " ".join([*firsts, *initials[1:], *surname]),  # "Zebedee A. Quartermaine"
     }
     phrases |= {" ".join([title, *surname]) for title in TITLES}
     return phrases
@@ -161,15 +173,13 @@ def _email_needles(email: str) -> set[str]:
 
 def _spelled_email_phrases(email: str) -> set[str]:
     """The email spelled out against harvesters, as word phrases: `zeb.q [at] example [dot]
-    org`, `zeb dot q at example dot org`, however the at and dots are bracketed. Written with
-    neither an `at` nor a `dot`, it is the email itself, which `_email_needles` finds."""
+    org`, `zeb dot q at example dot org`, however the at and dots are bracketed; and its words
+    alone, as a slug makes them (`zeb-q-example-org`)."""
     local, at, domain = email.strip().partition("@")
     if not at or not local or not domain:
         return set()
     phrases: set[str] = set()
     for at_word, local_dot, domain_dot in itertools.product(("at", ""), ("dot", ""), ("dot", "")):
-        if not at_word and not domain_dot:
-            continue
         spelled = f"{local.replace('.', f' {local_dot} ')} {at_word} "
         spelled += domain.replace(".", f" {domain_dot} ")
         phrases.add(_words(spelled).strip())
@@ -225,6 +235,7 @@ def published_text(
         yield ("topics", i), f"{topic.slug}\n{topic.label}"
     yield ("request", "text"), request.text
     for i, question in enumerate(request.questions):
+        yield ("request", "questions", i, "number"), question.number
         yield ("request", "questions", i, "text"), question.text
     for i, response in enumerate(request.responses):
         where: ErrorLoc = ("responses", i)

@@ -124,6 +124,11 @@ CAUGHT = [
     "zeb dot q at example dot org",
     "ZEB.Q(AT)EXAMPLE(DOT)ORG",
     "zeb.q&#64;example.org",
+    "Zeb<b></b>edee Quartermaine",
+    "Zebedee Q<span>uartermaine</span>",
+    "mailto:zeb.q%40example.org",
+    "zeb-q-example-org",
+    "zeb_q example org",
 ]
 # Ordinary text that must still publish.
 CONTROLS = [
@@ -144,6 +149,8 @@ CONTROLS = [
     "<b>Zebedee</b> Smith",
     "Quartermaine&amp;Co",
     "write to info at example dot org",
+    "example org",
+    "100% of Zebedee",
 ]
 
 
@@ -169,6 +176,21 @@ def test_titles_and_order_on_either_side(stored: str, text: str) -> None:
     _caught(privacy.mentions(request, "Drones") == [["request", "text"]])
 
 
+@pytest.mark.parametrize(
+    ("stored", "text"),
+    [
+        ("Zebedee Arthur Quartermaine", "Zebedee A. Quartermaine"),
+        ("Zebedee Arthur Quartermaine", "Zebedee A Quartermaine"),
+        ("Siobhan O'Neil", "Siobhan ONeil"),
+        ("Siobhan O'Neil", "Mr ONeil"),
+        ("Ann Smith-Jones", "Ann SmithJones"),
+    ],
+)
+def test_middle_initials_and_joined_surnames(stored: str, text: str) -> None:
+    request = _Request(text=f"Sent by {text}.", requester_name=stored)
+    _caught(privacy.mentions(request, "Drones") == [["request", "text"]])
+
+
 @pytest.mark.parametrize("text", CONTROLS)
 def test_ordinary_text_is_not_blocked(text: str) -> None:
     blocked = privacy.mentions(_Request(text=text), text)
@@ -186,7 +208,7 @@ def test_every_published_field_is_checked() -> None:
     request = _Request(
         text="ok",
         aliases=["ok", NAME],
-        questions=[_Question("1", named)],
+        questions=[_Question("Mr Quartermaine", named)],
         responses=[response],
         topics=[_Topic("zebedee-quartermaine", "Zebedee quartermaine")],
     )
@@ -195,6 +217,7 @@ def test_every_published_field_is_checked() -> None:
         ["title"],
         ["aliases", 1],
         ["topics", 0],
+        ["request", "questions", 0, "number"],
         ["request", "questions", 0, "text"],
         ["responses", 0, "citations", 0, "public_interest", "for", 1],
         ["responses", 0, "citations", 0, "public_interest", "against", 0],
@@ -264,9 +287,8 @@ def test_publishing_refuses_until_acknowledged_and_audits_it(
     assert audit.json()["items"][0]["after"]["privacy_warning_acknowledged"]
 
 
-def test_topics_and_aliases_of_a_live_entry_are_checked(
-    client: TestClient, session: Session
-) -> None:
+def _live_entry(client: TestClient, session: Session) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A key, and a request naming its requester, answered and published: its entry."""
     key = make_key(session)
     session.commit()
     requester = {"name": NAME, "email": EMAIL, "address": None, "category": "individual"}
@@ -275,6 +297,13 @@ def test_topics_and_aliases_of_a_live_entry_are_checked(
     entry = client.post(
         "/v1/disclosure-log", json={"request_id": request["id"]}, headers=auth(key)
     ).json()
+    return key, request, entry
+
+
+def test_topics_and_aliases_of_a_live_entry_are_checked(
+    client: TestClient, session: Session
+) -> None:
+    key, request, entry = _live_entry(client, session)
     topic = client.patch(
         f"/v1/disclosure-log/{entry['id']}",
         json={"topics": ["zebedee-quartermaine"]},
@@ -289,3 +318,26 @@ def test_topics_and_aliases_of_a_live_entry_are_checked(
     assert client.get(f"/v1/disclosure-log/{entry['id']}").json()["topics"] != [
         "zebedee-quartermaine"
     ]
+
+
+@pytest.mark.parametrize(
+    ("topic", "status"),
+    [
+        ("zeb.q@example.org", 422),  # an address: never a topic
+        ("<b>Zebedee</b> Quartermaine", 422),  # markup: never a topic
+        ("Z\u0435bedee Quartermaine", 422),  # a Cyrillic e: written as an e, and caught
+        ("Drones & aircraft", 200),
+    ],
+)
+def test_a_topic_is_checked_as_written_and_as_its_slug(
+    client: TestClient, session: Session, topic: str, status: int
+) -> None:
+    key, _, entry = _live_entry(client, session)
+    patched = client.patch(
+        f"/v1/disclosure-log/{entry['id']}", json={"topics": [topic]}, headers=auth(key)
+    )
+    assert patched.status_code == status, patched.text
+    if status == 422:
+        assert patched.json()["errors"][0]["loc"][-2:] == ["topics", 0]
+    topics = client.get(f"/v1/disclosure-log/{entry['id']}").json()["topics"]
+    assert (topics == ["drones-aircraft"]) == (status == 200)

@@ -1,7 +1,7 @@
 import re
-import unicodedata
 from datetime import datetime
 
+from anyascii import anyascii
 from sqlmodel import Session, col, select
 
 from app.db import insert_missing
@@ -11,12 +11,17 @@ from app.tally import service as tally
 from app.topics.schemas import TopicPublic
 
 MAX_SLUG = 80
+# A topic is a few words. Markup or an address in one would leave the slug with parts of a
+# name or an email the privacy check cannot put together again (`<b>Jane</b> Doe` makes
+# `b-jane-b-doe`).
+NOT_IN_TOPICS = "<>@"
 
 
 def normalise(slug: str) -> str:
-    """`Facial Recognition` and `facial_recognition` are the topic `facial-recognition`."""
-    ascii_text = unicodedata.normalize("NFKD", slug).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    """`Facial Recognition` and `facial_recognition` are the topic `facial-recognition`. Letters
+    of other scripts are written in ASCII (`Café` is `cafe`, a Cyrillic `\u0435` an `e`), not
+    left out."""
+    return re.sub(r"[^a-z0-9]+", "-", anyascii(slug).lower()).strip("-")
 
 
 def label_for(slug: str) -> str:
@@ -27,6 +32,13 @@ def slugs(raw_slugs: list[str], *, loc: ErrorLoc = ("topics",)) -> list[str]:
     """Normalised and deduplicated, in the order given; a raw slug that makes none is refused."""
     normalised: list[str] = []
     for index, raw in enumerate(raw_slugs):
+        if found := sorted(set(NOT_IN_TOPICS) & set(raw)):
+            raise RuleViolation(
+                "topic-slug",
+                f"topic {raw[:100]!r} holds {' '.join(found)}: a topic is a few words, with no "
+                "markup or email address",
+                loc=(*loc, index),
+            )
         slug = normalise(raw)
         if not slug or len(slug) > MAX_SLUG:
             raise RuleViolation(
