@@ -340,6 +340,33 @@ class Requester:
     def holds(self, text: str) -> bool:
         return self.scrub(text) != text
 
+    def scrubbed(self, value: Any) -> Any:
+        """Every text in a draft scrubbed, wherever it stands (citations' public interest
+        factors and harm as much as the request's text)."""
+        if isinstance(value, str):
+            return self.scrub(value)
+        if isinstance(value, list):
+            return [self.scrubbed(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self.scrubbed(item) for key, item in value.items()}
+        return value
+
+
+def _surnames_after(given: str, lines: list[str], known: list[str]) -> list[str]:
+    """For a salutation by given name alone ("Dear Zebedee"): the full name wherever the letter
+    writes one ("Zebedee Quartermaine"), and the surname alone where a title stands before it
+    too ("Mr Quartermaine"); a capitalised word after the given name may be no surname."""
+    text = "\n".join(lines)
+    found: list[str] = []
+    for surname in re.findall(rf"\b{re.escape(given)}\s+([A-Z][a-zA-Z'\u2019\-]{{2,}})", text):
+        full = f"{given} {surname}"
+        if full not in known and full not in found:
+            found.append(full)
+            titled = rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+{re.escape(surname)}\b"
+            if re.search(titled, text):
+                found.append(surname)
+    return found
+
 
 def find_requester(lines: list[str], salutation: int | None) -> tuple[Requester, list[str]]:
     """The requester's name (from the salutation), postal address (a block with a postcode
@@ -362,6 +389,8 @@ def find_requester(lines: list[str], salutation: int | None) -> tuple[Requester,
             surname = who.split()[-1]
             if len(surname) > 2 and surname[0].isupper() and surname not in requester.names:
                 requester.names.append(surname)  # "as Mr Smith asked", "Smith's request"
+            if len(who.split()) == 1:
+                requester.names += _surnames_after(who, lines, requester.names)
             warnings.append(
                 f"requester: the letter names the requester ({lines[salutation]!r}); the name is "
                 "left out of the draft"
@@ -780,7 +809,7 @@ def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
             + " appear more than once; only the first of each is kept"
         )
     questions = [
-        {"number": item.number, "text": re.sub(r"\s+", " ", requester.scrub(item.text))[:10_000]}
+        {"number": item.number, "text": re.sub(r"\s+", " ", item.text)}
         for item in items
         if item.text or any(other.number.startswith(item.number) for other in items)
     ]
@@ -794,14 +823,12 @@ def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
         )
 
     answers, used = find_answers(response_lines, {q["number"]: q["text"] for q in questions})
-    for answer in answers:
-        answer["text"] = requester.scrub(answer["text"])
     response_text_lines = [
         line
         for index, line in enumerate(response_lines)
         if index not in used and line and not _SALUTATION.match(line)
     ]
-    response_text = requester.scrub("\n".join(response_text_lines)).strip()
+    response_text = "\n".join(response_text_lines).strip()
     decision_text = "\n".join(
         line for line in response_lines if not _RIGHTS.search(line) or len(line) > 200
     )
@@ -824,11 +851,7 @@ def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
         confidence["title"] = 0.1
     else:
         confidence["title"] = 0.7
-    title = requester.scrub(title)
-
-    request_text = requester.scrub(
-        "\n".join(line for line in request_lines if line) if request_lines else ""
-    )
+    request_text = "\n".join(line for line in request_lines if line) if request_lines else ""
 
     response: dict[str, Any] = {
         "kind": ResponseKind.INTERNAL_REVIEW.value if review else ResponseKind.INITIAL.value
@@ -843,7 +866,7 @@ def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
         confidence["responses[0].outcome"] = decision.outcome_confidence
     else:
         warnings.append("responses[0].outcome: the decision could not be read; set it")
-    response["text"] = response_text[:200_000]
+    response["text"] = response_text
     response["answers"] = answers
     if questions and not answers:
         warnings.append(
@@ -871,13 +894,25 @@ def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
         confidence["received_on"] = received_confidence
     else:
         warnings.append("received_on: the letter prints no date of receipt; add it")
-    entry["request"] = {"text": request_text[:200_000], "questions": questions}
+    entry["request"] = {"text": request_text, "questions": questions}
     entry["responses"] = [response]
     if review:
         warnings.append(
             "responses[0].kind: an internal review; its initial response is not in this letter"
         )
-    return Draft(entry, confidence, warnings)
+    return Draft(_within_limits(requester.scrubbed(entry)), confidence, warnings)
+
+
+def _within_limits(entry: dict[str, Any]) -> dict[str, Any]:
+    """The texts cut to what an entry document may hold, once scrubbed (`[the requester]` may
+    be longer than the name it stands for)."""
+    request = entry["request"]
+    request["text"] = request["text"][:200_000]
+    for question in request["questions"]:
+        question["text"] = question["text"][:10_000]
+    for response in entry["responses"]:
+        response["text"] = response["text"][:200_000]
+    return entry
 
 
 def _citation(found: Found) -> dict[str, Any]:

@@ -134,7 +134,9 @@ def _pdf_text(data: bytes) -> str:
 
 
 class _TextCollector(HTMLParser):
-    """The text of an HTML page, one line per block element; scripts and styles dropped."""
+    """The text of an HTML page, one line per block element, as a letter typed as text has
+    them: consecutive blocks on consecutive lines, an empty block (`<p></p>`) or a second `<br>`
+    a blank line, so that an address block stays one block. Scripts and styles dropped."""
 
     BLOCKS = frozenset(
         [
@@ -171,26 +173,42 @@ class _TextCollector(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skipping = 0
+        self.written = False  # text since the last block began
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "body":
             self.skipping = 0  # a <head> left open ends here
         elif tag in self.SKIPPED:
             self.skipping += 1
-        elif tag in self.BLOCKS:
+        elif tag == "br":
             self.parts.append("\n")
+        elif tag in self.BLOCKS:
+            self._line_break()
+            self.written = False
         elif tag in ("td", "th"):
             self.parts.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self.SKIPPED:
             self.skipping = max(0, self.skipping - 1)
-        elif tag in self.BLOCKS:
-            self.parts.append("\n")
+        elif tag in self.BLOCKS and tag != "br":
+            if self.written:
+                self._line_break()
+            else:
+                self.parts.append("\n")  # an empty block: a blank line
+            self.written = True
 
     def handle_data(self, data: str) -> None:
         if not self.skipping:
             self.parts.append(re.sub(r"[ \t\r\n]+", " ", data))
+            self.written = self.written or bool(data.strip())
+
+    def _line_break(self) -> None:
+        """End the line being written, unless it is ended already (white space aside)."""
+        while self.parts and self.parts[-1] != "\n" and not self.parts[-1].strip():
+            self.parts.pop()
+        if self.parts and self.parts[-1] != "\n":
+            self.parts.append("\n")
 
 
 def _html_text(markup: str) -> str:

@@ -4,9 +4,10 @@ from datetime import date
 
 import pytest
 
-from app.letters import dates
+from app.letters import dates, reading
 from app.letters.decisions import decide, mentions
 from app.letters.parsing import Draft, parse
+from app.letters.reading import Kind
 
 
 def _parse(text: str, force: str = "kent", law: str = "FOIA") -> Draft:
@@ -185,3 +186,72 @@ def test_the_requesters_surname_alone_stays_out() -> None:
         "Smithers asked before; the information is not held.\n\nYours sincerely\n\nB Babbage\n"
     )
     assert "Smithers" not in str(draft.entry)
+
+
+LETTER_NAMING_THE_REQUESTER = """Police Scotland
+PO Box 59
+Dundee
+DD1 9JU
+
+Our Reference: IM-FOI-2021-0942
+
+14 October 2021
+
+Mr Zebedee Quartermaine
+12 Acacia Avenue
+Little Snoring
+AB1 2CD
+
+Dear Mr Quartermaine,
+
+I refer to your request, which we received on 16 September 2021.
+
+Your request was as follows:
+
+1. Has Police Scotland used covert facial recognition cameras since 2019?
+2. If so, where? Please reply to Z. Quartermaine at 12 Acacia Avenue, AB1 2CD.
+
+I can neither confirm nor deny that Police Scotland holds the information. In terms of
+Section 18(1) of the Act, it would be exempt in terms of Section 35(1)(a) - Law Enforcement.
+
+Public Interest Test
+Factors favouring disclosure
+Mr Quartermaine argues for public awareness of how football policing is carried out.
+Factors favouring non-disclosure
+Efficient and effective law enforcement.
+
+Yours sincerely
+
+Kirsty Mather
+Information Management Officer
+"""
+
+
+@pytest.mark.parametrize("as_html", [False, True])
+def test_no_field_of_a_draft_names_the_requester(as_html: bool) -> None:
+    """Public interest factors too; and an HTML letter's paragraphs keep the address one block
+    (each `<p>` a line, an empty one a blank line), so the force's own is not taken for it."""
+    text = LETTER_NAMING_THE_REQUESTER
+    if as_html:
+        paragraphs = "".join(f"<p>{line}</p>" for line in text.split("\n"))
+        text = reading.text_of(f"<html><body>{paragraphs}</body></html>".encode(), Kind.HTML)
+    draft = parse(text, force="police-scotland", force_name="Police Scotland", law="FOISA")
+    drafted = str(draft.entry)
+    for private in ("Quartermaine", "Zebedee", "Acacia", "AB1 2CD", "Snoring"):
+        assert private not in drafted, private
+    factors = [c["public_interest"] for c in draft.entry["responses"][0]["citations"]]
+    assert "[the requester] argues" in str(factors)
+    addresses = [w for w in draft.warnings if "postal address" in w]
+    assert len(addresses) == 1
+    assert "DD1 9JU" not in addresses[0]
+
+
+def test_a_salutation_by_given_name_leaves_out_the_surname_too() -> None:
+    draft = _parse(
+        "Our ref: FOI 79/24\n\nDear Zebedee,\n\nYou asked: how many drones?\n\n"
+        "Zebedee Quartermaine asked before, and Mr Quartermaine was told the information is "
+        "not held. Kent Police holds none.\n\nYours sincerely\n\nB Babbage\n"
+    )
+    drafted = str(draft.entry)
+    assert "Quartermaine" not in drafted
+    assert "Kent Police" in drafted
