@@ -22,6 +22,10 @@ from app.db import UtcDateTime, utcnow
 # Ids are INTEGER columns: a larger number names nothing, PostgreSQL refuses to compare one with
 # it, and the driver would overflow.
 MAX_ID = 2**31 - 1
+# For tables whose rows are deleted and whose ids are addresses others keep (a public URL, a
+# webhook's message ids): SQLite otherwise gives the next row the largest id plus one, so a
+# deleted last row's id went to the next one. PostgreSQL's sequences never hand one out twice.
+NEVER_REUSED = {"sqlite_autoincrement": True}
 
 
 class Law(StrEnum):
@@ -410,6 +414,7 @@ class AuditEvent(SQLModel, table=True):
 
 class Attachment(SQLModel, table=True):
     __tablename__ = "attachment"
+    __table_args__ = NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     response_id: int = Field(sa_column=_fk("foi_response.id", cascade=True))
@@ -439,6 +444,7 @@ class Webhook(SQLModel, table=True):
     """A subscription: where to POST which changes, and how far its delivery has come."""
 
     __tablename__ = "webhook"
+    __table_args__ = NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     url: str = Field(max_length=2000)
@@ -492,7 +498,7 @@ class RoundRobin(SQLModel, table=True):
     near-identical. Groups of one are not kept."""
 
     __tablename__ = "round_robin"
-    __table_args__ = (Index("ix_round_robin_size", "size", "id"),)
+    __table_args__ = (Index("ix_round_robin_size", "size", "id"), NEVER_REUSED)
 
     id: int | None = Field(default=None, primary_key=True)
     size: int

@@ -1,3 +1,5 @@
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from logging.config import fileConfig
 from typing import Any
 
@@ -35,15 +37,47 @@ def run_migrations() -> None:
 
 
 def _run(connection: Any) -> None:
+    sqlite = connection.dialect.name == "sqlite"
     context.configure(
         connection=connection,
         target_metadata=SQLModel.metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         include_object=include_object,
         compare_type=True,
     )
-    with context.begin_transaction():
+    with (
+        _foreign_keys_not_enforced(connection) if sqlite else nullcontext(),
+        context.begin_transaction(),
+    ):
+        before = context.get_context().get_current_revision()
         context.run_migrations()
+        if sqlite and context.get_context().get_current_revision() != before:
+            _check_foreign_keys(connection)
+
+
+@contextmanager
+def _foreign_keys_not_enforced(connection: Any) -> Iterator[None]:
+    """SQLite changes a table by copying it into a new one and dropping the old (alembic's batch
+    mode). With foreign keys enforced, dropping a table deletes its rows first, and that
+    cascades: migration 0013 emptied the webhook deliveries log so. As SQLite's own procedure
+    for altering a table says, enforcement is turned off around the transaction (it cannot be
+    turned off inside one) and the keys are checked before it commits."""
+    if connection.in_transaction():
+        yield  # a caller's transaction: the caller answers for its foreign keys
+        return
+    raw = connection.connection.driver_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection: Any) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = sorted({row[0] for row in broken})
+        raise RuntimeError(f"the migration left rows whose foreign keys name nothing: {tables}")
 
 
 run_migrations()

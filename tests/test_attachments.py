@@ -645,3 +645,15 @@ def test_publishing_by_import_checks_the_attachments_too(
     assert body["rule"] == "privacy-requester-named"
     assert "attachments.0" in body["detail"]
     assert client.get("/v1/disclosure-log").json()["items"] == []
+
+
+def test_a_removed_attachments_id_names_nothing_again(
+    client: TestClient, admin: str, answered: tuple[int, int]
+) -> None:
+    """A mirror keeps `/v1/attachments/{id}`: once removed, that address never serves another
+    file (SQLite gave the next upload the removed last row's id)."""
+    _, response_id = answered
+    removed = uploaded(client, admin, response_id, "first.txt", files.TXT)
+    assert client.delete(f"/v1/attachments/{removed['id']}", headers=auth(admin)).status_code == 204
+    other = uploaded(client, admin, response_id, "second.txt", b"Another file.\n")
+    assert other["id"] > removed["id"]

@@ -1,3 +1,4 @@
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,3 +58,33 @@ def test_readyz_is_503_when_the_database_is_unreachable(
     assert response.status_code == 503
     assert "unreachable" in response.json()["detail"]
     assert client.get("/healthz").status_code == 200
+
+
+def test_sqlite_migrations_keep_rows_that_refer_to_a_copied_table(tmp_path: Path) -> None:
+    """A table copied by a migration (alembic's batch mode) keeps the rows of tables that refer
+    to it: 0013 copied `webhook` and, with foreign keys enforced, the copy's drop of the old
+    table deleted every delivery. And once 0022 ran, a deleted webhook's id is not given again."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    config = migrate.alembic_config(url)
+    command.upgrade(config, "0012")
+    with sqlite3.connect(tmp_path / "old.db") as old:
+        old.execute(
+            "INSERT INTO webhook (id, url, events, forces, topics, description, secret, "
+            "created_at, cursor, failures) VALUES "
+            "(7, 'https://r.example/h', '[]', '[]', '[]', '', 's', '2026-01-01', 0, 0)"
+        )
+        old.execute(
+            "INSERT INTO webhook_delivery (webhook_id, message_id, event, attempted_at, "
+            "delivered) VALUES (7, 'msg_7_1', 'entry.published', '2026-01-01', 1)"
+        )
+    command.upgrade(config, "head")
+    with sqlite3.connect(tmp_path / "old.db") as upgraded:
+        assert upgraded.execute("SELECT count(*) FROM webhook_delivery").fetchone() == (1,)
+        upgraded.execute("PRAGMA foreign_keys=ON")
+        upgraded.execute("DELETE FROM webhook WHERE id = 7")
+        upgraded.execute(
+            "INSERT INTO webhook (url, events, forces, topics, description, secret, created_at, "
+            "cursor, failures) VALUES ('https://r.example/h', '[]', '[]', '[]', '', 's', "
+            "'2026-01-02', 0, 0)"
+        )
+        assert upgraded.execute("SELECT id FROM webhook").fetchall() == [(8,)]
