@@ -31,6 +31,7 @@ from app.attachments import service
 from app.attachments.files import safe_filename
 from app.config import get_settings
 from app.db import new_session, utcnow
+from app.errors import NotFound
 from app.models import Attachment, AttachmentChunk, AuditEvent, DisclosureEntry, Role
 
 
@@ -657,3 +658,32 @@ def test_a_removed_attachments_id_names_nothing_again(
     assert client.delete(f"/v1/attachments/{removed['id']}", headers=auth(admin)).status_code == 204
     other = uploaded(client, admin, response_id, "second.txt", b"Another file.\n")
     assert other["id"] > removed["id"]
+
+
+def test_a_small_text_is_sent_as_it_is_and_a_large_one_gzipped(
+    client: TestClient, admin: str, answered: tuple[int, int]
+) -> None:
+    request_id, response_id = answered
+    small = uploaded(client, admin, response_id, "small.txt", b"seventeen bytes!\n")
+    large = uploaded(client, admin, response_id, "large.txt", b"A line of the log.\n" * 200)
+    publish(client, admin, request_id)
+    gzip = {"Accept-Encoding": "gzip"}
+    plain = client.get(f"/v1/attachments/{small['id']}", headers=gzip)
+    assert "content-encoding" not in plain.headers
+    assert plain.headers["etag"] == f'"{small["sha256"]}"'
+    assert plain.headers["content-length"] == "17"
+    packed = client.get(f"/v1/attachments/{large['id']}", headers=gzip)
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.content == b"A line of the log.\n" * 200
+
+
+def test_a_file_removed_while_it_is_fetched_is_a_404_not_a_short_body(
+    client: TestClient, admin: str, answered: tuple[int, int]
+) -> None:
+    request_id, response_id = answered
+    created = uploaded(client, admin, response_id, "gone.txt", files.TXT)
+    publish(client, admin, request_id)
+    found = service.find_public(created["id"], utcnow())
+    assert client.delete(f"/v1/attachments/{created['id']}", headers=auth(admin)).status_code == 204
+    with pytest.raises(NotFound):
+        service.whole(found)

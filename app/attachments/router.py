@@ -131,5 +131,9 @@ def download(attachment_id: ResourceId, request: Request) -> Response:
     if media_type in (files.TXT, files.CSV):
         media_type += "; charset=utf-8"
     headers["Content-Disposition"] = content_disposition(disposition, found.filename)
+    if found.size <= files.CHUNK:
+        # Read before answering, so GZipMiddleware sees the length (a few bytes are not worth
+        # compressing) and a file removed meanwhile is a 404, not a short body.
+        return Response(service.whole(found), media_type=media_type, headers=headers)
     headers["Content-Length"] = str(found.size)
     return StreamingResponse(service.read(found.id), media_type=media_type, headers=headers)

@@ -221,6 +221,15 @@ def find_public(attachment_id: int, now: datetime) -> Download:
     return Download(row.id, row.filename, row.media_type, row.size, row.sha256)
 
 
+def whole(found: Download) -> bytes:
+    """A download's bytes at once (for a file of one chunk); 404 if it was removed since it
+    was found."""
+    data = b"".join(read(found.id))
+    if len(data) != found.size:
+        raise NotFound(f"no published attachment with id {found.id}")
+    return data
+
+
 def read(attachment_id: int) -> Iterator[bytes]:
     """The bytes, a chunk at a time, each read on a short session of its own: a slow client
     holds no connection, and a process holds one chunk of a download in memory."""
