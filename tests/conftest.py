@@ -137,6 +137,9 @@ def _reset(url: str) -> None:
         else:
             for table in reversed(tables):
                 connection.execute(text(f'DELETE FROM "{table}"'))
+            # Ids start again from 1, as PostgreSQL's RESTART IDENTITY makes them (the tables
+            # with AUTOINCREMENT count on in sqlite_sequence otherwise).
+            connection.execute(text("DELETE FROM sqlite_sequence"))
 
 
 @pytest.fixture(autouse=True)

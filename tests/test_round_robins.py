@@ -612,7 +612,7 @@ def test_backfill_links_entries_published_before_round_robins_and_runs_again_saf
     ]
     alone = _unlinked(session, Spec(force="dorset", text="Speed cameras?", questions=[]))
     # An import whose linking pass never ran (the process stopped once it had committed).
-    monkeypatch.setattr(imports._Importer, "link", lambda self: None)
+    monkeypatch.setattr(imports._Importer, "link", lambda self, on_progress=None: None)
     _import(client, key, [_line(1, "surrey", copy("Surrey Police"))])
     monkeypatch.undo()
     surrey = client.get("/v1/disclosure-log", params={"force": "surrey"}).json()["items"][0]
