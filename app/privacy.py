@@ -88,9 +88,9 @@ def _tokens(text: str) -> list[str]:
     return _words(unicodedata.normalize("NFKC", text)).split()
 
 
-def _name_phrases(name: str) -> set[str]:
-    """Every way of writing the stored name that is to be found: in full, surname first, with
-    initials, and the surname after a title or salutation."""
+def _name_parts(name: str) -> tuple[list[str], list[str]]:
+    """The stored name's given names and surname, as compared words, titles and suffixes
+    left out."""
     if "," in name:  # stored "Surname, Given"
         surname_part, _, given_part = name.partition(",")
         words = given_part.split() + surname_part.split()
@@ -113,6 +113,13 @@ def _name_phrases(name: str) -> set[str]:
         surname.pop()
     if not surname and given:
         surname = [given.pop()]
+    return given, surname
+
+
+def _name_phrases(name: str) -> set[str]:
+    """Every way of writing the stored name that is to be found: in full, surname first, with
+    initials, and the surname after a title or salutation."""
+    given, surname = _name_parts(name)
     if len(" ".join([*given, *surname])) < MIN_NEEDLE:
         return set()
     phrases = _written(given, surname)
@@ -137,6 +144,7 @@ def _written(given: list[str], surname: list[str]) -> set[str]:
         " ".join([*surname, initials[0]]),
         " ".join([*surname, *initials]),
         " ".join([*firsts, *initials[1:], *surname]),  # "Zebedee A. Quartermaine"
+        " ".join([*firsts, surname[0][0]]),  # "Zebedee Q."
     }
     phrases |= {" ".join([title, *surname]) for title in TITLES}
     return phrases
@@ -194,11 +202,23 @@ def _forms_raw(text: str) -> Iterator[str]:
             yield c
 
 
+# Words that may stand between a given name and the surname when both are written apart
+# ("Quartermaine's request, from Zebedee"; "Zebedee, whose surname is Quartermaine").
+NEARBY_WORDS = 6
+
+
 class Needles:
     """What names the requester, in the compared form."""
 
     def __init__(self, request: Requested) -> None:
         self.phrases = _name_phrases(request.requester_name or "")
+        given, surname = _name_parts(request.requester_name or "")
+        # The first given name and the surname, each long enough not to be a stray letter.
+        self.apart = (
+            (given[0], " ".join(surname))
+            if given and len(given[0]) >= MIN_NEEDLE and len("".join(surname)) >= MIN_NEEDLE
+            else None
+        )
         # A bulk import's new requests carry no requester, and so no address either.
         self.phrases |= _address_phrases(getattr(request, "requester_address", None) or "")
         self.phrases |= _spelled_email_phrases(request.requester_email or "")
@@ -207,12 +227,29 @@ class Needles:
     def __bool__(self) -> bool:
         return bool(self.phrases or self.emails)
 
+    def _near(self, form: str) -> bool:
+        """The given name and the surname within NEARBY_WORDS words of each other."""
+        if self.apart is None:
+            return False
+        given, surname = self.apart
+        if f" {given} " not in form or f" {surname} " not in form:
+            return False
+        words = form.split()
+        length = len(surname.split())
+        at_given = [i for i, word in enumerate(words) if word == given]
+        at_surname = [
+            i for i in range(len(words) - length + 1) if " ".join(words[i : i + length]) == surname
+        ]
+        return any(abs(g - s) <= NEARBY_WORDS for g in at_given for s in at_surname)
+
     def found_in(self, text: str) -> bool:
         if not text:
             return False
         shown = _shown(text)
         forms = _forms(shown)
         if any(f" {phrase} " in form for phrase in self.phrases for form in forms):
+            return True
+        if any(self._near(form) for form in forms):
             return True
         for each in shown if self.emails else ():
             squashed = "".join(_forms_raw(each))

@@ -129,6 +129,10 @@ CAUGHT = [
     "mailto:zeb.q%40example.org",
     "zeb-q-example-org",
     "zeb_q example org",
+    # The given name and the surname apart, a few words between them.
+    "Quartermaine's request from Zebedee",
+    "Zebedee, whose surname is Quartermaine",
+    "Zebedee Q.",
 ]
 # Ordinary text that must still publish.
 CONTROLS = [
@@ -151,6 +155,7 @@ CONTROLS = [
     "write to info at example dot org",
     "example org",
     "100% of Zebedee",
+    "Zebedee wrote first; many weeks later, after the review, the quartermaine",
 ]
 
 
