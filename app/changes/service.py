@@ -171,9 +171,19 @@ def data_version_select() -> Select[Any]:
     )
 
 
+# Changes read a page at a time by `latest` past the last settled one.
+LATEST_PAGE = 1000
+
+
 def latest(session: Session) -> int:
-    """Where a new reader starts (a webhook subscription): the newest settled change, below
-    which no change can still appear. The newest number of all could pass a lower one a writer
-    has yet to commit, which that reader would then never see."""
+    """Where a new reader starts (a webhook subscription): the newest change below which no
+    change can still appear. The newest number of all could pass a lower one a writer has yet
+    to commit, which that reader would then never see. From the last settled change (every
+    transaction of the cluster older than it has ended), on as far as a reader of the feed
+    may pass (`since`): an open transaction that takes no change numbers, of another database
+    or of this one, holds no new subscription back to the start of the feed."""
     newest = select(func.max(_change.seq)).where(settled(_change.horizon))
-    return int(session.execute(select(func.coalesce(newest.scalar_subquery(), 0))).scalar_one())
+    seq = int(session.execute(select(func.coalesce(newest.scalar_subquery(), 0))).scalar_one())
+    while passable := since(session, seq, LATEST_PAGE):
+        seq = passable[-1].seq
+    return seq
