@@ -243,6 +243,25 @@ def test_the_embed_renders_on_a_page_of_another_origin(
     assert browser.current_url.startswith(live)
 
 
+def test_the_embeds_search_may_hold_a_comma(
+    browser: WebDriver, live: str, demo: dict[str, int], host_page: HostPage
+) -> None:
+    """`q` is one search: "facial, database" is not two values of a parameter that takes one."""
+    _open(browser, host_page.url)
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "foilog-log li"))
+    browser.execute_script(
+        "document.querySelector('foilog-log').setAttribute('q', 'facial, database')"
+    )
+    wanted = f"{live}/disclosure-log/{demo[HERTS]}"
+    WebDriverWait(browser, 20).until(
+        lambda d: (
+            [a.get_attribute("href") for a in d.find_elements(By.CSS_SELECTOR, "foilog-log li a")]
+            == [wanted]
+        )
+    )
+    assert not browser.find_elements(By.CSS_SELECTOR, ".foilog-error")
+
+
 def test_axe_finds_no_violation_on_any_page_type(
     browser: WebDriver, live: str, session: Session, host_page: HostPage
 ) -> None:

@@ -6,7 +6,9 @@
   "use strict";
   var script = document.currentScript;
   var origin = script ? new URL(script.src).origin : window.location.origin;
-  var FILTERS = ["force", "topic", "q"];
+  // Attributes that may list several values, comma-separated; `q` is one search, commas and all.
+  var LISTS = ["force", "topic"];
+  var FILTERS = LISTS.concat(["q"]);
 
   function day(iso) {
     var parts = iso.split("-").map(Number);
@@ -39,10 +41,12 @@
 
     query() {
       var params = new URLSearchParams();
-      FILTERS.forEach(function (name) {
+      LISTS.forEach(function (name) {
         var value = this.getAttribute(name);
         if (value) value.split(",").forEach(function (v) { if (v.trim()) params.append(name, v.trim()); });
       }, this);
+      var q = (this.getAttribute("q") || "").trim();
+      if (q) params.set("q", q);
       var limit = parseInt(this.getAttribute("limit") || "10", 10);
       params.set("limit", String(Math.min(Math.max(isNaN(limit) ? 10 : limit, 1), 100)));
       params.set("sort", "-published_at");
