@@ -341,7 +341,8 @@ def test_the_api_lists_groups_largest_first_and_filters_the_log(
         "exemptions",
     }
     assert "Marlow" not in detail.text
-    for missing in ("999999", "abc", "0"):
+    # One address a group: `01` or `+1` is not the group `1` again.
+    for missing in ("999999", "abc", "0", f"0{small}", f"+{small}", f"{small}.0"):
         assert client.get(f"/v1/round-robins/{missing}").status_code == 404
 
     log = client.get("/v1/disclosure-log", params={"round_robin": small}).json()

@@ -764,7 +764,9 @@ def _members(session: Session, group_ids: list[int]) -> dict[int, list[RoundRobi
 def get_group(session: Session, group_id: str) -> RoundRobinDetail:
     """One group with each entry's dates, outcome and exemptions, and counts by outcome."""
     missing = NotFound(f"no round-robin with id {group_id[:40]!r}; GET /v1/round-robins lists them")
-    if not group_id.isascii() or not group_id.isdigit() or not 0 < int(group_id) <= MAX_ID:
+    # Digits alone, as the id is written (`01` would be the same group at a second address).
+    digits = group_id.isascii() and group_id.isdigit() and group_id == str(int(group_id))
+    if not digits or not 0 < int(group_id) <= MAX_ID:
         raise missing
     size = session.execute(select(_group.size).where(_group.id == int(group_id))).scalar()
     if size is None:
