@@ -91,7 +91,8 @@ class BodyLimitMiddleware:
 def _unclean_url(scope: Scope) -> str | None:
     """What is wrong with a path or query string holding what no text field may hold (a NUL
     no database stores, a control character no feed may carry), naming the parameter."""
-    found = not_text(scope["path"])
+    path = scope["path"]
+    found = not_text(path) or _line_break(path)
     if found is not None:
         return f"the URL path holds the character {found}"
     query = scope.get("query_string", b"").decode("latin-1")
@@ -103,6 +104,13 @@ def _unclean_url(scope: Scope) -> str | None:
         if found is not None:
             return f"the name of a query parameter holds the character {found}"
     return None
+
+
+def _line_break(path: str) -> str | None:
+    """A tab or line break, which text may hold but a path never does (and which a route's
+    pattern lets through at its end: `$` matches before a final line feed)."""
+    found = next((c for c in path if c in "\t\n\r"), None)
+    return None if found is None else f"U+{ord(found):04X}"
 
 
 def _content_length(scope: Scope) -> int | None:

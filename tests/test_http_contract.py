@@ -180,6 +180,22 @@ def test_nul_in_a_url_is_a_400(client: TestClient, url: str) -> None:
     assert "NUL" in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("url", "code"),
+    [
+        ("/v1/stats%0A", "U+000A"),
+        ("/v1/disclosure-log.csv%0A", "U+000A"),
+        ("/v1/forces/hertfordshire/references/FOI%0D/2018", "U+000D"),
+        ("/v1/forces/hertfordshire%09", "U+0009"),
+    ],
+)
+def test_a_line_break_in_a_path_is_a_400(client: TestClient, url: str, code: str) -> None:
+    """A route's pattern would match `/v1/stats` followed by a line feed (`$` lets one end it)."""
+    response = client.get(url)
+    assert response.status_code == 400
+    assert code in response.json()["detail"]
+
+
 def test_nul_in_a_json_body_is_a_422(client: TestClient, session: Session) -> None:
     key = make_key(session)
     session.commit()
