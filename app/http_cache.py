@@ -19,6 +19,11 @@ def cache_headers(etag: str, headers: dict[str, str] | None = None) -> dict[str,
     }
 
 
+def any_tag(request: Request) -> bool:
+    """`If-None-Match: *`: 304 for any current answer, so only once there is one."""
+    return (request.headers.get("if-none-match") or "").strip() == "*"
+
+
 def not_modified(request: Request, etag: str) -> Response | None:
     """304 when the client already holds the answer tagged `etag`, else None. The 304 repeats
     the tag as the client holds it: weak if it came compressed (`EncodedVariants`)."""

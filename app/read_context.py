@@ -29,7 +29,7 @@ from app.db import (
     reads_on_loop,
     utcnow,
 )
-from app.http_cache import not_modified, public_response, tagged_response
+from app.http_cache import any_tag, not_modified, public_response, tagged_response
 from app.migrate import head_revision
 from app.models import DisclosureEntry, table_of
 
@@ -99,13 +99,16 @@ class ReadContext:
         slow: bool = False,
     ) -> Response:
         """`compute`'s (body, headers) under the data tag; 304 before computing anything when
-        the client holds that tag."""
+        the client holds that tag. `If-None-Match: *` asks whether there is an answer at all:
+        304 only once `compute` found one (an unknown entry's page is a 404 all the same)."""
 
         def read(session: Session) -> Response:
-            etag = self.data_tag(session)
-            if unchanged := not_modified(self.request, etag):
+            etag, star = self.data_tag(session), any_tag(self.request)
+            if not star and (unchanged := not_modified(self.request, etag)):
                 return unchanged
             body, headers = compute(session, self.now)
+            if star and (unchanged := not_modified(self.request, etag)):
+                return unchanged
             return tagged_response(body, etag, media_type=media_type, headers=headers)
 
         return await _run(read, slow=slow)
@@ -136,10 +139,12 @@ class ReadContext:
         before the first byte); `chunks` reads on sessions of its own, a batch at a time."""
 
         def read(session: Session) -> Response:
-            etag = self.data_tag(session)
-            if unchanged := not_modified(self.request, etag):
+            etag, star = self.data_tag(session), any_tag(self.request)
+            if not star and (unchanged := not_modified(self.request, etag)):
                 return unchanged
             plan = prepare(session, self.now)
+            if star and (unchanged := not_modified(self.request, etag)):
+                return unchanged
             return tagged_response(chunks(plan), etag, media_type=media_type)
 
         return await _run(read)

@@ -120,6 +120,24 @@ def test_public_gets_are_cacheable_and_revalidate(client: TestClient) -> None:
     assert stale.status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("path", "accept", "status"),
+    [
+        ("/v1/forces/nowhere", "application/json", 404),
+        ("/forces/nowhere", "text/html", 404),
+        ("/disclosure-log/999999", "text/html", 404),
+        ("/v1/disclosure-log.csv?force=nowhere", "text/csv", 400),
+        ("/v1/forces", "application/json", 304),
+        ("/disclosure-log", "text/html", 304),
+    ],
+)
+def test_if_none_match_any_is_a_304_only_where_there_is_an_answer(
+    client: TestClient, path: str, accept: str, status: int
+) -> None:
+    response = client.get(path, headers={"If-None-Match": "*", "Accept": accept})
+    assert response.status_code == status
+
+
 def test_cors_allows_get_from_anywhere(client: TestClient) -> None:
     response = client.get("/v1/forces", headers={"Origin": "https://example.police.uk"})
     assert response.headers["access-control-allow-origin"] == "*"
