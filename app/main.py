@@ -3,11 +3,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.routing import APIRoute
 from sqlalchemy.orm import configure_mappers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.responses import Response
+from starlette.routing import Match
 
 from app import deadlines, params, problems
 from app.attachments.router import COMPRESSED
@@ -88,15 +88,23 @@ ROUTERS = (
 )
 
 
-def _allowed(path: str) -> list[str]:
-    """Every method some route serves at `path` (HEAD wherever GET is: `HeadAsGet`). The
+# The methods a 405's Allow may name (HEAD comes with GET: `HeadAsGet`).
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed(request: Request) -> list[str]:
+    """Every method some route serves at the request's path, asked of the routes as the router
+    itself asks them (included routers, the pages' assets and the API's description too). The
     router's own 405 names only the first route it found, and a path served by two (GET and
     POST /v1/requests) is two routes."""
-    methods: set[str] = set()
-    for router in ROUTERS:
-        for route in router.routes:
-            if isinstance(route, APIRoute) and route.path_regex.match(path):
-                methods |= route.methods or set()
+    methods = {
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    }
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)
@@ -108,9 +116,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
         missing = NotFound(f"there is no page at {request.url.path[:200]}")
-        if (page := browser_page(request, missing)) is not None:
-            return page
-    if exc.status_code == 405 and (allowed := _allowed(request.url.path)):
+        answer = browser_page(request, missing) or await problems.on_http_error(request, exc)
+        if not request.url.path.startswith("/v1/"):
+            answer.headers.add_vary_header("Accept")  # a page or problem+json, as asked
+        return answer
+    if exc.status_code == 405 and (allowed := _allowed(request)):
         exc = StarletteHTTPException(
             405, exc.detail, {**(exc.headers or {}), "Allow": ", ".join(allowed)}
         )

@@ -30,6 +30,9 @@ def test_wrong_method_is_problem_json(client: TestClient) -> None:
         ("DELETE", "/v1/disclosure-log/1", "GET, HEAD, PATCH"),
         ("GET", "/v1/import", "POST"),
         ("HEAD", "/v1/import", "POST"),
+        ("POST", "/embed.js", "GET, HEAD"),
+        ("POST", "/static/foilog.css", "GET, HEAD"),
+        ("POST", "/docs", "GET, HEAD"),
     ],
 )
 def test_a_405_names_every_method_the_path_serves(
@@ -97,6 +100,14 @@ def test_a_repeatable_parameter_may_be_repeated(client: TestClient) -> None:
         "/disclosure-log?force=kent&force=hertfordshire",
     ):
         assert client.get(url).status_code == 200, url
+
+
+def test_a_missing_page_varies_by_accept(client: TestClient) -> None:
+    """The same URL is a page for a browser and problem+json for the rest: a cache must know."""
+    for accept in ("text/html", "application/json"):
+        response = client.get("/no-such-page", headers={"Accept": accept})
+        assert response.status_code == 404
+        assert "Accept" in response.headers["vary"]
 
 
 def test_validation_errors_are_reshaped(client: TestClient) -> None:
