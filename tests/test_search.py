@@ -60,6 +60,7 @@ def corpus(session: Session) -> dict[str, DisclosureEntry]:
         "drones": publish(
             session,
             title="Drone flights",
+            aliases=["NOR/26/040096"],
             text="How many drone flights were recognised as unsafe?",
             response_text="Drone pilots & crews, 40 < 50, <script>alert(1)</script> logged.",
             published_at=datetime(2023, 2, 1, tzinfo=UTC),
@@ -123,6 +124,8 @@ def test_parse_caps_the_number_of_terms() -> None:
         ("02892", {"herts"}),
         ("foi2018", {"herts"}),
         ('"FOI2018 02892"', {"herts"}),
+        ("040096", {"drones"}),  # a part of an alias, as of the reference
+        ("NOR/26/040096", {"drones"}),
         ("biometrics", {"herts"}),
         ("body-worn", {"taser_once"}),
         ("body worn", {"taser_once"}),
