@@ -70,7 +70,7 @@ def test_every_write_is_audited(client: TestClient, admin: str) -> None:
     assert by_action["response.update"]["after"]["text"] == "Fixed"
     assert by_action["entry.update"]["after"]["title"] == "New title"
     assert by_action["entry.withdraw"]["after"]["withdrawal_reason"] == "Error"
-    assert by_action["import"]["after"] == {"created": 1, "updated": 0}
+    assert by_action["import"]["after"] == {"created": 1, "updated": 0, "unchanged": 0}
 
 
 def test_a_refused_write_leaves_no_audit_row(client: TestClient, admin: str) -> None:

@@ -172,7 +172,7 @@ def test_an_ndjson_export_imports_into_another_instance_field_by_field(
             headers={**factories.auth(mirror.key), "Content-Type": "application/x-ndjson"},
         )
         assert imported.status_code == 200, imported.text
-        assert imported.json() == {"created": 3, "updated": 0}
+        assert imported.json() == {"created": 3, "updated": 0, "unchanged": 0}
         again = other.get("/v1/disclosure-log.ndjson").content
     source = {(d["force"], d["reference"]): d for d in lines(exported)}
     copied = {(d["force"], d["reference"]): d for d in lines(again)}

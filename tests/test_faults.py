@@ -199,7 +199,7 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_import_then_goes_in_w
     assert after_kill == before
     assert [(c["change"], c["id"]) for c in changes] == [("published", later["id"])]
     assert again.status_code == 200, again.text
-    assert again.json() == {"created": IMPORT_LINES, "updated": 0}
+    assert again.json() == {"created": IMPORT_LINES, "updated": 0, "unchanged": 0}
     assert total == len(seeded) + 1 + IMPORT_LINES
     # Each line published once, in order; then an `updated` for each entry the import's
     # linking pass put into a round-robin (the demo corpus sends some requests to many forces).

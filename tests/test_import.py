@@ -16,6 +16,7 @@ from factories import (
     hertfordshire_response_body,
     make_key,
     stored_document,
+    stored_entry,
     visible_entry_ids,
 )
 from fastapi.testclient import TestClient
@@ -102,7 +103,7 @@ def test_import_creates_published_entries(client: TestClient, admin: str) -> Non
     )
     response = post(client, admin, ndjson(entry_document(), met))
     assert response.status_code == 200, response.text
-    assert response.json() == {"created": 2, "updated": 0}
+    assert response.json() == {"created": 2, "updated": 0, "unchanged": 0}
     first, second = sorted(visible_entry_ids())  # type: ignore[type-var]
     assert first is not None
     assert second is not None
@@ -136,7 +137,7 @@ def test_import_upserts_by_force_and_reference(client: TestClient, admin: str) -
         responses=[hertfordshire_response_body(), review],
     )
     response = post(client, admin, ndjson(changed))
-    assert response.json() == {"created": 0, "updated": 1}
+    assert response.json() == {"created": 0, "updated": 1, "unchanged": 0}
     document = stored_document(1)
     assert document["title"] == "Facial recognition"
     assert [r["kind"] for r in document["responses"]] == ["initial", "internal_review"]
@@ -146,13 +147,17 @@ def test_import_upserts_by_force_and_reference(client: TestClient, admin: str) -
 
 def test_an_export_imports_unchanged(client: TestClient, admin: str) -> None:
     post(client, admin, ndjson(entry_document()))
-    exported = stored_entry_document = stored_document(1)
+    exported = stored_document(1)
+    announced = change_feed()
     response = post(client, admin, orjson.dumps(exported))
-    assert response.json() == {"created": 0, "updated": 1}
-    again = stored_document(1)
-    assert {k: v for k, v in again.items() if k != "updated_at"} == {
-        k: v for k, v in stored_entry_document.items() if k != "updated_at"
-    }
+    # Nothing to change: nothing written, no new version, nothing announced.
+    assert response.json() == {"created": 0, "updated": 0, "unchanged": 1}
+    assert stored_document(1) == exported
+    assert stored_entry(1).version == 1
+    assert change_feed() == announced
+    changed = orjson.dumps({**exported, "title": "Another title"})
+    assert post(client, admin, changed).json() == {"created": 0, "updated": 1, "unchanged": 0}
+    assert stored_entry(1).version == 2
 
 
 @pytest.mark.parametrize(
@@ -224,7 +229,7 @@ def test_a_byte_order_mark_before_the_first_line_is_not_part_of_it(
 ) -> None:
     body = ndjson(entry_document(reference="BOM-1"), entry_document(reference="BOM-2"))
     response = post(client, admin, codecs.BOM_UTF8 + body)
-    assert response.json() == {"created": 2, "updated": 0}
+    assert response.json() == {"created": 2, "updated": 0, "unchanged": 0}
     # Only before the first line: one before a later line is not JSON.
     later = ndjson(entry_document(reference="BOM-3")) + codecs.BOM_UTF8 + b"{}\n"
     refused = post(client, admin, later)
@@ -241,7 +246,7 @@ def test_import_streams_the_body(client: TestClient, admin: str) -> None:
             yield body[start : start + 1000]
 
     response = post(client, admin, chunks())
-    assert response.json() == {"created": 30, "updated": 0}
+    assert response.json() == {"created": 30, "updated": 0, "unchanged": 0}
 
 
 def test_import_is_scoped_and_needs_a_key(client: TestClient, session: Session) -> None:
@@ -276,7 +281,7 @@ def test_the_service_reports_progress_and_is_audited(session: Session) -> None:
     assert {total for _, total in linked} == {250}
     event = session.exec(select(AuditEvent).where(col(AuditEvent.action) == "import")).one()
     assert event.key_name == "test"
-    assert event.after == {"created": 250, "updated": 0}
+    assert event.after == {"created": 250, "updated": 0, "unchanged": 0}
 
 
 def test_service_errors_are_typed(session: Session) -> None:

@@ -75,7 +75,7 @@ def test_imports_have_their_own_limit(client: TestClient, admin: str) -> None:
     fits = b"\n".join([line] * 2)
     assert 4096 < len(fits) < 8192
     response = client.post("/v1/import", content=fits, headers=headers)
-    assert response.json() == {"created": 1, "updated": 1}
+    assert response.json() == {"created": 1, "updated": 0, "unchanged": 1}
     body = b"\n".join([line] * 20)
     too_large(client.post("/v1/import", content=in_chunks(body), headers=headers))
     too_large(client.post("/v1/import", content=body, headers=headers))

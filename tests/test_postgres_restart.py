@@ -246,7 +246,7 @@ def test_a_postgresql_restart_is_503s_then_served_again_without_a_restart_of_foi
     assert all(_unavailable(a) for a in while_down), while_down
     assert after_restart == before  # not a row of the interrupted import
     assert again.status_code == 200, again.text
-    assert again.json() == {"created": IMPORT_LINES, "updated": 0}
+    assert again.json() == {"created": IMPORT_LINES, "updated": 0, "unchanged": 0}
     assert total == len(seeded) + IMPORT_LINES
     # The same processes served throughout: nothing restarted foilog or a worker of it.
     assert server.process.poll() is None

@@ -47,3 +47,5 @@ class ImportDocument(Strict):
 class ImportResult(BaseModel):
     created: int = 0
     updated: int = 0
+    # Lines that said what their published entry says already: nothing written or announced.
+    unchanged: int = 0

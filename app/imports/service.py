@@ -25,6 +25,7 @@ from enum import StrEnum
 from functools import partial
 from typing import Any, NamedTuple
 
+import orjson
 from pydantic import ValidationError
 from sqlalchemy import (
     Connection,
@@ -426,6 +427,14 @@ class _Checker:
         self.session.expunge_all()
 
 
+# Fields of an entry document that are the instance's own, not the line's to set.
+_LOCAL = ("id", "updated_at", "attachments", "round_robin")
+
+
+def _public(document: str) -> dict[str, Any]:
+    return {k: v for k, v in orjson.loads(document).items() if k not in _LOCAL}
+
+
 def _withdrawn(line: _Line) -> RuleViolation:
     return RuleViolation(
         "entry-withdrawn",
@@ -554,7 +563,10 @@ class _Importer(_Checker):
                 existing.update(self._write_new(list(new.values())))
                 new.clear()
             if line.key in existing:
-                self._replace(existing[line.key], line)
+                if self._unchanged(existing[line.key], line):
+                    self.result.unchanged += 1
+                else:
+                    self._replace(existing[line.key], line)
             else:
                 new[line.key] = line
         self._write_new(list(new.values()))
@@ -758,6 +770,31 @@ class _Importer(_Checker):
             "document": entry.document,
             "search_text": entry.search_text,
         }
+
+    def _unchanged(self, request_id: int, line: _Line) -> bool:
+        """Whether the line says what the published entry says already (a mirror importing
+        its source's export again, say): then nothing is written, no version moves and nothing
+        is announced. The line's entry document is built as a new entry's would be and
+        compared with the stored one, but for what is this instance's own (its id, when it
+        changed, its attachments and round-robin group)."""
+        entry = requests.entry_of(self.session, request_id)
+        if entry is None or entry.withdrawn_at is not None:
+            return False  # published by the import, or refused by `_replace`
+        document = line.document
+        stored = self.session.get_one(FoiRequest, request_id)
+        if stored.title != document.title or document.published_at not in (
+            None,
+            entry.published_at,
+        ):
+            return False
+        candidate = _Entry(
+            id=entry.id,
+            title=document.title,
+            published_at=entry.published_at,
+            updated_at=entry.updated_at,
+        )
+        entries.fill(candidate, _new_request(line), line.topics, line.law)
+        return _public(candidate.document) == _public(entry.document)
 
     def _replace(self, request_id: int, line: _Line) -> None:
         """Give an existing request the line's content, responses and all, and refresh its
