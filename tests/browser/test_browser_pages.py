@@ -253,12 +253,9 @@ def test_the_embeds_search_may_hold_a_comma(
         "document.querySelector('foilog-log').setAttribute('q', 'facial, database')"
     )
     wanted = f"{live}/disclosure-log/{demo[HERTS]}"
-    WebDriverWait(browser, 20).until(
-        lambda d: (
-            [a.get_attribute("href") for a in d.find_elements(By.CSS_SELECTOR, "foilog-log li a")]
-            == [wanted]
-        )
-    )
+    # Read in one script: the element may render afresh between finding a link and reading it.
+    links = "return [...document.querySelectorAll('foilog-log li a')].map(a => a.href)"
+    WebDriverWait(browser, 20).until(lambda d: d.execute_script(links) == [wanted])
     assert not browser.find_elements(By.CSS_SELECTOR, ".foilog-error")
 
 
