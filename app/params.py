@@ -1,5 +1,6 @@
 """HTTP parameters the routes share, so no router imports another."""
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -62,8 +63,8 @@ async def one_value_each(request: Request) -> None:
     if not isinstance(route, APIRoute) or b"&" not in request.scope.get("query_string", b""):
         return
     single = _single_valued(route)
-    names = [name for name, _ in request.query_params.multi_items() if name in single]
-    if twice := sorted({name for name in names if names.count(name) > 1}):
+    given = Counter(name for name, _ in request.query_params.multi_items() if name in single)
+    if twice := sorted(name for name, count in given.items() if count > 1):
         raise BadRequest(
             "given more than once, where one value is taken: "
             + ", ".join(f"`{name}`" for name in twice),
