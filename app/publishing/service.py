@@ -108,7 +108,7 @@ def _live(
     session: Session, entry_id: int, *, actor: Actor, if_match: str | None
 ) -> DisclosureEntry:
     entry = get_entry(session, entry_id, actor=actor)
-    requests.hold(session, entry.request)
+    requests.get_request(session, entry.request_id, actor=actor, hold=True)
     session.refresh(entry)
     if entry.withdrawn_at is not None:
         raise Gone(
