@@ -136,12 +136,12 @@ def test_an_entry_is_verified_against_the_holders_sharing_most_of_its_band_keys(
     linker = round_robins._Linker(session, utcnow())
     monkeypatch.setattr(round_robins, "MAX_CANDIDATES", 4)
     # The first four for `entry`: three, two, unsigned, one_newer; unsigned is not verified.
-    assert linker._sharing({entry: keys[entry], two: keys[two]}) == {
+    assert linker._sharing([entry, two]) == {
         entry: [signed(three), signed(two), signed(one_newer)],
         two: [signed(three), signed(entry), signed(one_older)],
     }
     monkeypatch.setattr(round_robins, "MAX_CANDIDATES", 1)
-    assert linker._sharing({entry: keys[entry]}) == {entry: [signed(three)]}
+    assert linker._sharing([entry]) == {entry: [signed(three)]}
 
 
 def signed(entry_id: int) -> tuple[int, bytes]:

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import orjson
 from sqlalchemy import (
-    BigInteger,
     Integer,
+    and_,
     bindparam,
     delete,
     exists,
@@ -77,29 +77,40 @@ _group = table_of(RoundRobin).c
 _entry = table_of(DisclosureEntry).c
 
 
-# An entry's band keys as parameters of their own, `band0` to `band15` (a key repeated where
-# its signature gives fewer): the statement is compiled once. An IN list rendered at each run,
-# and the ORM session's handling, were 60% of the time an import's linking spent asking for
-# candidates (py-spy, 20,000 entries), the statement itself 35%.
-_BAND_NAMES = [f"band{i}" for i in range(similarity.BANDS)]
+# Some entries' candidates, with their signatures: for each of the entries (`ids`), the
+# holders of its band keys that share the most keys with it, counted and ranked by the
+# database: the first `most`, in that order. One statement for a batch of entries: a statement
+# an entry was 45% of a PostgreSQL linking pass (py-spy, 100,000 entries), most of it the
+# round trips and each statement's own handling, not the lookups.
+_own = table_of(RoundRobinBand).alias("own")
+_holder = table_of(RoundRobinBand).alias("holder")
 _shared = (
-    select(_band.entry_id, func.count().label("shared"))
-    .where(
-        _band.band.in_([bindparam(name, type_=BigInteger) for name in _BAND_NAMES]),
-        _band.entry_id != bindparam("entry"),
+    select(
+        _own.c.entry_id.label("entry"),
+        _holder.c.entry_id.label("candidate"),
+        func.count().label("shared"),
     )
-    .group_by(_band.entry_id)
-    .order_by(func.count().desc(), _band.entry_id.desc())
-    .limit(bindparam("most", type_=Integer))
+    .join_from(
+        _own, _holder, and_(_holder.c.band == _own.c.band, _holder.c.entry_id != _own.c.entry_id)
+    )
+    .where(_own.c.entry_id.in_(bindparam("ids", expanding=True)))
+    .group_by(_own.c.entry_id, _holder.c.entry_id)
     .subquery()
 )
-# An entry's candidates, with their signatures: the holders of its band keys (`bands`) that
-# share the most keys with it (`entry`), counted and ranked by the database: the first `most`.
+_ranked = select(
+    _shared,
+    func.row_number()
+    .over(
+        partition_by=_shared.c.entry,
+        order_by=(_shared.c.shared.desc(), _shared.c.candidate.desc()),
+    )
+    .label("rank"),
+).subquery()
 _CANDIDATES = (
-    select(_member.entry_id, _member.signature)
-    .join_from(_shared, table_of(RoundRobinEntry), _member.entry_id == _shared.c.entry_id)
-    .where(_member.signature.is_not(None))
-    .order_by(_shared.c.shared.desc(), _shared.c.entry_id.desc())
+    select(_ranked.c.entry, _member.entry_id, _member.signature)
+    .join_from(_ranked, table_of(RoundRobinEntry), _member.entry_id == _ranked.c.candidate)
+    .where(_ranked.c.rank <= bindparam("most", type_=Integer), _member.signature.is_not(None))
+    .order_by(_ranked.c.entry, _ranked.c.rank)
 )
 
 # The groups of some entries (`ids`): each member with its force.
@@ -201,7 +212,7 @@ def _link(session: Session, signed: Sequence[Signed], now: datetime, *, new: boo
         table_of(RoundRobinBand),
         [{"band": band, "entry_id": entry_id} for entry_id, keys in bands.items() for band in keys],
     )
-    return _Linker(session, now).link(signed, bands, new=new)
+    return _Linker(session, now).link(signed, new=new)
 
 
 def group_announced(session: Session, entry_ids: Sequence[int], *, new: bool = True) -> list[int]:
@@ -440,14 +451,12 @@ class _Linker:
         self.dropped: set[int] = set()
         self.new_ids = -1
 
-    def link(
-        self, signed: Sequence[Signed], bands: dict[int, list[int]], *, new: bool
-    ) -> list[int]:
+    def link(self, signed: Sequence[Signed], *, new: bool) -> list[int]:
         """Group these entries, in order, with verified matches among the visible entries
-        (each other included); `bands` holds each one's band keys. The band keys they share
-        are held: no other copy comes or goes meanwhile, so only the matches' groups are read
-        again once locked."""
-        sharing = self._sharing(bands)
+        (each other included); their band keys are stored. The band keys they share are held:
+        no other copy comes or goes meanwhile, so only the matches' groups are read again once
+        locked."""
+        sharing = self._sharing(entry_id for entry_id, _, _ in signed)
 
         def read() -> tuple[set[int], None]:
             self._reset()
@@ -493,21 +502,21 @@ class _Linker:
             self._join(entry_id, force_id, found)
         return keys
 
-    def _sharing(self, bands: dict[int, list[int]]) -> dict[int, list[tuple[int, bytes]]]:
-        """For each entry (by its band keys), the entries that share the most band keys with
-        it, with their signatures: at most MAX_CANDIDATES, so a text that many entries nearly
-        repeat does not make every publication read them all. The database counts and ranks
-        the holders of the entry's keys and sends back only those kept (at 1,000,000 entries
-        an entry's keys have some 750 holders, most sharing one key by a common phrase)."""
+    def _sharing(self, entry_ids: Iterable[int]) -> dict[int, list[tuple[int, bytes]]]:
+        """For each entry (its band keys stored), the entries that share the most band keys
+        with it, with their signatures: at most MAX_CANDIDATES, so a text that many entries
+        nearly repeat does not make every publication read them all. The database counts and
+        ranks the holders of the entries' keys and sends back only those kept (at 1,000,000
+        entries an entry's keys have some 750 holders, most sharing one key by a common
+        phrase)."""
         connection = self.session.connection()
         sharing: dict[int, list[tuple[int, bytes]]] = {}
-        for entry_id, keys in bands.items():
-            padded = keys + keys[:1] * (similarity.BANDS - len(keys))
-            given = dict(zip(_BAND_NAMES, padded, strict=True))
-            rows = connection.execute(
-                _CANDIDATES, {**given, "entry": entry_id, "most": MAX_CANDIDATES}
-            )
-            sharing[entry_id] = [(candidate, theirs) for candidate, theirs in rows]
+        for part in _chunks(entry_ids):
+            for entry_id in part:
+                sharing[entry_id] = []
+            rows = connection.execute(_CANDIDATES, {"ids": part, "most": MAX_CANDIDATES})
+            for entry_id, candidate, theirs in rows:
+                sharing[entry_id].append((candidate, theirs))
         return sharing
 
     def _visible(self, entry_ids: set[int]) -> dict[int, str]:
