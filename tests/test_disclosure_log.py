@@ -144,6 +144,9 @@ def test_filters(
         ({"outcome": "granted"}, "granted"),
         ({"exemption": "foia-s99"}, "foia-s99"),
         ({"law": "GDPR"}, "GDPR"),
+        # Found nothing before: an empty reference is no reference, and says so.
+        ({"reference": ""}, "reference is empty"),
+        ({"reference": ["FOI2018/02892", " "]}, "reference is empty"),
     ],
 )
 def test_unknown_filter_values_are_400_naming_them(

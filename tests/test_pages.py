@@ -129,6 +129,24 @@ def test_an_empty_form_field_means_any(client: TestClient, session: Session) -> 
     assert "1 entry matches" in text
 
 
+def test_a_topic_asked_in_another_case_stays_chosen_in_the_form(
+    client: TestClient, session: Session
+) -> None:
+    # Sending the form again (to add a word) must keep the topic the link asked for.
+    publish(session, Spec(topics=["drones"]))
+    text = page(client, "/disclosure-log?topic=Drones")
+    assert "1 entry matches" in text
+    assert '<option value="drones" selected>' in text
+
+
+def test_pages_have_an_icon_of_their_own(client: TestClient) -> None:
+    # Without one a browser asks for /favicon.ico on every page, and meets a 404.
+    assert '<link rel="icon" href="/static/favicon.svg"' in page(client, "/disclosure-log")
+    icon = client.get("/static/favicon.svg")
+    assert (icon.status_code, icon.headers["content-type"]) == (200, "image/svg+xml")
+    assert icon.text.startswith("<svg")
+
+
 def test_the_front_page_is_the_log(client: TestClient) -> None:
     response = client.get("/", follow_redirects=False)
     assert (response.status_code, response.headers["location"]) == (307, "/disclosure-log")
@@ -276,7 +294,8 @@ def test_the_entry_page_lists_attachments_and_a_round_robin_when_the_document_ha
     session.commit()
     text = page(client, f"/disclosure-log/{entry.id}")
     assert (
-        '<a href="http://testserver/v1/attachments/7/response-letter.pdf">response-letter.pdf</a>'
+        '<a href="http://testserver/v1/attachments/7/response-letter.pdf">'
+        "<bdi>response-letter.pdf</bdi></a>"
         ' <span class="meta">(application/pdf, 47.1 KB)</span>'
     ) in text
     assert "The same request went to 12 bodies" in text

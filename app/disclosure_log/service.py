@@ -126,6 +126,11 @@ def conditions(
         where.append(_entry.law == law)
     if filters.references:
         keys = {reference_key(r) for r in filters.references}
+        if "" in keys:
+            raise BadRequest(
+                "reference is empty; give a reference or alias, or leave the parameter out",
+                errors=[{"loc": ["query", "reference"], "msg": "empty reference"}],
+            )
         known_as = select(_known_as.entry_id).where(_known_as.reference_key.in_(keys))
         where.append(_entry.id.in_(known_as))
     if filters.received_from is not None:

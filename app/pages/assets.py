@@ -23,6 +23,7 @@ OWN = {
     "docs.css": "text/css; charset=utf-8",
     "docs.js": "text/javascript; charset=utf-8",
     "embed.js": "text/javascript; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
 }
 DOCS_FILES = {
     "swagger-ui-bundle.js": "text/javascript; charset=utf-8",

@@ -133,6 +133,8 @@ def _log(
         force_names=forces.names(session),
         headings={e.id: e.heading for e in catalogue},
         topic_options=[(t.slug, t.label) for t in topics.list_topics(session, now)],
+        # As the filter reads them: `?topic=Drones` is the topic `drones`, selected.
+        topic_slugs=[topics.normalise(t) for t in filters.topics],
         exemption_options=[(e.id, _exemption_label(e)) for e in catalogue],
         outcomes=OUTCOMES,
         outcome_labels=dict(OUTCOMES),

@@ -66,3 +66,11 @@ def foreign_requests(driver: WebDriver, *origins: str) -> list[str]:
         ".concat(performance.getEntriesByType('navigation').map(e => e.name));"
     )
     return [name for name in names if not name.startswith(origins)]
+
+
+def viewport(driver: WebDriver, width: int, height: int) -> None:
+    """Size the page's viewport: a headless window's size counts no browser chrome, so the
+    window is sized, measured and sized again to match."""
+    driver.set_window_size(width, height)
+    inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+    driver.set_window_size(width + (width - inner[0]), height + (height - inner[1]))

@@ -12,7 +12,7 @@ from pathlib import Path
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from browser.browsing import chromium
+from browser.browsing import chromium, viewport
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SIZES = {"phone": (390, 844), "desktop": (1280, 900)}
@@ -20,10 +20,7 @@ SIZES = {"phone": (390, 844), "desktop": (1280, 900)}
 
 def _shoot(driver: WebDriver, url: str, name: str, *, scroll_to: str | None = None) -> None:
     for width, (w, h) in SIZES.items():
-        driver.set_window_size(w, h)
-        # The window's size includes no browser chrome when headless; match the viewport.
-        inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
-        driver.set_window_size(w + (w - inner[0]), h + (h - inner[1]))
+        viewport(driver, w, h)
         driver.get(url)
         if scroll_to:
             target = driver.find_element(By.CSS_SELECTOR, scroll_to)

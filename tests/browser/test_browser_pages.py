@@ -12,7 +12,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlmodel import Session
 
-from browser.browsing import HostPage, axe, foreign_requests
+from browser.browsing import HostPage, axe, foreign_requests, viewport
 
 HERTS = "FOI2018/02892"
 
@@ -281,3 +281,50 @@ def test_axe_finds_no_violation_on_any_page_type(
         print(f"axe {name}: {len(result['violations'])} violations, {result['passes']} passed")
         found[name] = result["violations"]
     assert found == {name: [] for name in urls}
+
+
+LONG_LINK = "https://www.whatdotheyknow.com/request/number_of_anpr_cameras_operated_" + "x" * 60
+
+
+def test_long_unbroken_text_wraps_within_a_phones_width(
+    browser: WebDriver, live: str, session: Session
+) -> None:
+    # WCAG 1.4.10: a link pasted into a request, an answer or a public interest balance, or a
+    # title with no spaces, wraps; the page never scrolls sideways.
+    entry = publish(
+        session,
+        Spec(
+            title="Cameras" + "x" * 200,
+            text=f"As asked on {LONG_LINK}, how many cameras?",
+            answers=[f"See {LONG_LINK}"],
+        ),
+    )
+    size = browser.get_window_size()
+    viewport(browser, 390, 844)
+    try:
+        for url in (f"{live}/disclosure-log/{entry.id}", f"{live}/disclosure-log"):
+            _open(browser, url)
+            wide = browser.execute_script(
+                "return [document.documentElement.scrollWidth, window.innerWidth]"
+            )
+            assert wide[0] <= wide[1], url
+    finally:
+        browser.set_window_size(size["width"], size["height"])
+
+
+def test_a_direction_override_in_stored_text_stays_in_its_field(
+    browser: WebDriver, live: str, session: Session, host_page: HostPage
+) -> None:
+    # An unclosed right-to-left override (U+202E) in a title or a reference would reverse the
+    # text after it ("received 9 January 2023"); each stored field is isolated (bdi).
+    entry = publish(session, Spec(force="hertfordshire", title="Fleet \u202e", reference="R\u202e"))
+    _open(browser, f"{live}/disclosure-log/{entry.id}")
+    assert browser.find_element(By.CSS_SELECTOR, ".lede bdi.ref").text == "R\u202e"
+    _open(browser, host_page.url)
+    isolated = (
+        "return [...document.querySelectorAll('foilog-log li')].map(li => "
+        "[...li.querySelectorAll('bdi')].map(b => b.textContent))"
+    )
+    WebDriverWait(browser, 20).until(
+        lambda d: ["Fleet \u202e", "R\u202e"] in d.execute_script(isolated)
+    )

@@ -77,13 +77,18 @@
       var list = element("ul", "foilog-entries");
       items.forEach(function (entry) {
         var item = element("li", "foilog-entry");
-        var link = element("a", "foilog-title", entry.title);
+        // Stored text is isolated (bdi): a direction override in a title or reference stays in it.
+        var link = element("a", "foilog-title");
+        link.appendChild(element("bdi", null, entry.title));
         link.href = origin + "/disclosure-log/" + encodeURIComponent(entry.id);
         item.appendChild(link);
-        var said = [entry.reference, "received " + day(entry.received_on)];
+        var said = ["received " + day(entry.received_on)];
         if (entry.outcome) said.push(entry.outcome.replace(/_/g, " "));
+        var meta = element("span", "foilog-meta", "(");
+        meta.appendChild(element("bdi", null, entry.reference));
+        meta.appendChild(document.createTextNode(", " + said.join(", ") + ")"));
         item.appendChild(document.createTextNode(" "));
-        item.appendChild(element("span", "foilog-meta", "(" + said.join(", ") + ")"));
+        item.appendChild(meta);
         list.appendChild(item);
       });
       if (!items.length) list.appendChild(element("li", "foilog-empty", "No entries yet."));
