@@ -366,6 +366,8 @@ class EntryReference(SQLModel, table=True):
 
 # On PostgreSQL the change numbers come from this sequence (see `db.insert_numbered`).
 ENTRY_CHANGE_SEQ = Sequence("entry_change_seq", metadata=SQLModel.metadata)
+# The largest change number a BIGINT holds: a cursor past it names no change there could be.
+MAX_SEQ = 2**63 - 1
 
 
 class EntryChange(SQLModel, table=True):

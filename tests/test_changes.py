@@ -171,6 +171,9 @@ def test_the_link_header_repeats_the_next_cursor(client: TestClient, session: Se
         "eyJ4Ijox",
         encode_cursor("-published_at", ["2020-01-01", 1]),
         "WyJjaGFuZ2VzIiwtMV0",
+        # Past what a BIGINT holds: the database cannot be asked for it (was a 500).
+        encode_cursor("changes", [2**63]),
+        encode_cursor("changes", [2**64 - 1]),
     ],
 )
 def test_bad_cursors_are_400(client: TestClient, since: str) -> None:
@@ -362,3 +365,8 @@ def test_the_latest_change_is_not_held_back_by_a_transaction_that_writes_no_chan
             publish(session, Spec(title=f"After the open transaction {n}"))
         newest = session.execute(select(func.max(EntryChange.seq))).scalar_one()
         assert changes.latest(session) == newest
+
+
+def test_a_cursor_at_the_largest_change_number_is_an_empty_page(client: TestClient) -> None:
+    response = client.get("/v1/changes", params={"since": encode_cursor("changes", [2**63 - 1])})
+    assert (response.status_code, response.json()["items"]) == (200, [])

@@ -11,6 +11,7 @@ from app.entries.schemas import dump
 from app.entries.service import timestamp, tombstone
 from app.errors import BadRequest
 from app.http_cache import public_response
+from app.models import MAX_SEQ
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, next_link
 from app.problems import PROBLEMS
 
@@ -36,7 +37,7 @@ def list_changes(
 ) -> Response:
     """Every publish, update and withdrawal in order, each with the entry's current state."""
     after = 0 if since is None else decode_cursor(since, CURSOR_KIND, 1)[0]
-    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+    if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_SEQ:
         raise BadRequest(f"cursor {since!r} is not a cursor this feed issued")
     rows = service.since(session, after, limit)
     last = rows[-1].seq if rows else after
