@@ -3,6 +3,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import census
@@ -25,7 +26,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from app import inputs
-from app.db import new_session
+from app.db import new_session, utcnow
 from app.entries import schemas as entries_schemas
 from app.errors import Forbidden, InvalidInput, PayloadTooLarge, RuleViolation
 from app.imports.service import Stage, import_entries, lines_of
@@ -318,6 +319,30 @@ def test_import_keeps_withdrawals_and_the_requester_private(client: TestClient, 
     assert again.status_code == 422
     assert again.json()["rule"] == "entry-withdrawn"
     assert again.json()["errors"][0]["loc"] == ["line", 1, "reference"]
+
+
+def test_an_import_may_not_hide_a_published_entry_again(client: TestClient, admin: str) -> None:
+    # Moved into the future, the entry would vanish from the log while its new content went
+    # out on the change feed, to webhooks and in its round-robin.
+    created = post(client, admin, ndjson(entry_document()))
+    assert created.status_code == 200, created.text
+    entry_id = client.get("/v1/disclosure-log").json()["items"][0]["id"]
+    feed = client.get("/v1/changes").json()["items"]
+    later = (utcnow() + timedelta(days=30)).isoformat()
+    hidden = entry_document(title="Secret new title", published_at=later)
+    refused = post(client, admin, ndjson(hidden))
+    assert refused.status_code == 422
+    assert refused.json()["rule"] == "entry-published"
+    assert refused.json()["errors"][0]["loc"] == ["line", 1, "published_at"]
+    shown = client.get(f"/v1/disclosure-log/{entry_id}")
+    assert (shown.status_code, shown.json()["title"]) == (200, entry_document()["title"])
+    assert client.get("/v1/changes").json()["items"] == feed
+    # One not yet public may be moved to another day, as its source moved it.
+    scheduled = entry_document(reference="LATER/1", published_at=later)
+    assert post(client, admin, ndjson(scheduled)).status_code == 200
+    sooner = (utcnow() + timedelta(days=2)).isoformat()
+    moved = post(client, admin, ndjson({**scheduled, "published_at": sooner}))
+    assert (moved.status_code, moved.json()["updated"]) == (200, 1)
 
 
 def test_a_reference_repeated_in_one_file_is_updated_in_order(session: Session) -> None:

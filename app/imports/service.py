@@ -415,9 +415,7 @@ class _Checker:
             if request_id is None:
                 continue
             loc: ErrorLoc = ("line", line.number)
-            entry = requests.entry_of(self.session, request_id)
-            if entry is not None and entry.withdrawn_at is not None:
-                raise _withdrawn(line)
+            _check_replaceable(line, requests.entry_of(self.session, request_id))
             stored = self.session.get_one(FoiRequest, request_id)
             replaced = _new_request(line)
             replaced.requester_name = stored.requester_name
@@ -435,12 +433,28 @@ def _public(document: str) -> dict[str, Any]:
     return {k: v for k, v in orjson.loads(document).items() if k not in _LOCAL}
 
 
-def _withdrawn(line: _Line) -> RuleViolation:
-    return RuleViolation(
-        "entry-withdrawn",
-        f"{line.document.reference} was withdrawn from this log; import does not restore it",
-        loc=("line", line.number, "reference"),
-    )
+def _check_replaceable(line: _Line, entry: DisclosureEntry | None) -> None:
+    """What a line may not do to the entry its reference has: restore it once withdrawn, or
+    hide it again by moving its publication into the future once the public can read it. A
+    hidden entry's updates would still reach the change feed, webhooks and its round-robin,
+    and every mirror would keep what the log no longer shows; withdrawal is how an entry
+    leaves the log."""
+    if entry is None:
+        return
+    if entry.withdrawn_at is not None:
+        raise RuleViolation(
+            "entry-withdrawn",
+            f"{line.document.reference} was withdrawn from this log; import does not restore it",
+            loc=("line", line.number, "reference"),
+        )
+    when = line.document.published_at
+    if when is not None and when > utcnow() >= entry.published_at:
+        raise RuleViolation(
+            "entry-published",
+            f"{line.document.reference} was published on {entry.published_at:%Y-%m-%d}; an "
+            "import may not move its publication into the future (withdraw it to take it down)",
+            loc=("line", line.number, "published_at"),
+        )
 
 
 def _new_request(line: _Line) -> _Request:
@@ -812,8 +826,7 @@ class _Importer(_Checker):
         if entry is None:
             self._publish(request, document, law, loc=loc)
             return
-        if entry.withdrawn_at is not None:
-            raise _withdrawn(line)
+        _check_replaceable(line, entry)
         # A request first recorded through the API may have a requester its text names.
         privacy.guard(request, document.title, acknowledged=False, loc=loc)
         entry.title = document.title
