@@ -255,3 +255,41 @@ def test_attachments_added_at_once_stop_at_the_limit(two_workers: Instance) -> N
         last = session.scalar(select(func.max(Attachment.id)))
     removals: list[Call] = [("DELETE", f"/v1/attachments/{last}", {"headers": headers})] * 2
     assert sorted(r.status_code for r in _at_once(two_workers, removals)) == [204, 404]
+
+
+def test_members_of_one_round_robin_change_their_texts_at_once(two_workers: Instance) -> None:
+    # Each edit relinks its entry and rewrites the documents of its group's other members.
+    # An edit that wrote its own entry's row before taking the group's locks deadlocked on
+    # PostgreSQL against one holding them (one of each pair answered 503).
+    forces = ["kent", "essex", "surrey", "sussex", "norfolk", "suffolk"][:WRITERS]
+    words = iter(f"word{n}" for n in range(10_000))
+    for round_ in range(ROUNDS):
+        with two_workers.client() as client:
+            members = []
+            for force in forces:
+                request, entry = _published_copy(client, two_workers.key, force, round_)
+                members.append(request["id"])
+            assert entry["round_robin"] is not None
+            assert entry["round_robin"]["size"] == WRITERS
+        edits = [
+            (
+                "PATCH",
+                f"/v1/requests/{request_id}",
+                {
+                    "json": {"text": " ".join(next(words) for _ in range(40))},
+                    "headers": factories.auth(two_workers.key),
+                },
+            )
+            for request_id in members
+        ]
+        responses = _at_once(two_workers, edits)
+        assert [r.status_code for r in responses] == [200] * WRITERS, [r.text for r in responses]
+
+
+def _published_copy(
+    client: httpx.Client, key: str, force: str, round_: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One force's copy of the Hertfordshire request, answered and published."""
+    request = factories.create_request(client, key, force=force, reference=f"RR-{round_}-{force}")
+    factories.add_response(client, key, request["id"])
+    return request, factories.publish(client, key, request["id"])

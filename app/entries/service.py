@@ -412,16 +412,21 @@ def create(
 def refresh(session: Session, entry: DisclosureEntry) -> None:
     """Rebuild a published entry after its request, responses, title or topics changed (set
     `entry.topics` before calling), and announce the update once the public has seen it."""
-    session.flush()
     request = entry.request
+    assert entry.id is not None
+    # Linked again only if the request's text changed (its band keys with it), and first,
+    # before anything writes the entry's row: linking takes its locks before rows, as every
+    # linking write does. Writing the row first, a writer held it while waiting for its
+    # group's locks, and the writer holding those waited to rewrite this entry's document
+    # (PostgreSQL ended one of them as a deadlock). The request's rows are held already.
+    with session.no_autoflush:
+        linked = round_robins.relink(
+            session, compared_text(entry.id, request), visible=entry.announced_at is not None
+        )
+    session.flush()
     session.refresh(request)
     entry.updated_at = utcnow()
     entry.version += 1
-    assert entry.id is not None
-    # Linked again only if the request's text changed (its band keys with it).
-    linked = round_robins.relink(
-        session, compared_text(entry.id, request), visible=entry.announced_at is not None
-    )
     fill(
         entry,
         request,
