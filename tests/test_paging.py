@@ -15,6 +15,7 @@ from app.disclosure_log import service
 from app.disclosure_log.schemas import LogFilters, LogPage
 from app.models import DisclosureEntry
 from app.pagination import encode_cursor
+from app.search import pages
 
 LOG = "/v1/disclosure-log"
 PROBLEM = "application/problem+json"
@@ -112,6 +113,32 @@ def test_newest_first_search_walks_each_hit_exactly_once(
     assert seen == expected
 
 
+@pytest.mark.parametrize("window", [10, 1000])
+def test_relevance_pages_list_each_entry_once_while_matches_are_published(
+    client: TestClient,
+    session: Session,
+    sixty: list[DisclosureEntry],
+    monkeypatch: pytest.MonkeyPatch,
+    window: int,
+) -> None:
+    # A match published between pages is newer than the window the first page ranked: it
+    # pushed a listed entry out of the window into the older matches (listed again) and, on
+    # SQLite, moved every BM25 score (the walk repeated entries, or looped).
+    monkeypatch.setattr(pages, "RANKED_WINDOW", window)
+    before = {e.id or 0 for e in sixty}
+    seen: list[int] = []
+    cursor = None
+    for n in range(100):
+        params: dict[str, Any] = {"q": "custody", "sort": "relevance", "limit": 7}
+        body = client.get(LOG, params={**params, **({"cursor": cursor} if cursor else {})}).json()
+        seen += [item["id"] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+        publish(session, title=f"Newer custody record {n}", text=WORDS[n % 3] * 3)
+    assert sorted(seen) == sorted(before)
+
+
 def test_relevance_puts_the_densest_texts_first(
     client: TestClient, sixty: list[DisclosureEntry]
 ) -> None:
@@ -169,6 +196,13 @@ def token(raw: str) -> str:
         ("relevance", token('["relevance","1",1]')),
         ("relevance", token('["relevance",null,1]')),
         ("relevance", token('["relevance",true,1]')),
+        # Relevance: [matches of the window listed, or -1 past it; the last id; the top id].
+        ("relevance", token('["relevance",0.5,1,60]')),
+        ("relevance", token('["relevance",0,1,60]')),
+        ("relevance", token('["relevance",1001,1,60]')),
+        ("relevance", token('["relevance",-2,1,60]')),
+        ("relevance", token('["relevance",3,1,2147483648]')),
+        ("relevance", token('["relevance",3,1,null]')),
         ("-published_at", "%%%"),
         ("-published_at", "W10"),
         ("-published_at", "bm90IGpzb24"),

@@ -3,7 +3,6 @@
 Pages carry the stored entry documents as they are (JSON text): at a million entries, parsing and
 re-encoding each document would cost more than the query."""
 
-import math
 from collections.abc import Set as AbstractSet
 from dataclasses import fields
 from datetime import UTC, date, datetime, time, timedelta
@@ -48,7 +47,7 @@ from app.models import (
 )
 from app.pagination import decode_cursor, encode_cursor
 from app.search import SearchEngine, SearchQuery, engine_for, parse
-from app.search.pages import relevance_page
+from app.search.pages import OLDER, RANKED_WINDOW, RankedPosition, relevance_page
 from app.topics.service import normalise as normalise_topic
 from app.visibility import public_entries
 
@@ -182,15 +181,19 @@ def _bad_cursor(token: str) -> BadRequest:
     return BadRequest(f"cursor {token[:40]!r} is not a cursor this API issued")
 
 
+def _decode_ranked(token: str) -> RankedPosition:
+    listed, last_id, top = decode_cursor(token, Sort.RELEVANCE.value, 3)
+    ids = all(type(v) is int and 0 <= v <= MAX_ID for v in (last_id, top))
+    if not ids or type(listed) is not int or not (listed == OLDER or 0 < listed <= RANKED_WINDOW):
+        raise _bad_cursor(token)
+    return RankedPosition(listed, last_id, top)
+
+
 def _decode(token: str, sort: Sort) -> tuple[Any, int]:
     key, last_id = decode_cursor(token, sort.value, 2)
     if type(last_id) is not int or not 0 <= last_id <= MAX_ID:
         raise _bad_cursor(token)
     try:
-        if sort is Sort.RELEVANCE:
-            if type(key) not in (int, float) or not math.isfinite(key):
-                raise ValueError(key)
-            return float(key), last_id
         if sort in (Sort.NEWEST, Sort.OLDEST):
             moment = datetime.fromisoformat(key)
             if moment.tzinfo is None:
@@ -202,8 +205,7 @@ def _decode(token: str, sort: Sort) -> tuple[Any, int]:
 
 
 def _encode(sort: Sort, key: Any, last_id: int) -> str:
-    value = key if isinstance(key, float) else key.isoformat()
-    return encode_cursor(sort.value, [value, last_id])
+    return encode_cursor(sort.value, [key.isoformat(), last_id])
 
 
 _DOCUMENTS = planned_once(
@@ -368,12 +370,14 @@ def list_entries(
     walked = _walked_topic(filters, sort, query)
     where = conditions(session, filters, now, topic_walked=walked is not None)
     search = engine_for(session.get_bind())
-    position = _decode(cursor, sort) if cursor else None
+    ranked_at = _decode_ranked(cursor) if cursor and sort is Sort.RELEVANCE else None
+    position = _decode(cursor, sort) if cursor and sort is not Sort.RELEVANCE else None
     rows: list[tuple[int, Any]]
     ranking = None
+    top = 0
     if sort is Sort.RELEVANCE and query is not None:
-        ranked = relevance_page(session, search, query, where, position, limit + 1)
-        rows, ranking = list(ranked.rows), ranked.note
+        ranked = relevance_page(session, search, query, where, ranked_at, limit + 1)
+        rows, ranking, top = list(ranked.rows), ranked.note, ranked.top
     elif query is not None:
         rows = _date_matches(session, search, query, _DateOrder(sort), where, position, limit + 1)
     else:
@@ -383,7 +387,12 @@ def list_entries(
     page = LogPage(ranking=ranking)
     if len(rows) > limit:
         rows = rows[:limit]
-        page.next_cursor = _encode(sort, rows[-1][1], rows[-1][0])
+        key, last_id = rows[-1][1], rows[-1][0]
+        page.next_cursor = (
+            encode_cursor(sort.value, [key, last_id, top])
+            if sort is Sort.RELEVANCE
+            else _encode(sort, key, last_id)
+        )
     page.items = _documents(session, search, query, [entry_id for entry_id, _ in rows])
     if count:
         if query is not None:

@@ -13,9 +13,8 @@ from sqlmodel import Session
 from app.search import Newest, SearchEngine, SearchQuery
 
 RANKED_WINDOW = 1000
-# The key of every match after the window: above every score (scores are <= 0, best lowest),
-# so one (key asc, id desc) keyset walks the ranked window, then the rest by id.
-AFTER_WINDOW = 1.0
+# A position among the matches older than the window, which follow it by id.
+OLDER = -1
 
 
 def _bounded() -> str:
@@ -25,11 +24,28 @@ def _bounded() -> str:
     )
 
 
+@dataclass(frozen=True)
+class RankedPosition:
+    """Where a reader of relevance pages is. `top` is the highest id the first page's window
+    held: later pages rank the same window, so entries published meanwhile neither push
+    listed ones out of it into the older matches (listed again there) nor take places in a
+    ranking already part read. `listed` counts the window's matches listed so far, by their
+    place in it (scores move as the log grows on SQLite, where BM25 weighs terms by the whole
+    index; places move only when scores reorder), or is OLDER once the older matches are
+    being listed, after the id `last`."""
+
+    listed: int
+    last: int
+    top: int
+
+
 @dataclass
 class RankedPage:
-    """(id, key) rows best first; `note` says how the ranking was bounded, when it was."""
+    """(id, position after it) rows best first, from the window of ids up to `top`; `note`
+    says how the ranking was bounded, when it was."""
 
-    rows: list[tuple[int, float]] = field(default_factory=list)
+    rows: list[tuple[int, int]] = field(default_factory=list)
+    top: int = 0
     note: str | None = None
 
 
@@ -38,23 +54,27 @@ def relevance_page(
     search: SearchEngine,
     query: SearchQuery,
     where: list[ColumnElement[bool]],
-    position: tuple[float, int] | None,
+    position: RankedPosition | None,
     size: int,
 ) -> RankedPage:
-    """The next `size` matches meeting `where` after `position` (the last page's key and id):
-    the window best first, then the older matches by id, newest first."""
-    if position is not None and position[0] > 0:
-        older = search.newest(session, query, Newest(where, size, position[1]))
-        return RankedPage([(entry_id, AFTER_WINDOW) for entry_id, _ in older], _bounded())
-    window = search.newest(session, query, Newest(where, RANKED_WINDOW + 1, scored=True))
+    """The next `size` matches meeting `where` after `position`: the window best first, then
+    the older matches by id, newest first."""
+    if position is not None and position.listed == OLDER:
+        older = search.newest(session, query, Newest(where, size, position.last))
+        return RankedPage([(entry_id, OLDER) for entry_id, _ in older], position.top, _bounded())
+    below = None if position is None else position.top + 1
+    window = search.newest(session, query, Newest(where, RANKED_WINDOW + 1, below, scored=True))
+    if not window:
+        return RankedPage()
+    top = window[0][0] if position is None else position.top
     bounded = len(window) > RANKED_WINDOW
     window = window[:RANKED_WINDOW]
-    ranked = sorted((score, -entry_id) for entry_id, score in window)
-    if position is not None:
-        ranked = [r for r in ranked if r > (position[0], -position[1])]
-    rows = [(-negative_id, score) for score, negative_id in ranked[:size]]
+    # Best first; of equal scores, the most recently added.
+    ranked = [-negative for _, negative in sorted((score, -entry_id) for entry_id, score in window)]
+    listed = 0 if position is None else position.listed
+    rows = [(entry_id, place) for place, entry_id in enumerate(ranked, 1)][listed : listed + size]
     if len(rows) == size or not bounded:
-        return RankedPage(rows, _bounded() if bounded else None)
+        return RankedPage(rows, top, _bounded() if bounded else None)
     oldest = window[-1][0]
     older = search.newest(session, query, Newest(where, size - len(rows), oldest))
-    return RankedPage(rows + [(entry_id, AFTER_WINDOW) for entry_id, _ in older], _bounded())
+    return RankedPage(rows + [(entry_id, OLDER) for entry_id, _ in older], top, _bounded())
