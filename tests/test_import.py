@@ -478,3 +478,33 @@ def test_a_clean_line_skips_the_per_field_scan_and_a_suspect_one_is_scanned(
     with pytest.raises(InvalidInput) as refused:
         import_entries(session, [suspect.replace(b"\\u00e9", b"\\u0007")], actor=SYSTEM)
     assert (refused.value.errors or [{}])[0]["loc"] == ["line", 1, "title"]
+
+
+def test_a_response_an_import_drops_takes_its_attachments_audited(
+    client: TestClient, admin: str
+) -> None:
+    # Removing a published attachment is audited (SPEC §10), however it goes.
+    review = hertfordshire_response_body(kind="internal_review", responded_on="2018-07-20")
+    document = entry_document(responses=[hertfordshire_response_body(), review])
+    assert post(client, admin, ndjson(document)).status_code == 200
+    with new_session() as session:
+        response_id = session.exec(
+            select(FoiResponse.id).where(col(FoiResponse.kind) == "internal_review")
+        ).one()
+    uploaded = client.post(
+        f"/v1/responses/{response_id}/attachments",
+        files={"file": ("review.txt", b"The review upheld the response.", "text/plain")},
+        headers=auth(admin),
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    attachment_id = uploaded.json()["id"]
+    dropped = post(client, admin, ndjson(entry_document()))
+    assert dropped.status_code == 200, dropped.text
+    assert client.get(f"/v1/attachments/{attachment_id}").status_code == 404
+    with new_session() as session:
+        events = session.exec(
+            select(AuditEvent).where(col(AuditEvent.action) == "attachment.delete")
+        ).all()
+    assert [(e.entity_id, (e.before or {}).get("filename"), e.after) for e in events] == [
+        (str(attachment_id), "review.txt", None)
+    ]

@@ -37,9 +37,10 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app import deadlines, privacy
+from app.attachments import service as attachments
 from app.audit import service as audit
 from app.changes import service as changes
 from app.db import insert_many, new_session, refresh_statistics, utcnow
@@ -62,6 +63,7 @@ from app.imports.schemas import ImportDocument, ImportResult
 from app.inputs import KNOWN_CLEAN, may_hold_not_text
 from app.keys.schemas import Actor
 from app.models import (
+    Attachment,
     ChangeKind,
     DisclosureEntry,
     EntryExemption,
@@ -857,6 +859,19 @@ class _Importer(_Checker):
         bodies = sorted(document.responses, key=lambda body: body.responded_on)
         kept = list(request.responses)
         for response in kept[len(bodies) :]:
+            # Its attachments go with it, each audited as a removal through the API is.
+            for attachment in self.session.scalars(
+                select(Attachment).where(col(Attachment.response_id) == response.id)
+            ):
+                audit.record(
+                    self.session,
+                    self.actor,
+                    "attachment.delete",
+                    "attachment",
+                    attachment.id,
+                    attachments.internal(attachment),
+                    None,
+                )
             request.responses.remove(response)
         self.session.flush()
         for i, body in enumerate(bodies):
