@@ -306,7 +306,8 @@ def test_import_keeps_withdrawals_and_the_requester_private(client: TestClient, 
 
     request = create_request(client, admin)
     add_response(client, admin, request["id"])
-    named = entry_document(request={"text": "Sent by Jane Marlow", "questions": []}, responses=[])
+    asked = entry_document()["request"]["questions"]
+    named = entry_document(request={"text": "Sent by Jane Marlow", "questions": asked})
     refused = post(client, admin, ndjson(named))
     assert refused.status_code == 422
     assert refused.json()["rule"] == "privacy-requester-named"
@@ -343,6 +344,17 @@ def test_an_import_may_not_hide_a_published_entry_again(client: TestClient, admi
     sooner = (utcnow() + timedelta(days=2)).isoformat()
     moved = post(client, admin, ndjson({**scheduled, "published_at": sooner}))
     assert (moved.status_code, moved.json()["updated"]) == (200, 1)
+
+
+def test_an_import_line_without_a_response_is_refused(client: TestClient, admin: str) -> None:
+    # As publishing through the API is: an entry is the force's answer (SPEC §1).
+    refused = post(client, admin, ndjson(entry_document(responses=[])))
+    assert refused.status_code == 422
+    assert (refused.json()["rule"], refused.json()["errors"][0]["loc"]) == (
+        "publish-unanswered",
+        ["line", 1, "responses"],
+    )
+    assert counts() == (0, 0, 0, 0)
 
 
 def test_a_reference_repeated_in_one_file_is_updated_in_order(session: Session) -> None:

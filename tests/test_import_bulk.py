@@ -45,7 +45,7 @@ def lines(*documents: dict[str, Any]) -> list[bytes]:
 
 
 def varied(n: int) -> dict[str, Any]:
-    """Entries unlike each other: refused with citations, reviewed, unanswered, scheduled."""
+    """Entries unlike each other: refused with citations, reviewed, not held, scheduled."""
     reference = f"BULK-{n}"
     if n % 4 == 0:
         refused = hertfordshire_response_body(
@@ -71,7 +71,8 @@ def varied(n: int) -> dict[str, Any]:
             responses=[review, hertfordshire_response_body()],
         )
     if n % 4 == 2:
-        return entry_document(reference=reference, responses=[], topics=["Stop and Search"])
+        not_held = hertfordshire_response_body(outcome="not_held", answers=[])
+        return entry_document(reference=reference, responses=[not_held], topics=["Stop and Search"])
     return entry_document(reference=reference, published_at="2999-01-01T00:00:00Z")
 
 

@@ -94,6 +94,32 @@ def test_publish_rules(client: TestClient, session: Session, admin: str) -> None
     assert naive.status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("publish_at", "status"),
+    [
+        ("2001-01-01T09:00:00Z", 422),  # before the request was received
+        ("2018-06-25T12:00:00Z", 422),  # the day before its response of 2018-06-26
+        ("2018-06-25T22:59:59Z", 422),
+        ("2018-06-25T23:00:00Z", 201),  # midnight of the 26th in the UK, in summer time
+        ("2018-06-26T09:00:00Z", 201),
+    ],
+)
+def test_an_entry_is_not_published_before_its_response(
+    client: TestClient, admin: str, publish_at: str, status: int
+) -> None:
+    request = create_request(client, admin)
+    add_response(client, admin, request["id"])
+    published = client.post(
+        "/v1/disclosure-log",
+        json={"request_id": request["id"], "publish_at": publish_at},
+        headers=auth(admin),
+    )
+    assert published.status_code == status, published.text
+    if status == 422:
+        assert published.json()["rule"] == "publish-before-response"
+        assert published.json()["errors"][0]["loc"] == ["body", "publish_at"]
+
+
 def test_a_scheduled_entry_stays_hidden(client: TestClient, session: Session, admin: str) -> None:
     request = create_request(client, admin)
     add_response(client, admin, request["id"])

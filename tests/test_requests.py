@@ -117,6 +117,10 @@ def test_clarification_restarts_the_clock(client: TestClient, admin: str) -> Non
         date(2018, 5, 29), "FOIA", clarification_received_on=date(2018, 6, 4)
     )
     assert clarified.json()["due_on"] == expected.isoformat() == "2018-07-02"
+    # The clock runs again: the request waits on no one, and is overdue past its new date.
+    assert (clarified.json()["status"], clarified.json()["overdue"]) == ("received", True)
+    listed = client.get("/v1/requests", params={"overdue": "true"}, headers=auth(admin))
+    assert [r["id"] for r in listed.json()["items"]] == [request["id"]]
     early = patch(client, admin, request["id"], {"clarification_received_on": "2018-05-01"})
     assert rule_of(early) == ("clarification-date", ["body", "clarification_received_on"])
     cleared = patch(client, admin, request["id"], {"clarification_received_on": None})

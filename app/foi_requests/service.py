@@ -413,6 +413,11 @@ def update_request(
     for name in ("clarification_received_on", "extended_due_on"):
         if name in given:
             setattr(request, name, getattr(changes, name))
+    clarified = "status" not in given and changes.clarification_received_on is not None
+    if clarified and request.status == RequestStatus.AWAITING_CLARIFICATION:
+        # The clarification restarts the clock (SPEC §2): the request waits on no one now, so
+        # it is received again and counts as overdue once past its new date.
+        request.status = RequestStatus.RECEIVED
     if "requester" in given:
         requester = changes.requester or Requester()
         request.requester_name = requester.name

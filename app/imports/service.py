@@ -378,6 +378,13 @@ class _Checker:
             raise Forbidden(
                 f"line {loc[1]}: the key may not write for the force {document.force!r}"
             )
+        if not document.responses:
+            # As publishing through the API: an entry is the force's answer (SPEC §1).
+            raise RuleViolation(
+                "publish-unanswered",
+                f"line {loc[1]}: an entry is published with its response; give at least one",
+                loc=(*loc, "responses"),
+            )
         requests.check_questions(
             [q.number for q in document.request.questions], loc=(*loc, "request")
         )

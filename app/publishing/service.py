@@ -1,5 +1,6 @@
 """Publishing a request as a disclosure-log entry, changing the entry and withdrawing it."""
 
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import orjson
@@ -21,6 +22,14 @@ from app.round_robins import service as round_robins
 from app.tally import service as tally
 
 BODY = ("body",)
+# How far ahead of UTC the UK's clocks run at most (BST): a UK day starts this long before
+# midnight UTC.
+UK_AHEAD = timedelta(hours=1)
+
+
+def _day_starts(day: date) -> datetime:
+    """The earliest moment that is `day` somewhere in the UK, whatever its clocks say."""
+    return datetime.combine(day, time.min, UTC) - UK_AHEAD
 
 
 def etag(entry: DisclosureEntry) -> str:
@@ -50,6 +59,16 @@ def publish(session: Session, body: Publish, *, actor: Actor) -> DisclosureEntry
             "publish-unanswered",
             "a request is published with its response: add one first",
             loc=(*BODY, "request_id"),
+        )
+    answered_on = min(response.responded_on for response in request.responses)
+    if body.publish_at is not None and body.publish_at < _day_starts(answered_on):
+        # An entry is the published answer (SPEC §1): dated before it, it would sit in the
+        # log's order and feeds among entries years older.
+        raise RuleViolation(
+            "publish-before-response",
+            f"publish_at {body.publish_at.isoformat()} is before the response of "
+            f"{answered_on.isoformat()}: an entry is published once the force has answered",
+            loc=(*BODY, "publish_at"),
         )
     title = body.title or request.title
     topics = sorted(request.topics, key=lambda topic: topic.slug)
