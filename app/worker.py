@@ -4,8 +4,10 @@ its main process (the one that starts uvicorn's workers), so each machine has on
 
 Who runs the jobs is elected with `app.db.process_lock`, a lock the holder's death releases at
 once (an advisory lock on PostgreSQL, a file lock on SQLite; see there why).
-A holder checks that it still holds the lock before each job; if two ever overlapped (a lost
-connection not yet noticed), deliveries stay at least once and the cursors never move back."""
+A holder checks that it still holds the lock before each round; a job with threads of its own
+(webhook delivery) is halted before the lead is given up, and as soon as it is found lost. If two
+ever overlapped (a lost connection not yet noticed), deliveries stay at least once and the
+cursors never move back."""
 
 import logging
 import threading
@@ -91,12 +93,15 @@ class Job:
     name: str
     # True when there is more to do at once (the next round starts without waiting).
     run: Callable[[], bool]
+    # Stops what `run` left going on threads of its own, waiting for it.
+    halt: Callable[[], None] | None = None
 
 
 def jobs() -> tuple[Job, ...]:
+    deliveries = dispatcher.Dispatcher()
     return (
         Job("announce scheduled entries", announce_due),
-        Job("deliver webhooks", dispatcher.dispatch),
+        Job("deliver webhooks", deliveries, halt=deliveries.halt),
         Job(
             "link entries never linked into round-robins",
             Every(HOUSEKEEPING_INTERVAL, link_unlinked),
@@ -120,6 +125,8 @@ class Runner:
         if leading != self.leading:
             log.info("elected: running the background jobs" if leading else "lost the election")
             self.leading = leading
+            if not leading:
+                self.halt_jobs()
         if not leading:
             return False
         busy = False
@@ -130,6 +137,11 @@ class Runner:
                 log.exception("background job %r failed; it runs again next round", job.name)
         return busy
 
+    def halt_jobs(self) -> None:
+        for job in self.jobs:
+            if job.halt is not None:
+                job.halt()
+
     def run(self, stop: threading.Event) -> None:
         poll = get_settings().worker_poll_seconds
         try:
@@ -137,6 +149,7 @@ class Runner:
                 if not self.round():
                     stop.wait(poll)
         finally:
+            self.halt_jobs()
             self.lock.release()
 
 
@@ -145,8 +158,9 @@ def runner() -> Runner:
 
 
 def start_thread() -> Callable[[], None]:
-    """Run the runner in a daemon thread; returns what stops it (waiting for a round in flight
-    up to the webhook timeout; a delivery cut short is sent again, at least once)."""
+    """Run the runner in a daemon thread; returns what stops it (waiting for the round and the
+    deliveries in flight up to the webhook timeout; a delivery cut short is sent again, at least
+    once)."""
     stop = threading.Event()
     thread = threading.Thread(target=runner().run, args=(stop,), name="foilog-runner", daemon=True)
     thread.start()

@@ -1,5 +1,6 @@
 """A real HTTP server on a free local port that records the webhooks it receives."""
 
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -36,6 +37,18 @@ class Reply:
     status: int = 204
     headers: tuple[tuple[str, str], ...] = ()
     delay: float = 0.0
+
+
+class Gate:
+    """Replies that wait until the test opens the gate (or 30 s): a receiver that is slow
+    for exactly as long as the test needs."""
+
+    def __init__(self) -> None:
+        self.opened = threading.Event()
+
+    def __call__(self, _: int) -> Reply:
+        self.opened.wait(30)
+        return Reply()
 
 
 class Receiver:
@@ -112,3 +125,43 @@ def receiving(reply: Callable[[int], Reply] | None = None) -> Iterator[Receiver]
         yield receiver
     finally:
         receiver.stop()
+
+
+@contextmanager
+def trickling(head: bytes, every: float | None = 0.2, *, hold: float = 5.0) -> Iterator[int]:
+    """A receiver that reads the request, sends `head` and then one byte every `every` seconds
+    (or nothing more, when None) until the client goes or `hold` seconds have passed: with
+    bytes trickling, no single read waits long. `hold` ends a test of a client that would wait
+    for ever. Yields its port."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.05)
+    stopped = threading.Event()
+
+    def trickle(conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.recv(65536)
+                conn.sendall(head)
+                until = time.monotonic() + hold
+                while not stopped.wait(every or 0.05) and time.monotonic() < until:
+                    if every is not None:
+                        conn.sendall(b"X")
+            except OSError:
+                pass  # the client gave up
+
+    def accept() -> None:
+        while not stopped.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return  # closed
+            threading.Thread(target=trickle, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stopped.set()
+        listener.close()

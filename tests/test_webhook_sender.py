@@ -1,9 +1,12 @@
-"""The sender's address checks and pinning, without a network: name resolution is replaced."""
+"""The sender's address checks and pinning, without a network (name resolution is replaced),
+and its deadline against receivers on a local port."""
 
 import socket
+import time
 from typing import Any
 
 import pytest
+from receiver import trickling
 
 from app.webhooks import sender
 
@@ -62,3 +65,52 @@ def test_the_request_goes_to_the_checked_address_under_the_original_name(
     assert pinned == target
     assert headers == {"Host": host}
     assert extensions.get("sni_hostname") == sni
+
+
+TRICKLED = {
+    "headers": b"HTTP/1.1 200 OK\r\n",
+    "body": b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n",
+    "nothing (TLS)": b"",
+}
+
+
+@pytest.mark.parametrize("part", TRICKLED)
+def test_an_attempt_ends_at_its_deadline_whatever_the_receiver_sends(part: str) -> None:
+    """httpx's timeout bounds each read: a byte every 0.2 s would keep a request going for
+    ever. The deadline is the whole attempt's."""
+    scheme = "https" if "TLS" in part else "http"
+    with trickling(TRICKLED[part], every=None if "TLS" in part else 0.2) as port:
+        started = time.monotonic()
+        outcome = sender.post(
+            f"{scheme}://127.0.0.1:{port}/hook", b"{}", {}, timeout=1, allow_private=True
+        )
+        took = time.monotonic() - started
+    assert took < 1.5
+    if part == "body":
+        # The status came in time: a body slow to come is not waited for.
+        assert outcome == sender.Outcome(200, None)
+    else:
+        assert outcome == sender.Outcome(None, "timed out after 1 s")
+
+
+def test_a_slow_name_lookup_counts_against_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    def slow(*args: Any, **kwargs: Any) -> list[Any]:
+        time.sleep(2)
+        return []
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    started = time.monotonic()
+    outcome = sender.post("http://hooks.example.org/in", b"{}", {}, timeout=0.3, allow_private=True)
+    assert time.monotonic() - started < 0.8
+    assert outcome == sender.Outcome(None, "timed out after 0.3 s")
+
+
+@pytest.mark.parametrize("control", ["\r\n", "\t", "\x00", "\x7f"])
+def test_a_url_holding_a_control_character_is_refused(control: str) -> None:
+    """urlsplit drops tabs and line breaks: the URL sent to would not be the one shown."""
+    url = f"https://93.184.215.14/in{control}X-Injected: 1/end"
+    with pytest.raises(sender.RefusedTarget, match="control character"):
+        sender.parse_url(url)
+    outcome = sender.post(url, b"{}", {}, timeout=1, allow_private=True)
+    assert outcome.status_code is None
+    assert "control character" in (outcome.error or "")

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,9 +19,9 @@ import pytest
 from fastapi.testclient import TestClient
 from instances import ROOT, _free_port
 from log_factories import publish
-from receiver import Receiver, Reply, receiving
+from receiver import Receiver, Reply, receiving, trickling
 from sqlmodel import Session
-from webhook_helpers import Configure, subscribe
+from webhook_helpers import Configure, deliveries, subscribe
 
 from app import worker
 from app.changes import service as changes
@@ -105,6 +106,44 @@ def test_the_runner_announces_scheduled_entries_that_fell_due(session: Session) 
     worker.announce_due()
     with new_session() as reader:
         assert [(c.kind, c.id) for c in changes.since(reader, 0, 10)] == [("published", entry.id)]
+
+
+def test_a_stuck_receiver_holds_up_neither_the_others_nor_the_announcing(
+    client: TestClient, session: Session, configure: Configure
+) -> None:
+    """A receiver that trickles its headers a byte at a time: its attempt ends at the timeout,
+    and meanwhile the round returns at once, a scheduled entry that fell due is announced and
+    another receiver gets it."""
+    configure(webhook_timeout_seconds="2")
+    key = factories.make_key(session)
+    runner = worker.Runner(worker.leadership(get_engine()), worker.jobs())
+    with trickling(b"HTTP/1.1 200 OK\r\n") as port, receiving() as receiver:
+        stuck = subscribe(client, key, f"http://127.0.0.1:{port}/hook")
+        subscribe(client, key, receiver.url())
+        published = publish(session, title="Published")
+        scheduled = publish(session, title="Scheduled", published_at=utcnow() + timedelta(days=1))
+        scheduled.published_at = utcnow() - timedelta(seconds=1)
+        session.add(scheduled)
+        session.commit()
+        try:
+            # On a thread: a round stuck on the receiver must fail the test, not hang it.
+            round_ = threading.Thread(target=runner.round, daemon=True)
+            started = time.monotonic()
+            round_.start()
+            round_.join(timeout=5)
+            took = time.monotonic() - started
+            got = receiver.wait_for(2, timeout=5)
+        finally:
+            runner.halt_jobs()
+            runner.lock.release()
+        halted = time.monotonic() - started
+    assert took < 1.5
+    assert [m.json()["data"]["id"] for m in got] == [published.id, scheduled.id]
+    assert halted < 4  # the stuck attempt ended at its timeout (the receiver holds on for 5 s)
+    with new_session() as reader:
+        assert [c.id for c in changes.since(reader, 0, 10)] == [published.id, scheduled.id]
+    (attempt,) = deliveries(client, key, stuck["id"])
+    assert attempt["error"] == "timed out after 2 s"
 
 
 @dataclass

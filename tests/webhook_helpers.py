@@ -31,8 +31,10 @@ class Clock:
 
 
 def drain(clock: Callable[[], datetime] = utcnow) -> None:
-    while dispatcher.dispatch(clock):
-        pass
+    """Deliver what is due at `clock`, until a pass finds nothing more."""
+    deliveries = dispatcher.Dispatcher(clock)
+    while deliveries.hand_out():
+        deliveries.settle()
 
 
 def subscribe(client: TestClient, key: str, url: str, **body: Any) -> dict[str, Any]:

@@ -1,14 +1,18 @@
 """Delivering the change feed to the subscriptions, and test messages.
 
-A pass reads the subscriptions that are due and a batch of changes, lets the connection go,
-sends, and records each attempt in a short transaction of its own: no connection is held while
-a receiver takes its time. Only the elected runner of app/worker.py calls `dispatch`."""
+A pass reads the subscriptions that are due and a batch of changes, lets the connection go, and
+hands each subscription with changes waiting to a thread of its own, which sends and records
+each attempt in a short transaction of its own: no connection is held while a receiver takes
+its time. Only the elected runner of app/worker.py runs a `Dispatcher`."""
 
+import logging
+import math
 import random
 import secrets
+import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,16 +24,19 @@ from app.config import get_settings
 from app.db import new_session, utcnow
 from app.entries.schemas import dump
 from app.entries.service import timestamp, tombstone
+from app.models import ChangeKind
 from app.webhooks import sender, service
 from app.webhooks.schemas import DeliveryPublic
 from app.webhooks.service import Attempt, State, Subscription
 
 Clock = Callable[[], datetime]
+log = logging.getLogger("foilog.webhooks")
 
 BATCH = 100
 # Subscriptions served at once, so one slow receiver does not hold up the others.
 PARALLEL = 8
 MAX_BACKOFF = timedelta(hours=1)
+WITHDRAWN = service.event_of(ChangeKind.WITHDRAWN)
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,8 @@ def _change(row: changes.ChangeRow) -> Change:
         "entry": entry,
     }
     body = orjson.dumps({"type": event, "timestamp": timestamp(row.at), "data": item})
-    # Filters read the entry document, which a withdrawn entry keeps (its tombstone has no topics).
+    # Filters read the entry document, which a withdrawn entry keeps (its tombstone has no
+    # topics): a change made before the withdrawal is sent as a tombstone where it was wanted.
     document = orjson.loads(row.document)
     return Change(
         seq=row.seq,
@@ -67,10 +75,13 @@ def _change(row: changes.ChangeRow) -> Change:
 
 
 def wanted(sub: Subscription, change: Change) -> bool:
+    """A withdrawal goes to every subscription of its force that asks for withdrawals, whatever
+    its topics: the entry may have been sent while it had topics it has since lost (the feed
+    keeps only the current document), and a tombstone carries no content to leak."""
     return (
         change.event in sub.events
         and (not sub.forces or change.force in sub.forces)
-        and (not sub.topics or bool(sub.topics & change.topics))
+        and (not sub.topics or change.event == WITHDRAWN or bool(sub.topics & change.topics))
     )
 
 
@@ -125,15 +136,20 @@ def _after_failure(
     return State(position, failures, since, at + backoff(failures))
 
 
-def _serve(sub: Subscription, batch: list[Change], clock: Clock) -> None:
+def _send_batch(
+    sub: Subscription, batch: list[Change], clock: Clock, halting: threading.Event
+) -> int | None:
     """Send this subscription the changes after its cursor in order, stopping at the first
-    failure."""
+    failure, or before the next send once `halting` is set. The cursor reached when every change
+    of the batch was sent or passed over; None when it stopped short."""
     position = recorded = sub.cursor
     failures, failing_since = sub.failures, sub.failing_since
     for change in batch:
         if not wanted(sub, change):
             position = change.seq
             continue
+        if halting.is_set():
+            return None
         msg_id = message_id(sub.id, change.seq)
         at = clock()
         outcome = _post(sub, msg_id, at, change.body)
@@ -150,34 +166,110 @@ def _serve(sub: Subscription, batch: list[Change], clock: Clock) -> None:
         with new_session(write=True) as session:
             alive = service.record(session, attempt, state) is not None
         if not alive or not outcome.delivered:
-            return
+            return None
         position = recorded = change.seq
         failures, failing_since = 0, None
     if position > recorded:
         with new_session(write=True) as session:
             service.skip(session, sub.id, position)
+    return position
 
 
-def dispatch(clock: Clock = utcnow) -> bool:
-    """One pass; True when there may be more to send at once (a full batch was read).
+class Dispatcher:
+    """Serves each subscription that has changes waiting on a thread of its own, up to PARALLEL
+    at once, so one slow receiver holds up no other, and a pass only hands out the free places
+    and returns: the runner's other jobs (announcing scheduled entries) never wait for a
+    receiver.
 
-    Each subscription is read its changes from its own cursor, so one that is far behind (a slow
-    receiver catching up) does not hold back one that is up to date."""
-    with new_session() as session:
-        subs = service.due(session, clock())
-        rows = {
-            cursor: changes.since(session, cursor, BATCH) for cursor in {s.cursor for s in subs}
+    One thread at a time serves a subscription, so it is sent its changes in order, and a pass
+    does not read it again until its thread has recorded where it stopped: `serving` is looked
+    at before the subscriptions are read, and a thread leaves it after its last write."""
+
+    def __init__(self, clock: Clock = utcnow) -> None:
+        self.clock = clock
+        self.changed = threading.Condition()
+        self.serving: set[int] = set()
+        # When each subscription was last handed a place: with more waiting than places, those
+        # that waited longest go first.
+        self.served_at: dict[int, float] = {}
+        # A subscription with changes found no free place at the last pass.
+        self.crowded = False
+        self.halting = threading.Event()
+
+    def __call__(self) -> bool:
+        """The runner's pass. Never more to do at once: the threads go on by themselves."""
+        self.hand_out()
+        return False
+
+    def hand_out(self) -> int:
+        """Read the due subscriptions that no thread serves and a batch of changes for each
+        (one read a cursor, so one far behind does not hold back one up to date), and start
+        serving those with changes, as many as there are free places; how many started."""
+        with self.changed:
+            busy = set(self.serving)
+        with new_session() as session:
+            subs = [sub for sub in service.due(session, self.clock()) if sub.id not in busy]
+            rows = {
+                cursor: changes.since(session, cursor, BATCH) for cursor in {s.cursor for s in subs}
+            }
+        built: dict[int, Change] = {}
+        batches = {
+            cursor: [built.get(row.seq) or built.setdefault(row.seq, _change(row)) for row in batch]
+            for cursor, batch in rows.items()
         }
-    built: dict[int, Change] = {}
-    batches = {
-        cursor: [built.get(row.seq) or built.setdefault(row.seq, _change(row)) for row in batch]
-        for cursor, batch in rows.items()
-    }
-    busy = [sub for sub in subs if batches[sub.cursor]]
-    if busy:
-        with ThreadPoolExecutor(max_workers=min(PARALLEL, len(busy))) as pool:
-            list(pool.map(lambda sub: _serve(sub, batches[sub.cursor], clock), busy))
-    return any(len(batch) == BATCH for batch in rows.values())
+        with self.changed:
+            ready = sorted(
+                (sub for sub in subs if batches[sub.cursor]),
+                key=lambda sub: self.served_at.get(sub.id, -math.inf),
+            )
+            places = max(PARALLEL - len(self.serving), 0)
+            self.crowded = len(ready) > places
+            started = ready[:places]
+            for sub in started:
+                self.serving.add(sub.id)
+                self.served_at[sub.id] = time.monotonic()
+        for sub in started:
+            threading.Thread(
+                target=self._serve,
+                args=(sub, batches[sub.cursor]),
+                name=f"foilog-webhook-{sub.id}",
+                daemon=True,
+            ).start()
+        return len(started)
+
+    def _serve(self, sub: Subscription, batch: list[Change]) -> None:
+        """Serve one subscription's batch; after a full one all sent, go on with the next
+        unless another subscription is waiting for a place."""
+        try:
+            while (
+                (cursor := _send_batch(sub, batch, self.clock, self.halting)) is not None
+                and len(batch) == BATCH
+                and not self.crowded
+            ):
+                sub = replace(sub, cursor=cursor, failures=0, failing_since=None)
+                with new_session() as session:
+                    batch = [_change(row) for row in changes.since(session, cursor, BATCH)]
+        except Exception:
+            log.exception("delivering to webhook %d failed; the next pass tries again", sub.id)
+        finally:
+            with self.changed:
+                self.serving.discard(sub.id)
+                self.changed.notify_all()
+
+    def settle(self) -> None:
+        """Wait until no subscription is being served."""
+        with self.changed:
+            self.changed.wait_for(lambda: not self.serving)
+
+    def halt(self) -> None:
+        """Stop serving once the attempts in flight have ended (each within the webhook
+        timeout) and been recorded: the runner halts before it gives up the lead, so two
+        processes never send at once. A pass after it starts serving again."""
+        self.halting.set()
+        try:
+            self.settle()
+        finally:
+            self.halting.clear()
 
 
 def housekeeping(clock: Clock = utcnow) -> None:
