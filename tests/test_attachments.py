@@ -412,7 +412,7 @@ def test_a_spreadsheet_is_read_with_its_internal_entities_and_none_fetched(
     with new_session() as session:
         stored = session.get(Attachment, created["id"])
         assert stored is not None
-        assert stored.text == f"Dear {REQUESTER['name']}"
+        assert stored.text == f"Dear {REQUESTER['name']}\nFleet"  # the cell, the sheet's name
     assert client.delete(f"/v1/attachments/{created['id']}", headers=auth(admin)).status_code == 204
     fetched = '<!DOCTYPE worksheet [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
     for name, data in (

@@ -131,7 +131,8 @@ def test_a_docx_unpacking_past_the_limits_is_413(
 
 
 def test_both_users_read_the_same_text(client: TestClient, session: Session) -> None:
-    """An attachment stores what the reader reads; a letter is drafted from the same text."""
+    """An attachment stores what a letter is drafted from, first, then what else a reader of
+    the file is shown (its properties, for the privacy check)."""
     data = _docx("Annex B: the policy\n\nsee the table", ("Name", "Rank"))
     text = documents.docx_text(io.BytesIO(data), loc=())
     assert text == "Annex B: the policy\n\nsee the table\nName Rank"
@@ -144,7 +145,9 @@ def test_both_users_read_the_same_text(client: TestClient, session: Session) -> 
     )
     assert created.status_code == 201, created.text
     with new_session() as check:
-        assert check.scalar(select(col(Attachment.text))) == text
+        stored = check.scalar(select(col(Attachment.text)))
+    assert stored is not None
+    assert stored.startswith(text + "\n")
 
 
 @pytest.mark.parametrize(

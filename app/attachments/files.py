@@ -47,7 +47,7 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     JPEG: ((".jpg", ".jpeg", ".jpe"), ("image/jpg", "image/pjpeg")),
 }
 ZIPPED = (DOCX, XLSX, ODT, ODS)
-_OFFICE_KINDS = {XLSX: "XLSX", ODT: "ODT", ODS: "ODS"}
+_ZIPPED_KINDS = {DOCX: "DOCX", XLSX: "XLSX", ODT: "ODT", ODS: "ODS"}
 # A Content-Type that says nothing about the file.
 GENERIC = {"", "application/octet-stream", "binary/octet-stream", "application/unknown"}
 # Zip-based kinds may also be announced as plain zips.
@@ -275,13 +275,11 @@ def inspect(
     _check_claims(found, by_name, by_type, name)
     text = ""
     if found == PDF:
-        text = documents.pdf_text(file, loc=LOC)
-    elif found == DOCX:
-        text = documents.docx_text(file, loc=LOC)
+        text = documents.pdf_text(file, loc=LOC, everything=True)
     elif found in (TXT, CSV):
         text = documents.plain_text(file, kind="CSV file" if found == CSV else "text file")
-    elif found in (XLSX, ODT, ODS):
-        text = documents.office_text(file, kind=_OFFICE_KINDS[found], loc=LOC)
+    elif found in ZIPPED:
+        text = documents.package_text(file, kind=_ZIPPED_KINDS[found], loc=LOC)
     if not _extension(name):
         name = f"{name or 'attachment'}{KINDS[found][0][0]}"
     return Inspected(filename=name, media_type=found, size=size, sha256=sha256, text=text)

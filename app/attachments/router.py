@@ -1,13 +1,14 @@
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from starlette.responses import StreamingResponse
 
 from app.attachments import files, service
 from app.attachments.schemas import AttachmentInternal, RequestAttachments
 from app.config import get_settings
 from app.db import ReadSession, WriteSession, utcnow
+from app.errors import InvalidInput
 from app.etags import matches
 from app.keys.auth import CurrentActor
 from app.params import PRIVATE, Acknowledge, ResourceId
@@ -34,11 +35,21 @@ def content_disposition(disposition: str, filename: str) -> str:
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+async def one_file(request: Request) -> None:
+    """A body of several `file` parts is refused, as the letters endpoint refuses it: FastAPI
+    would keep the last and drop the rest unsaid. The form is FastAPI's, parsed already."""
+    form = await request.form()
+    if len(form.getlist("file")) > 1:
+        detail = "a multipart body holds one `file` part: send each attachment on its own"
+        raise InvalidInput(detail, errors=[{"loc": ["body", "file"], "msg": detail}])
+
+
 @router.post(
     "/v1/responses/{response_id}/attachments",
     status_code=201,
     response_model=AttachmentInternal,
     responses=PROBLEMS(400, 401, 404, 410, 413, 415),
+    dependencies=[Depends(one_file)],
 )
 def upload(
     response_id: ResourceId,
