@@ -84,10 +84,14 @@ def _make(year: int, month: int, day: int) -> date | None:
 def find_dates(text: str) -> list[Found]:
     """Every date in `text`, in order of appearance; yearless ones carry `on=None`."""
     found: list[Found] = []
-    taken: list[tuple[int, int]] = []
+    # Which characters a date found already holds: one look a match, however many dates.
+    taken = bytearray(len(text))
 
     def free(start: int, end: int) -> bool:
-        return all(end <= s or start >= e for s, e in taken)
+        return taken.find(1, start, end) == -1
+
+    def take(start: int, end: int) -> None:
+        taken[start:end] = b"\x01" * (end - start)
 
     for pattern in DATE_PATTERNS:
         for match in pattern.finditer(text):
@@ -97,7 +101,7 @@ def find_dates(text: str) -> list[Found]:
             on = _make(_year(match["year"]), month, int(match["day"]))
             if on is not None:
                 found.append(Found(on, month, on.day, match.start(), match.end()))
-                taken.append((match.start(), match.end()))
+                take(match.start(), match.end())
     for pattern in YEARLESS_PATTERNS:
         for match in pattern.finditer(text):
             month = _month(match["month"])
@@ -110,7 +114,7 @@ def find_dates(text: str) -> list[Found]:
             if match["month"].lower() == "may" and not match["month"][0].isupper():
                 continue
             found.append(Found(None, month, day, match.start(), match.end()))
-            taken.append((match.start(), match.end()))
+            take(match.start(), match.end())
     found.sort(key=lambda f: f.start)
     return found
 

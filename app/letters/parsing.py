@@ -9,9 +9,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from urllib.parse import unquote
 
 from app.letters import dates
 from app.letters.decisions import Found, decide
+from app.letters.redaction import Redactor
 from app.models import ResponseKind
 
 # C0 controls other than tab, newline and carriage return; form feeds (page breaks) and vertical
@@ -125,7 +127,11 @@ _RECEIVED_LABEL = re.compile(
 
 
 def _whole_date(line: str) -> dates.Found | None:
-    """A line that is only a date (as letters print their own date)."""
+    """A line that is only a date (as letters print their own date). The longest such line
+    ("Wednesday, 26th September 2018") is short: a longer one is not searched for every date
+    it holds."""
+    if len(line) > 60:
+        return None
     found = dates.find_dates(line)
     if len(found) != 1:
         return None
@@ -304,13 +310,30 @@ _NAME = re.compile(
     r"(?:\s+(?:[A-Z]\.?|[A-Z][a-zA-Z'\u2019\-]+|de|van|von|le|la)){0,4}$"
 )
 _POSTCODE = re.compile(r"\b[A-Z]{1,2}[0-9][A-Z0-9]?\s?[0-9][A-Z]{2}\b")
+# Whole words: the requester may live in Telford or Forcett.
 _OFFICIAL = re.compile(
-    r"police|constabulary|headquarters|\bhq\b|force|p\.?o\.?\s+box|information\s+(?:rights|"
-    r"management|compliance)|freedom\s+of\s+information|service|\bunit\b|disclosure|"
-    r"tel|telephone|email|\bfoi\b|pnn|gov\.uk|department|office|commissioner",
+    r"\b(?:police|constabulary|headquarters|hq|force|p\.?o\.?\s+box|information\s+(?:rights|"
+    r"management|compliance)|freedom\s+of\s+information|services?|units?|disclosure|"
+    r"tel|telephone|e-?mail|foi|pnn|gov\.uk|department|office|commissioner)\b",
     re.I,
 )
-_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+# Possessive and anchored at the start of a run: a long run of word characters or dots is
+# scanned once, not once from each of its characters.
+_EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]++@[\w-]++(?:\.[\w-]++)++")
+# An email spelled out against harvesters: `zeb.q [at] example [dot] org`, `zeb dot q at
+# example dot org` (a bare "at" only with the dots spelled, or "look at it.com" would be one),
+# ending in a name of letters ("at 10 dot 30" is a time). Parts are bounded as email parts
+# are, so each place is tried in bounded time.
+_SPELLED_DOT = r"\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+"
+_DOT = rf"\.|{_SPELLED_DOT}"
+_LABEL = r"[\w-]{1,63}"
+_TOP = r"[^\W\d_]{2,24}(?![\w-])"
+_SPELLED_EMAIL = re.compile(
+    rf"(?<![\w.+'-])(?P<local>[\w+'-]{{1,64}}(?:(?:{_DOT})[\w+'-]{{1,64}}){{0,4}})"
+    rf"(?:\s*[\[({{<]\s*at\s*[\])}}>]\s*(?P<domain>(?:{_LABEL}(?:{_DOT})){{1,5}}{_TOP})"
+    rf"|\s+at\s+(?P<spelled>(?:{_LABEL}(?:{_SPELLED_DOT})){{1,5}}{_TOP}))",
+    re.I,
+)
 _OFFICIAL_EMAIL = re.compile(r"police\.uk$|pnn\.|gov\.uk$|gov\.scot$|ico\.org\.uk$|nhs\.", re.I)
 
 
@@ -324,53 +347,38 @@ def _closing_index(lines: list[str], start: int) -> int | None:
 
 @dataclass(slots=True)
 class Requester:
+    """What the letter gives away of its requester: names, postal addresses (one a block),
+    emails."""
+
     names: list[str] = field(default_factory=list)
-    address_lines: set[str] = field(default_factory=set)
+    addresses: list[str] = field(default_factory=list)
     emails: set[str] = field(default_factory=set)
 
-    def scrub(self, text: str) -> str:
-        for line in self.address_lines:
-            text = text.replace(line, "")
-        for email in self.emails:
-            text = text.replace(email, "[email removed]")
-        for name in sorted(self.names, key=len, reverse=True):
-            text = re.sub(rf"\b{re.escape(name)}\b", "[the requester]", text)
-        return text
-
-    def holds(self, text: str) -> bool:
-        return self.scrub(text) != text
-
-    def scrubbed(self, value: Any) -> Any:
-        """Every text in a draft scrubbed, wherever it stands (citations' public interest
-        factors and harm as much as the request's text)."""
-        if isinstance(value, str):
-            return self.scrub(value)
-        if isinstance(value, list):
-            return [self.scrubbed(item) for item in value]
-        if isinstance(value, dict):
-            return {key: self.scrubbed(item) for key, item in value.items()}
-        return value
+    def redactor(self) -> Redactor:
+        return Redactor(names=self.names, addresses=self.addresses, emails=self.emails)
 
 
 def _surnames_after(given: str, lines: list[str], known: list[str]) -> list[str]:
     """For a salutation by given name alone ("Dear Zebedee"): the full name wherever the letter
-    writes one ("Zebedee Quartermaine"), and the surname alone where a title stands before it
-    too ("Mr Quartermaine"); a capitalised word after the given name may be no surname."""
+    writes one ("Zebedee Quartermaine", "ZEBEDEE QUARTERMAINE"), and the surname alone where a
+    title stands before it too ("Mr Quartermaine"); a capitalised word after the given name may
+    be no surname."""
     text = "\n".join(lines)
     found: list[str] = []
-    for surname in re.findall(rf"\b{re.escape(given)}\s+([A-Z][a-zA-Z'\u2019\-]{{2,}})", text):
+    for surname in re.findall(rf"\b(?i:{re.escape(given)})\s+([A-Z][a-zA-Z'\u2019\-]{{2,}})", text):
         full = f"{given} {surname}"
         if full not in known and full not in found:
             found.append(full)
             titled = rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+{re.escape(surname)}\b"
-            if re.search(titled, text):
+            if re.search(titled, text, re.I):
                 found.append(surname)
     return found
 
 
 def find_requester(lines: list[str], salutation: int | None) -> tuple[Requester, list[str]]:
     """The requester's name (from the salutation), postal address (a block with a postcode
-    that is not the force's) and email, so that none reaches the draft; each is reported."""
+    that is not the force's) and email, written plainly or spelled out, so that none reaches
+    the draft; each is reported. The ways of writing a name are privacy's (see `redaction`)."""
     requester = Requester()
     warnings: list[str] = []
     if salutation is not None:
@@ -378,16 +386,8 @@ def find_requester(lines: list[str], salutation: int | None) -> tuple[Requester,
         who = match["who"].strip() if match else ""
         if who and not _ANONYMOUS.match(who):
             requester.names.append(who)
-            bare = re.sub(
-                r"^(?:mr|mrs|ms|miss|mx|dr|prof|sir|lady|lord)\.?\s+", "", who, flags=re.I
-            )
-            if bare != who and len(bare) > 2:
-                requester.names.append(bare)
-                words = bare.split()
-                if len(words) > 1 and len(words[-1]) > 2:
-                    requester.names.append(f"{who.split()[0]} {words[-1]}")
             surname = who.split()[-1]
-            if len(surname) > 2 and surname[0].isupper() and surname not in requester.names:
+            if len(surname) > 2 and surname[0].isupper() and surname != who:
                 requester.names.append(surname)  # "as Mr Smith asked", "Smith's request"
             if len(who.split()) == 1:
                 requester.names += _surnames_after(who, lines, requester.names)
@@ -403,10 +403,11 @@ def find_requester(lines: list[str], salutation: int | None) -> tuple[Requester,
             continue
         postal = any(_POSTCODE.search(b) for b in block) and len(block) <= 8
         if postal and not any(_OFFICIAL.search(b) for b in block):
-            requester.address_lines.update(block)
-            first = block[0]
-            if _NAME.match(first) and first not in requester.names:
-                requester.names.append(first)
+            named = _NAME.match(block[0]) is not None
+            if named and block[0] not in requester.names:
+                requester.names.append(block[0])
+            # Without the name line, so that a house name below it is the address's first line.
+            requester.addresses.append("\n".join(block[1:] if named else block))
             warnings.append(
                 "requester: the letter carries a postal address ("
                 + ", ".join(block)
@@ -414,8 +415,13 @@ def find_requester(lines: list[str], salutation: int | None) -> tuple[Requester,
             )
         block = []
     for line in lines:
-        for email in _EMAIL.findall(line):
-            domain = email.rsplit("@", 1)[1]
+        line = unquote(line) if "%" in line else line  # "mailto:zeb.q%40example.org"
+        found = [(m.group(), m.group().rsplit("@", 1)[1]) for m in _EMAIL.finditer(line)]
+        for spelled in _SPELLED_EMAIL.finditer(line):
+            local = re.sub(_SPELLED_DOT, ".", spelled["local"], flags=re.I)
+            domain = re.sub(_SPELLED_DOT, ".", spelled["domain"] or spelled["spelled"], flags=re.I)
+            found.append((f"{local}@{domain}", domain))
+        for email, domain in found:
             if not _OFFICIAL_EMAIL.search(domain) and email not in requester.emails:
                 requester.emails.add(email)
                 warnings.append(
@@ -526,10 +532,15 @@ def _unique(items: list[Item]) -> tuple[list[Item], list[str]]:
     return kept, repeated
 
 
-def _similar(line: str, question: str) -> bool:
-    """Whether `line` restates (part of) `question` rather than answering it."""
-    words = re.findall(r"[a-z0-9]+", line.lower())
-    asked = set(re.findall(r"[a-z0-9]+", question.lower()))
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def _similar(line: str, asked: set[str]) -> bool:
+    """Whether `line` restates (part of) the question of words `asked` rather than answering
+    it. The question's words are taken once, not once a line: a question can run on for
+    thousands of lines of a letter whose numbers stop being read (`100.`)."""
+    words = _words(line)
     if not words or not asked:
         return False
     if any(word.isdigit() and word not in asked for word in words):
@@ -576,6 +587,7 @@ def find_answers(
 ) -> tuple[list[dict[str, Any]], set[int]]:
     """Answers placed under the question numbers they answer, and the lines they take."""
     known = set(questions)
+    asked = {number: set(_words(text)) for number, text in questions.items()}
     answers: list[dict[str, Any]] = []
     used: set[int] = set()
     pending: list[str] = []
@@ -601,8 +613,7 @@ def find_answers(
             if not body:
                 pending += numbers
                 taken.append(index)
-                first_question = questions.get(numbers[0], "")
-                if rest and not _similar(rest, first_question):
+                if rest and not _similar(rest, asked.get(numbers[0], set())):
                     body.append(rest)
                 continue
         if pending and _ANSWER_END.match(line):
@@ -611,7 +622,7 @@ def find_answers(
             continue
         if pending:
             # A restated question runs on over several lines before its answer starts.
-            if not body and _similar(line, questions.get(pending[-1], "")):
+            if not body and _similar(line, asked.get(pending[-1], set())):
                 taken.append(index)
                 continue
             body.append(line)
@@ -748,15 +759,34 @@ def _request_bounds(
     return start, body_end, inline
 
 
+# What of a letter is read: about 300 pages, five times what a draft's response text holds.
+# Each field is found in time linear in the text read, at some microseconds a character; this
+# keeps a letter of any size (FOILOG_MAX_LETTER_BYTES) to seconds.
+MAX_CHARS = 1_000_000
+
+
+def _first_part(text: str) -> str:
+    """The text within MAX_CHARS, cut at white space so that no word (a name) is cut in two."""
+    cut = max(text.rfind(space, 0, MAX_CHARS) for space in "\n\r\t ")
+    return text[: cut if cut > 0 else MAX_CHARS]
+
+
 def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
-    text, removed = clean(text)
     warnings: list[str] = []
+    if len(text) > MAX_CHARS:
+        text = _first_part(text)
+        warnings.append(
+            f"text: the letter runs past {MAX_CHARS:,} characters; only the first "
+            f"{len(text):,} are read, so check the draft against the rest"
+        )
+    text, removed = clean(text)
     confidence: dict[str, float] = {}
     if removed:
         warnings.append(f"text: {removed} control characters in the letter were removed")
     lines = text.split("\n")
     salutation = next((i for i, line in enumerate(lines[:120]) if _SALUTATION.match(line)), None)
     requester, requester_warnings = find_requester(lines, salutation)
+    redactor = requester.redactor()
     warnings += requester_warnings
 
     reference, confidence["reference"] = find_reference(lines)
@@ -808,14 +838,14 @@ def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
             + ", ".join(sorted(set(repeated)))
             + " appear more than once; only the first of each is kept"
         )
+    # An item with no text of its own is a parent ("5d", its parts below it).
     questions = [
-        {"number": item.number, "text": re.sub(r"\s+", " ", item.text)}
+        {
+            "number": item.number,
+            "text": re.sub(r"\s+", " ", item.text) or "(see the lettered parts)",
+        }
         for item in items
-        if item.text or any(other.number.startswith(item.number) for other in items)
     ]
-    for question in questions:
-        if not question["text"]:
-            question["text"] = "(see the lettered parts)"
     confidence["request.questions"] = 0.85 if questions else 0.3
     if not questions:
         warnings.append(
@@ -837,7 +867,7 @@ def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
     )
     warnings += decision.warnings
     signatory, signatory_confidence = find_signatory(lines, closing, force_name)
-    if signatory is not None and signatory.get("name") and requester.holds(str(signatory["name"])):
+    if signatory is not None and signatory.get("name") and redactor.holds(str(signatory["name"])):
         signatory = None
 
     title = find_title(lines, reference)
@@ -900,11 +930,11 @@ def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
         warnings.append(
             "responses[0].kind: an internal review; its initial response is not in this letter"
         )
-    return Draft(_within_limits(requester.scrubbed(entry)), confidence, warnings)
+    return Draft(_within_limits(redactor.redacted(entry)), confidence, warnings)
 
 
 def _within_limits(entry: dict[str, Any]) -> dict[str, Any]:
-    """The texts cut to what an entry document may hold, once scrubbed (`[the requester]` may
+    """The texts cut to what an entry document may hold, once redacted (`[the requester]` may
     be longer than the name it stands for)."""
     request = entry["request"]
     request["text"] = request["text"][:200_000]

@@ -47,7 +47,9 @@ _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 
 
 def sniff(data: bytes) -> Kind | None:
-    """The letter's kind from its first bytes, or None when it is none of the four."""
+    """The letter's kind from its first bytes, or None when it is none of the four. A ZIP
+    whose contents cannot be listed (cut short, damaged) is taken for a damaged DOCX, the one
+    zipped kind a letter may be, so that reading it answers 422 as for any damaged file."""
     head = data[:1024]
     if head.lstrip().startswith(b"%PDF-"):
         return Kind.PDF
@@ -56,7 +58,7 @@ def sniff(data: bytes) -> Kind | None:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = set(archive.namelist())
         except (zipfile.BadZipFile, ValueError, OSError):
-            return None
+            return Kind.DOCX
         return Kind.DOCX if "word/document.xml" in names else None
     sample = data[:8192]
     if data.startswith((b"\xd0\xcf\x11\xe0", b"{\\rtf")):

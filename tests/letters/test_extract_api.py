@@ -207,7 +207,10 @@ def _zip(name: str) -> bytes:
         (b"%PDF-1.4\n" + os.urandom(3000), "application/pdf", 422),
         (_zip("word/document.xml"), DOCX, 422),
         (_zip("xl/workbook.xml"), DOCX, 415),
-        (b"PK\x03\x04broken zip", DOCX, 415),
+        # Damaged (a ZIP that does not open, a DOCX cut short): 422, as README says.
+        (b"PK\x03\x04broken zip", DOCX, 422),
+        (_docx(LETTER.decode())[:5000], DOCX, 422),
+        (_docx(LETTER.decode())[:-30], "application/octet-stream", 422),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "application/msword", 415),
     ],
 )
