@@ -44,6 +44,8 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(keys_cli, name="keys")
 round_robins_cli = typer.Typer(help="Round-robin requests.", no_args_is_help=True)
 cli.add_typer(round_robins_cli, name="round-robins")
+attachments_cli = typer.Typer(help="Attachments.", no_args_is_help=True)
+cli.add_typer(attachments_cli, name="attachments")
 
 
 def _check_database() -> None:
@@ -350,6 +352,26 @@ def keys_revoke(name_or_id: Annotated[str, typer.Argument(help="the key's name o
     with new_session(write=True) as session:
         key = service.revoke(session, name_or_id)
     typer.echo(f"revoked key {key.name!r}")
+
+
+@attachments_cli.command("reread")
+def attachments_reread() -> None:
+    """Read every stored attachment again as uploads are read now (after an upgrade that reads
+    more of a file: headers, comments, metadata), for search and the privacy check. Lists the
+    attachments of public entries that now name their requester, and then exits 1."""
+    from app.attachments import service
+    from app.config import get_settings
+
+    with new_session(write=True) as session:
+        done = service.reread(session, max_bytes=get_settings().max_attachment_bytes)
+    typer.echo(f"{done.read} attachments read again, {done.changed} with new text")
+    if done.unreadable:
+        listed = ", ".join(map(str, done.unreadable))
+        typer.echo(f"not readable as uploads are read now (kept as they were): {listed}")
+    if done.naming:
+        listed = ", ".join(map(str, done.naming))
+        typer.echo(f"public, and naming their requester: {listed}", err=True)
+        raise typer.Exit(1)
 
 
 @round_robins_cli.command("backfill")

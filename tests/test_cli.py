@@ -1,11 +1,16 @@
 import json
 from pathlib import Path
 
+from factories import auth, make_key, published
 from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.db import new_session
 from app.demo import ROUND_ROBINS, demo_entries
+from app.models import Attachment, FoiResponse
 
 runner = CliRunner()
 
@@ -68,3 +73,39 @@ def test_import_a_file_and_report_a_bad_line(tmp_path: Path, database_url: str) 
     failed = runner.invoke(cli, ["import", str(bad)])
     assert failed.exit_code == 1
     assert "line" in failed.output.lower()
+
+
+def test_attachments_reread_keeps_todays_text_and_names_public_files_naming_the_requester(
+    client: TestClient, session: Session
+) -> None:
+    # Text stored by an older reader (here: none at all) is read again as uploads are now;
+    # a public file whose new text names the requester is listed, and the command fails.
+    key = make_key(session)
+    published(client, key)
+    response_id = session.exec(select(FoiResponse.id)).one()
+    session.rollback()
+    files = {
+        "plain.txt": b"The review upheld the response.",
+        "named.txt": b"Covering note for Jane Marlow.",
+    }
+    ids = []
+    for name, data in files.items():
+        uploaded = client.post(
+            f"/v1/responses/{response_id}/attachments",
+            params={"acknowledge_privacy_warning": "true"},
+            files={"file": (name, data, "text/plain")},
+            headers=auth(key),
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        ids.append(uploaded.json()["id"])
+    session.execute(update(Attachment).values(text=""))
+    session.commit()
+    result = runner.invoke(cli, ["attachments", "reread"])
+    assert result.exit_code == 1, result.output
+    assert "2 attachments read again, 2 with new text" in result.output
+    assert f"naming their requester: {ids[1]}" in result.output
+    with new_session() as reader:
+        texts = dict(reader.exec(select(Attachment.id, Attachment.text)).all())
+    assert texts == {ids[0]: files["plain.txt"].decode(), ids[1]: files["named.txt"].decode()}
+    again = runner.invoke(cli, ["attachments", "reread"])
+    assert (again.exit_code, "0 with new text" in again.output) == (0, True)

@@ -5,8 +5,9 @@ the attachment and refreshes its entry, so a failed upload leaves nothing and a 
 everything. An upload is inspected (`files.inspect`) before that transaction begins, so no
 connection or lock is held while a file is read or parsed."""
 
+import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO
 
@@ -14,12 +15,12 @@ from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from app import privacy
-from app.attachments.files import CHUNK, Inspected
+from app.attachments.files import CHUNK, Inspected, inspect
 from app.attachments.schemas import AttachmentInternal, RequestAttachments
 from app.audit import service as audit
 from app.db import new_session
 from app.entries import service as entries
-from app.errors import Gone, NotFound, RuleViolation
+from app.errors import FoilogError, Gone, NotFound, RuleViolation
 from app.foi_requests import service as requests
 from app.keys.schemas import Actor
 from app.models import (
@@ -244,3 +245,58 @@ def read(attachment_id: int) -> Iterator[bytes]:
             return
         yield bytes(data)
         seq += 1
+
+
+@dataclass
+class Reread:
+    read: int = 0  # attachments read again
+    changed: int = 0  # whose text changed
+    unreadable: list[int] = field(default_factory=list)  # refused by today's reader
+    naming: list[int] = field(default_factory=list)  # public, and now naming their requester
+
+
+def reread(session: Session, *, max_bytes: int) -> Reread:
+    """Read every stored attachment again as an upload is read now, and keep the text found:
+    what search and the privacy check read. A file stored by an older reader may hold text it
+    never read (a header, a comment, a PDF's metadata), so a name there was never checked.
+    An attachment of a public entry whose text now names the requester is listed, not
+    hidden: the FOI team decides whether to remove it or withdraw the entry. One
+    transaction an attachment; safe to stop and run again."""
+    done = Reread()
+    a = table_of(Attachment).c
+    stored = session.execute(select(a.id, a.filename, a.media_type).order_by(a.id)).all()
+    session.rollback()
+    for attachment_id, filename, media_type in stored:
+        # Read and parsed holding no transaction: a large file takes seconds.
+        with tempfile.TemporaryFile() as file:
+            for chunk in read(attachment_id):
+                file.write(chunk)
+            try:
+                inspected = inspect(
+                    file, filename=filename, content_type=media_type, max_bytes=max_bytes
+                )
+            except FoilogError:
+                done.unreadable.append(attachment_id)
+                continue
+        done.read += 1
+        attachment = session.get(Attachment, attachment_id)
+        if attachment is None or inspected.text == attachment.text:
+            session.rollback()  # removed meanwhile, or read as it was
+            continue
+        attachment.text = inspected.text
+        done.changed += 1
+        response = session.get_one(FoiResponse, attachment.response_id)
+        request = session.get_one(FoiRequest, response.request_id)
+        entry = requests.entry_of(session, request.id)
+        if entry is not None and entry.withdrawn_at is None:
+            try:
+                privacy.guard_texts(
+                    request,
+                    [(("file",), f"{attachment.filename}\n{inspected.text}")],
+                    acknowledged=False,
+                )
+            except RuleViolation:
+                done.naming.append(attachment_id)
+            entries.refresh(session, entry)  # its search text holds the attachment's
+        session.commit()
+    return done
