@@ -1,3 +1,5 @@
+import re
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func
@@ -45,9 +47,9 @@ def get_exemption(session: Session, exemption_id: str, now: datetime) -> Exempti
     )
 
 
-def catalogue(session: Session) -> dict[str, ExemptionPublic]:
-    """The catalogue by id, from the one loaded per process (`listed`)."""
-    return {e.id: e for e in listed(session)}
+def catalogue(session: Session) -> "Catalogue":
+    """The catalogue by id, built once per process from `listed`."""
+    return reference_data(session, "exemption-catalogue", lambda s: Catalogue(listed(s)))
 
 
 def known_ids(session: Session) -> frozenset[str]:
@@ -62,3 +64,80 @@ def _load_ids(session: Session) -> frozenset[str]:
 def listed(session: Session) -> list[ExemptionPublic]:
     """The whole catalogue, loaded once per process (only a migration changes it)."""
     return reference_data(session, "exemption-list", list_exemptions)
+
+
+# A provision as a letter cites it: a section or regulation number, perhaps with letters
+# (`22A`), and its subdivisions (`31(1)(a)`, `40(5A)`, `30(2)(a)(ii)`); after `&`, `,`, `/`,
+# a dash, `and`, `or` or `to`, another provision or more subdivisions of the one before
+# (`35(1)(a)&(b)`, `31(1)(a)-(c)`).
+_JOINED = re.compile(r"\s*(?:[&,/\u2013-]|\band\b|\bor\b|\bto\b)\s*")
+_SUBDIVISIONS = r"(?:\([0-9A-Za-z]{1,5}\))"
+_PROVISION = re.compile(rf"[0-9]{{1,3}}[A-Za-z]{{0,2}}{_SUBDIVISIONS}*")
+_MORE_SUBDIVISIONS = re.compile(rf"{_SUBDIVISIONS}+")
+
+
+def _within(provision: str, head: str) -> bool:
+    """`provision` is `head` or one of its subdivisions: `31(1)(a)` is within `31`, and
+    `12(5)(b)` within itself, but `22A(1)` is not within `22`."""
+    provision, head = provision.upper(), head.upper()
+    return provision == head or provision.startswith(f"{head}(")
+
+
+def _ncnd_subsections(exemption: ExemptionPublic) -> list[str]:
+    subsections = exemption.ncnd_subsection or ""
+    return [part.strip() for part in subsections.split(",") if part.strip()]
+
+
+class Catalogue(dict[str, ExemptionPublic]):
+    """The catalogue by id, with what the citation rules read of it worked out once (an
+    import checks every citation of every line against it)."""
+
+    def __init__(self, rows: Iterable[ExemptionPublic]) -> None:
+        super().__init__((e.id, e) for e in rows)
+        self._heads = {e.id: self._find_heads(e) for e in self.values()}
+        self._partners = {e.id: self._find_partners(e) for e in self.values()}
+
+    def _owner(self, provision: str, law: str) -> str | None:
+        """The id of the entry of `law` whose section `provision` is within, if any."""
+        return next(
+            (e.id for e in self.values() if e.law == law and _within(provision, e.section)), None
+        )
+
+    def _find_heads(self, exemption: ExemptionPublic) -> list[str]:
+        return [exemption.section] + [
+            subsection
+            for subsection in _ncnd_subsections(exemption)
+            if self._owner(subsection, exemption.law) is None
+        ]
+
+    def _find_partners(self, exemption: ExemptionPublic) -> list[str]:
+        return [
+            e.id
+            for e in self.values()
+            if e.id != exemption.id
+            and any(self._owner(s, e.law) == exemption.id for s in _ncnd_subsections(e))
+        ]
+
+    def heads(self, exemption_id: str) -> list[str]:
+        """What a provision of the exemption begins with: its section (or regulation), or a
+        subsection outside every entry's section that lets it neither confirm nor deny (EIR
+        12(6) for 12(5)(a)). FOISA's 18(1) is no provision of s35: it is `foisa-s18`'s, cited
+        beside it."""
+        return self._heads[exemption_id]
+
+    def cites(self, exemption_id: str, provision: str) -> bool:
+        """Whether `provision` is a provision of the exemption, in every part (`31(1)(a) &
+        24(2)` is not one of s31's)."""
+        heads = self._heads[exemption_id]
+        parts = _JOINED.split(re.sub(r"\s+(?=\()", "", provision))
+        return all(
+            any(_within(part, head) for head in heads)
+            if _PROVISION.fullmatch(part)
+            else i > 0 and _MORE_SUBDIVISIONS.fullmatch(part) is not None
+            for i, part in enumerate(parts)
+        )
+
+    def ncnd_partners(self, exemption_id: str) -> list[str]:
+        """The exemptions whose neither-confirm-nor-deny provision is this one (FOISA s18(1),
+        for ss28-35, 38, 39 and 41): it is cited with one of them, never alone."""
+        return self._partners[exemption_id]

@@ -1,5 +1,6 @@
 """Responses and their citations: the consistency rules of SPEC §1."""
 
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -12,12 +13,13 @@ from app.entries import service as entries
 from app.entries.schemas import Citation, ResponseBody
 from app.errors import ErrorLoc, NotFound, RuleViolation
 from app.exemptions import service as exemptions
-from app.exemptions.schemas import ExemptionPublic
+from app.exemptions.service import Catalogue
 from app.foi_requests import service as requests
 from app.foi_requests.schemas import ResponseInternal
 from app.foi_responses.schemas import ResponseUpdate
 from app.keys.schemas import Actor
 from app.models import (
+    ExemptionKind,
     FoiAnswer,
     FoiCitation,
     FoiRequest,
@@ -25,6 +27,7 @@ from app.models import (
     Law,
     Outcome,
     RequestStatus,
+    ResponseKind,
 )
 from app.preconditions import check_if_match, version_etag
 
@@ -71,7 +74,7 @@ def check(
     received_on: date,
     law: str,
     questions: set[str],
-    catalogue: dict[str, ExemptionPublic],
+    catalogue: Catalogue,
     loc: ErrorLoc = BODY,
 ) -> None:
     """Every rule a response must keep against its request and the exemption catalogue."""
@@ -108,14 +111,93 @@ def check(
                 f"{' or '.join(sorted(laws))}",
                 loc=(*where, "exemption"),
             )
+        if not catalogue.cites(exemption.id, citation.provision):
+            noun = "regulation" if exemption.law == Law.EIR else "section"
+            raise RuleViolation(
+                "citation-provision",
+                f"{citation.provision!r} is not a provision of {exemption.id}: cite {noun} "
+                f"{' or '.join(catalogue.heads(exemption.id))} of the {exemption.law}, or a "
+                "subdivision of it, as the letter prints it",
+                loc=(*where, "provision"),
+            )
         if citation.ncnd and exemption.ncnd_subsection is None:
             raise RuleViolation(
                 "ncnd-not-available",
                 f"{exemption.id} has no neither-confirm-nor-deny provision",
                 loc=(*where, "ncnd"),
             )
+        # Only a section the catalogue marks absolute as a whole: a mixed one (FOIA ss36, 37,
+        # 40, EIR 13, FOISA ss36, 38) is absolute or qualified by the part or the condition
+        # relied on (s40(2): the first condition or the second), which a citation need not say.
+        if citation.public_interest is not None and exemption.kind == ExemptionKind.ABSOLUTE:
+            raise RuleViolation(
+                "public-interest-absolute",
+                f"{exemption.id} is an absolute exemption: no public interest test applies",
+                loc=(*where, "public_interest"),
+            )
         requests.check_question_refs(citation.questions, questions, loc=(*where, "questions"))
+    check_ncnd_partners(body, catalogue=catalogue, loc=loc)
     check_outcome(body, loc=loc)
+
+
+def check_ncnd_partners(body: ResponseBody, *, catalogue: Catalogue, loc: ErrorLoc) -> None:
+    """FOISA s18(1) lets a force refuse to say whether it holds what an exemption would cover:
+    it is cited beside such an exemption, with `ncnd: true`, never alone."""
+    ncnd = {c.exemption for c in body.citations if c.ncnd}
+    for i, citation in enumerate(body.citations):
+        partners = catalogue.ncnd_partners(citation.exemption)
+        if partners and not ncnd.intersection(partners):
+            raise RuleViolation(
+                "ncnd-provision-alone",
+                f"{citation.exemption} is used together with an exemption it applies to, "
+                f"cited with ncnd: true: one of {', '.join(partners)}",
+                loc=(*loc, "citations", i, "exemption"),
+            )
+
+
+def check_reviews(dated: Sequence[tuple[str, date]], *, loc: Callable[[int], ErrorLoc]) -> None:
+    """A request's responses as (kind, date): each internal review reviews an initial
+    response, so one must be dated on or before it. `loc` places the response at `i`."""
+    first = min((on for kind, on in dated if kind == ResponseKind.INITIAL), default=None)
+    for i, (kind, on) in enumerate(dated):
+        if kind != ResponseKind.INTERNAL_REVIEW:
+            continue
+        if first is None:
+            raise RuleViolation(
+                "review-initial",
+                "an internal review reviews the initial response, and the request has none",
+                loc=(*loc(i), "kind"),
+            )
+        if on < first:
+            raise RuleViolation(
+                "review-initial",
+                f"an internal review ({on}) cannot precede the initial response it reviews "
+                f"({first})",
+                loc=(*loc(i), "responded_on"),
+            )
+
+
+def check_all(
+    bodies: Sequence[ResponseBody],
+    *,
+    received_on: date,
+    law: str,
+    questions: set[str],
+    catalogue: Catalogue,
+    loc: ErrorLoc,
+) -> None:
+    """Every rule a request's whole list of responses keeps (an import line's), each response
+    alone and together; `loc` is the list's."""
+    for i, body in enumerate(bodies):
+        check(
+            body,
+            received_on=received_on,
+            law=law,
+            questions=questions,
+            catalogue=catalogue,
+            loc=(*loc, i),
+        )
+    check_reviews([(b.kind, b.responded_on) for b in bodies], loc=lambda i: (*loc, i))
 
 
 def columns(body: ResponseBody) -> dict[str, Any]:
@@ -151,7 +233,12 @@ def body_of(response: FoiResponse) -> ResponseBody:
     return ResponseBody.model_validate(entries._response(response))
 
 
-def _check_against(session: Session, body: ResponseBody, request: FoiRequest) -> None:
+def _check_against(
+    session: Session, body: ResponseBody, request: FoiRequest, *, replacing: int | None = None
+) -> None:
+    """The rules `body` keeps as a response of `request`, in place of the response
+    `replacing` when it corrects one; whichever response a review rule finds out of order,
+    the error names the body's field, the one this write can change."""
     check(
         body,
         received_on=request.received_on,
@@ -159,6 +246,8 @@ def _check_against(session: Session, body: ResponseBody, request: FoiRequest) ->
         questions={q.number for q in request.questions},
         catalogue=exemptions.catalogue(session),
     )
+    others = [(r.kind, r.responded_on) for r in request.responses if r.id != replacing]
+    check_reviews([*others, (body.kind, body.responded_on)], loc=lambda _: BODY)
 
 
 def _save(
@@ -250,7 +339,7 @@ def correct(
     if "signatory" in changes.model_fields_set and changes.signatory is None:
         merged["signatory"] = None
     body = ResponseBody.model_validate(merged)
-    _check_against(session, body, request)
+    _check_against(session, body, request, replacing=response.id)
     fill(response, body)
     response.version += 1
     response.updated_at = utcnow()

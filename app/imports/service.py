@@ -388,16 +388,14 @@ class _Checker:
         requests.check_questions(
             [q.number for q in document.request.questions], loc=(*loc, "request")
         )
-        numbers = {q.number for q in document.request.questions}
-        for i, body in enumerate(document.responses):
-            responses.check(
-                body,
-                received_on=document.received_on,
-                law=law,
-                questions=numbers,
-                catalogue=self.catalogue,
-                loc=(*loc, "responses", i),
-            )
+        responses.check_all(
+            document.responses,
+            received_on=document.received_on,
+            law=law,
+            questions={q.number for q in document.request.questions},
+            catalogue=self.catalogue,
+            loc=(*loc, "responses"),
+        )
         return law
 
     def _existing(self, lines: list[_Line]) -> dict[tuple[str, str], int]:
