@@ -520,3 +520,34 @@ def test_a_response_an_import_drops_takes_its_attachments_audited(
     assert [(e.entity_id, (e.before or {}).get("filename"), e.after) for e in events] == [
         (str(attachment_id), "review.txt", None)
     ]
+
+
+def test_an_export_of_a_clarified_extended_retitled_entry_imports_unchanged(
+    client: TestClient, admin: str
+) -> None:
+    # The document carries what moved the due date, so a mirror derives the same date and
+    # verdict (it derived 2024-04-26 and "late" from the receipt alone); the line is the
+    # entry's own, so importing it again changes nothing, the request's internal title kept.
+    from factories import add_response, create_request, publish
+
+    request = create_request(client, admin, received_on="2024-03-27", title="Internal title")
+    dates = {"clarification_received_on": "2024-04-15", "extended_due_on": "2024-06-11"}
+    patched = client.patch(
+        f"/v1/requests/{request['id']}", json=dates, headers={**auth(admin), "If-Match": "*"}
+    )
+    assert patched.status_code == 200, patched.text
+    add_response(client, admin, request["id"], responded_on="2024-06-03")
+    source = publish(client, admin, request["id"], title="Public title")
+    assert (source["due_on"], source["responded_within_deadline"]) == ("2024-05-14", True)
+    exported = client.get("/v1/disclosure-log.ndjson").content
+    feed = client.get("/v1/changes").json()["items"]
+    again = post(client, admin, exported)
+    assert again.json() == {"created": 0, "updated": 0, "unchanged": 1}
+    assert client.get("/v1/changes").json()["items"] == feed
+    internal = client.get(f"/v1/requests/{request['id']}", headers=auth(admin)).json()
+    assert internal["title"] == "Internal title"
+    mirrored = {**orjson.loads(exported), "reference": "MIRROR/1"}
+    assert post(client, admin, ndjson(mirrored)).json()["created"] == 1
+    copy = client.get("/v1/disclosure-log", params={"reference": "MIRROR/1"}).json()["items"][0]
+    for field in ("due_on", "responded_within_deadline", *dates):
+        assert copy[field] == source[field], field

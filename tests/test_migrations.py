@@ -88,3 +88,41 @@ def test_sqlite_migrations_keep_rows_that_refer_to_a_copied_table(tmp_path: Path
             "'2026-01-02', 0, 0)"
         )
         assert upgraded.execute("SELECT id FROM webhook").fetchall() == [(8,)]
+
+
+def test_0024_gives_stored_documents_the_dates_that_moved_their_due_date(
+    client: TestClient, database_url: str
+) -> None:
+    """Documents stored before 0024 lack the clarification's date and the extended due date;
+    the migration appends them as the code now writes them, byte for byte."""
+    from factories import add_response, auth, create_request, make_key, publish
+    from sqlmodel import Session, select
+
+    from app.models import DisclosureEntry
+
+    with Session(get_engine()) as session:
+        key = make_key(session)
+    request = create_request(client, key, received_on="2024-03-27")
+    dates = {"clarification_received_on": "2024-04-15", "extended_due_on": "2024-06-11"}
+    patched = client.patch(
+        f"/v1/requests/{request['id']}", json=dates, headers={**auth(key), "If-Match": "*"}
+    )
+    assert patched.status_code == 200, patched.text
+    add_response(client, key, request["id"], responded_on="2024-06-03")
+    publish(client, key, request["id"])
+
+    def stored() -> str:
+        with Session(get_engine()) as session:
+            return session.exec(select(DisclosureEntry.document)).one()
+
+    written = stored()
+    config = migrate.alembic_config(database_url)
+    command.downgrade(config, "0023")
+    before = stored()
+    assert '"extended_due_on"' not in before
+    assert before.endswith("]}")
+    command.upgrade(config, "head")
+    assert stored() == written
+    assert written.endswith(
+        ',"clarification_received_on":"2024-04-15","extended_due_on":"2024-06-11"}'
+    )

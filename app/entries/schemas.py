@@ -132,6 +132,12 @@ class EntryDocument(BaseModel):
     request: RequestPart
     responses: list[ResponseBody]
     attachments: list[AttachmentLink] = Field(default_factory=list)
+    clarification_received_on: date | None = Field(
+        default=None, description="when the requester's clarification came: the clock restarted"
+    )
+    extended_due_on: date | None = Field(
+        default=None, description="the due date as extended for a public interest test (FOIA)"
+    )
 
 
 class Tombstone(BaseModel):

@@ -97,6 +97,8 @@ class RequestParts(Protocol):
     @property
     def due_on(self) -> date: ...
     @property
+    def clarification_received_on(self) -> date | None: ...
+    @property
     def extended_due_on(self) -> date | None: ...
     @property
     def text(self) -> str: ...
@@ -261,7 +263,15 @@ def document(
             }
             for a in attachments
         ],
+        # What moved `due_on` (SPEC §2), so a mirror derives the same date and verdict. Last,
+        # as migration 0024 appended them to the documents stored before.
+        "clarification_received_on": _day(request.clarification_received_on),
+        "extended_due_on": _day(request.extended_due_on),
     }
+
+
+def _day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 def keyed_document(entry: DisclosureEntry) -> str:

@@ -3,7 +3,7 @@
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, func, or_
@@ -151,7 +151,16 @@ def load_topics(session: Session, slugs: Sequence[str], *, loc: ErrorLoc) -> lis
     return list(session.exec(query))
 
 
-def schedule(request: FoiRequest, law: str, *, loc: ErrorLoc = BODY) -> None:
+class Scheduled(Protocol):
+    """What the statutory deadline is computed from, and the date it sets."""
+
+    received_on: date
+    clarification_received_on: date | None
+    extended_due_on: date | None
+    due_on: date
+
+
+def schedule(request: Scheduled, law: str, *, loc: ErrorLoc = BODY) -> None:
     """Compute `due_on` and check `extended_due_on` against it (SPEC §2)."""
     try:
         request.due_on = deadlines.due_on(

@@ -26,6 +26,9 @@ class ImportDocument(Strict):
     title: Title
     topics: list[TopicSlug] = Field(default_factory=list, max_length=MAX_TOPICS)
     received_on: StatutoryDate
+    # What moves `due_on`, checked as the write API checks them (SPEC §2).
+    clarification_received_on: StatutoryDate | None = None
+    extended_due_on: StatutoryDate | None = None
     published_at: Timestamp | None = None
     request: RequestPart = Field(default_factory=RequestPart)
     responses: list[ResponseBody] = Field(default_factory=list, max_length=MAX_ITEMS)

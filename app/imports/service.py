@@ -39,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col
 
-from app import deadlines, privacy
+from app import privacy
 from app.attachments import service as attachments
 from app.audit import service as audit
 from app.changes import service as changes
@@ -212,6 +212,7 @@ class _Request:
     text: str
     questions: list[Question]
     responses: list[_Response]
+    clarification_received_on: date | None = None
     extended_due_on: date | None = None
     requester_name: str | None = None
     requester_email: str | None = None
@@ -262,6 +263,16 @@ def _reserve(connection: Connection, model: type[Any], count: int) -> list[int]:
         select(func.nextval(sequence)).select_from(func.generate_series(1, count))
     ).scalars()
     return sorted(ids)
+
+
+@dataclass(slots=True)
+class _Dates:
+    """A line's statutory dates, as `requests.schedule` checks them and derives `due_on`."""
+
+    received_on: date
+    clarification_received_on: date | None
+    extended_due_on: date | None
+    due_on: date = date.min
 
 
 def _response(body: ResponseBody) -> _Response:
@@ -378,6 +389,8 @@ class _Checker:
             raise Forbidden(
                 f"line {loc[1]}: the key may not write for the force {document.force!r}"
             )
+        dates = (document.received_on, document.clarification_received_on, document.extended_due_on)
+        requests.schedule(_Dates(*dates), law, loc=loc)
         if not document.responses:
             # As publishing through the API: an entry is the force's answer (SPEC §1).
             raise RuleViolation(
@@ -468,16 +481,21 @@ def _new_request(line: _Line) -> _Request:
     document = line.document
     # In the order the request's rows will be read back: by date, then as written.
     bodies = sorted(document.responses, key=lambda body: body.responded_on)
-    return _Request(
+    request = _Request(
         force_id=document.force,
         reference=document.reference,
         aliases=document.aliases,
         received_on=document.received_on,
-        due_on=deadlines.due_on(document.received_on, line.law),
+        due_on=date.min,
         text=document.request.text,
         questions=document.request.questions,
         responses=[_response(body) for body in bodies],
+        clarification_received_on=document.clarification_received_on,
+        extended_due_on=document.extended_due_on,
     )
+    # Its due date, as the write API computes and checks it (checked already: cannot fail).
+    requests.schedule(request, line.law)
+    return request
 
 
 # How often a signing process checks that the import's process still runs.
@@ -713,6 +731,8 @@ class _Importer(_Checker):
             "text": request.text,
             "status": RequestStatus.RESPONDED if request.responses else RequestStatus.RECEIVED,
             "due_on": request.due_on,
+            "clarification_received_on": request.clarification_received_on,
+            "extended_due_on": request.extended_due_on,
             "created_at": now,
             "updated_at": now,
             "version": 1,
@@ -802,11 +822,7 @@ class _Importer(_Checker):
         if entry is None or entry.withdrawn_at is not None:
             return False  # published by the import, or refused by `_replace`
         document = line.document
-        stored = self.session.get_one(FoiRequest, request_id)
-        if stored.title != document.title or document.published_at not in (
-            None,
-            entry.published_at,
-        ):
+        if document.published_at not in (None, entry.published_at):
             return False
         candidate = _Entry(
             id=entry.id,
@@ -825,7 +841,9 @@ class _Importer(_Checker):
         request = requests.get_request(self.session, request_id, actor=self.actor, hold=True)
         topics = requests.load_topics(self.session, document.topics, loc=(*loc, "topics"))
         requests.touch(request)
-        self._fill(request, document, law, loc, topics)
+        # A line's title is its entry's: a published request keeps its own (internal) one.
+        titled = requests.entry_of(self.session, request_id) is None
+        self._fill(request, document, law, loc, topics, title=titled)
         self.session.add(request)
         self.session.flush()
         self.result.updated += 1
@@ -849,11 +867,16 @@ class _Importer(_Checker):
         law: str,
         loc: ErrorLoc,
         topics: list[Topic],
+        *,
+        title: bool,
     ) -> None:
         request.reference = document.reference
         request.aliases = document.aliases
         request.received_on = document.received_on
-        request.title = document.title
+        request.clarification_received_on = document.clarification_received_on
+        request.extended_due_on = document.extended_due_on
+        if title:
+            request.title = document.title
         request.text = document.request.text
         requests.schedule(request, law, loc=loc)
         requests.set_questions(self.session, request, document.request.questions)
