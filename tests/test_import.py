@@ -29,6 +29,7 @@ from app import inputs
 from app.db import new_session, utcnow
 from app.entries import schemas as entries_schemas
 from app.errors import Forbidden, InvalidInput, PayloadTooLarge, RuleViolation
+from app.foi_requests.service import today
 from app.imports.service import Stage, import_entries, lines_of
 from app.inputs import may_hold_not_text, not_text
 from app.keys.schemas import Actor
@@ -551,3 +552,13 @@ def test_an_export_of_a_clarified_extended_retitled_entry_imports_unchanged(
     copy = client.get("/v1/disclosure-log", params={"reference": "MIRROR/1"}).json()["items"][0]
     for field in ("due_on", "responded_within_deadline", *dates):
         assert copy[field] == source[field], field
+
+
+def test_an_import_line_is_not_received_in_the_future(client: TestClient, admin: str) -> None:
+    tomorrow = (today() + timedelta(days=1)).isoformat()
+    refused = post(client, admin, ndjson(entry_document(received_on=tomorrow)))
+    assert refused.status_code == 422
+    assert (refused.json()["rule"], refused.json()["errors"][0]["loc"]) == (
+        "received-date",
+        ["line", 1, "received_on"],
+    )

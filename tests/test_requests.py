@@ -106,6 +106,14 @@ def patch(
     return client.patch(f"/v1/requests/{request_id}", json=body, headers=headers)
 
 
+def test_a_request_is_not_received_in_the_future(client: TestClient, admin: str) -> None:
+    tomorrow = (today() + timedelta(days=1)).isoformat()
+    body = hertfordshire_request_body(received_on=tomorrow)
+    created = client.post("/v1/requests", json=body, headers=auth(admin))
+    assert rule_of(created) == ("received-date", ["body", "received_on"])
+    assert create_request(client, admin, received_on=today().isoformat())["id"]
+
+
 def test_clarification_restarts_the_clock(client: TestClient, admin: str) -> None:
     request = create_request(client, admin)
     waiting = patch(client, admin, request["id"], {"status": "awaiting_clarification"})

@@ -160,8 +160,20 @@ class Scheduled(Protocol):
     due_on: date
 
 
+def check_received(received_on: date, *, loc: ErrorLoc = BODY) -> None:
+    """A request is received by the day it is recorded: a later date would give a deadline
+    that has not started, and order the log by a day still to come."""
+    if received_on > today():
+        raise RuleViolation(
+            "received-date",
+            f"a request cannot be received in the future ({received_on})",
+            loc=(*loc, "received_on"),
+        )
+
+
 def schedule(request: Scheduled, law: str, *, loc: ErrorLoc = BODY) -> None:
     """Compute `due_on` and check `extended_due_on` against it (SPEC §2)."""
+    check_received(request.received_on, loc=loc)
     try:
         request.due_on = deadlines.due_on(
             request.received_on, law, clarification_received_on=request.clarification_received_on
@@ -327,6 +339,7 @@ def new_request(
 def create_request(session: Session, body: RequestCreate, *, actor: Actor) -> FoiRequest:
     law = law_of(session, body.force)
     check_scope(actor, body.force)
+    check_received(body.received_on)
     check_questions([q.number for q in body.questions])
     existing = find(session, body.force, body.reference)
     if existing is not None:
