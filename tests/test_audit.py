@@ -7,6 +7,7 @@ from factories import (
     add_response,
     auth,
     create_request,
+    hertfordshire_request_body,
     hertfordshire_response_body,
     make_key,
     publish,
@@ -42,8 +43,16 @@ def test_every_write_is_audited(client: TestClient, admin: str) -> None:
     url = f"/v1/disclosure-log/{entry['id']}"
     client.patch(url, json={"title": "New title"}, headers=auth(admin))
     client.post(f"{url}/withdraw", json={"reason": "Error"}, headers=auth(admin))
+    answer = hertfordshire_response_body(responded_on="2020-01-20")
     line = orjson.dumps(
-        {"force": "kent", "reference": "K1", "title": "t", "received_on": "2020-01-02"}
+        {
+            "force": "kent",
+            "reference": "K1",
+            "title": "t",
+            "received_on": "2020-01-02",
+            "request": {"text": "t", "questions": hertfordshire_request_body()["questions"]},
+            "responses": [answer],
+        }
     )
     client.post("/v1/import", content=line, headers=auth(admin))
     found = events(client, admin)

@@ -69,6 +69,14 @@ def test_imports_have_their_own_limit(client: TestClient, admin: str) -> None:
             "title": "t",
             "received_on": "2020-01-01",
             "request": {"text": "x" * 3000},
+            "responses": [
+                {
+                    "kind": "initial",
+                    "responded_on": "2020-01-20",
+                    "outcome": "not_held",
+                    "text": "Not held.",
+                }
+            ],
         }
     )
     headers = {**auth(admin), "Content-Type": "application/x-ndjson"}

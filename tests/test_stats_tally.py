@@ -127,7 +127,7 @@ def test_the_tally_answers_as_the_entries_do_through_every_kind_of_write(
             continue
         document = dict(documents[n], topics=["fleet"] if n % 2 else [])
         if n % 3 == 0:
-            document["responses"] = []
+            document["responses"] = document["responses"][:1]
         changed.append(document)
     _import(session, changed)
     _assert_same(session, 60, seed=3)
