@@ -562,3 +562,30 @@ def test_an_import_line_is_not_received_in_the_future(client: TestClient, admin:
         "received-date",
         ["line", 1, "received_on"],
     )
+
+
+def test_what_an_import_replaces_or_publishes_is_audited_entry_by_entry(
+    client: TestClient, admin: str
+) -> None:
+    # SPEC §5: every write audited with its entity, before and after; an import's new entries
+    # are counted in its own row, but an entry it rewrites or a request it publishes is not new.
+    from factories import add_response, create_request
+
+    assert post(client, admin, ndjson(entry_document())).status_code == 200
+    recorded = create_request(client, admin, reference="API/1")
+    add_response(client, admin, recorded["id"])
+    retitled = entry_document(title="A new title")
+    published = entry_document(reference="API/1", title="Published by import")
+    assert post(client, admin, ndjson(retitled, published)).json()["updated"] == 2
+    with new_session() as session:
+        events = session.exec(
+            select(AuditEvent)
+            .where(col(AuditEvent.action).in_(["entry.update", "entry.publish"]))
+            .order_by(col(AuditEvent.id))
+        ).all()
+    assert [e.action for e in events] == ["entry.update", "entry.publish"]
+    assert {e.key_name for e in events} == {"admin-0"}
+    update, publish = events
+    assert (update.before or {})["title"] == entry_document()["title"]
+    assert (update.after or {})["title"] == "A new title"
+    assert (publish.before, (publish.after or {})["reference"]) == (None, "API/1")

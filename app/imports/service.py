@@ -854,11 +854,16 @@ class _Importer(_Checker):
         _check_replaceable(line, entry)
         # A request first recorded through the API may have a requester its text names.
         privacy.guard(request, document.title, acknowledged=False, loc=loc)
+        before = orjson.loads(entry.document)
         entry.title = document.title
         entry.topics = topics
         if document.published_at is not None:
             entry.published_at = document.published_at
         entries.refresh(self.session, entry)
+        # What the line replaced, as an update through the API is audited (SPEC §5); new
+        # entries are counted in the import's own row.
+        after = orjson.loads(entry.document)
+        audit.record(self.session, self.actor, "entry.update", "entry", entry.id, before, after)
 
     def _fill(
         self,
@@ -914,13 +919,22 @@ class _Importer(_Checker):
         # A request recorded through the API may hold attachments uploaded before publishing.
         attached = entries.attachment_texts(entries.attached(self.session, request))
         privacy.guard(request, document.title, acknowledged=False, loc=loc, extra=attached)
-        entries.create(
+        entry = entries.create(
             self.session,
             request,
             law=law,
             title=document.title,
             topics=list(request.topics),
             published_at=document.published_at or utcnow(),
+        )
+        audit.record(
+            self.session,
+            self.actor,
+            "entry.publish",
+            "entry",
+            entry.id,
+            None,
+            orjson.loads(entry.document),
         )
 
 
