@@ -687,3 +687,18 @@ def test_a_file_removed_while_it_is_fetched_is_a_404_not_a_short_body(
     assert client.delete(f"/v1/attachments/{created['id']}", headers=auth(admin)).status_code == 204
     with pytest.raises(NotFound):
         service.whole(found)
+
+
+def test_a_removal_with_if_match_goes_ahead_only_for_those_bytes(
+    client: TestClient, admin: str, answered: tuple[int, int]
+) -> None:
+    # The tag is the download's ETag: a caller that read other bytes is told, not obeyed.
+    _, response_id = answered
+    created = uploaded(client, admin, response_id, "a.txt", b"The annex, first version.")
+    url = f"/v1/attachments/{created['id']}"
+    stale = client.delete(url, headers={**auth(admin), "If-Match": '"0000"'})
+    problem(stale, 412)
+    assert stored_counts() == (1, 1)
+    current = client.delete(url, headers={**auth(admin), "If-Match": f'"{created["sha256"]}"'})
+    assert current.status_code == 204, current.text
+    assert stored_counts() == (0, 0)

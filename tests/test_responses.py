@@ -191,3 +191,32 @@ def test_correcting_a_response(client: TestClient, admin: str, request_id: int) 
     assert now["text"] == "Corrected"
     assert now["version"] == 2
     assert correct(client, admin, 999, {"text": "x"}, "*").status_code == 404
+
+
+def test_a_response_with_if_match_is_added_only_to_the_request_as_read(
+    client: TestClient, admin: str, request_id: int
+) -> None:
+    # The request's ETag, as GET and PATCH give it: a caller that read an older request (its
+    # questions since renumbered, say) is told, not obeyed.
+    read = client.get(f"/v1/requests/{request_id}", headers=auth(admin)).headers["etag"]
+    changed = client.patch(
+        f"/v1/requests/{request_id}", json={"status": "in_progress"}, headers=auth(admin)
+    )
+    assert changed.status_code == 200, changed.text
+    body = hertfordshire_response_body()
+    stale = client.post(
+        f"/v1/requests/{request_id}/responses",
+        json=body,
+        headers={**auth(admin), "If-Match": read},
+    )
+    assert (stale.status_code, stale.headers["content-type"]) == (412, "application/problem+json")
+    current = changed.headers["etag"]
+    added = client.post(
+        f"/v1/requests/{request_id}/responses",
+        json=body,
+        headers={**auth(admin), "If-Match": current},
+    )
+    assert added.status_code == 201, added.text
+    assert (
+        len(client.get(f"/v1/requests/{request_id}", headers=auth(admin)).json()["responses"]) == 1
+    )

@@ -11,7 +11,7 @@ from app.db import ReadSession, WriteSession, utcnow
 from app.errors import InvalidInput
 from app.etags import matches
 from app.keys.auth import CurrentActor
-from app.params import PRIVATE, Acknowledge, ResourceId
+from app.params import PRIVATE, Acknowledge, IfMatch, ResourceId
 from app.problems import PROBLEMS
 
 router = APIRouter(tags=["attachments"])
@@ -86,11 +86,17 @@ def upload(
     "/v1/attachments/{attachment_id}",
     status_code=204,
     response_class=Response,
-    responses=PROBLEMS(401, 404, 410),
+    responses=PROBLEMS(401, 404, 410, 412),
 )
-def remove(attachment_id: ResourceId, session: WriteSession, actor: CurrentActor) -> Response:
-    """Remove an attachment; from a published entry, that is a change to the entry."""
-    service.remove(session, attachment_id, actor=actor)
+def remove(
+    attachment_id: ResourceId,
+    session: WriteSession,
+    actor: CurrentActor,
+    if_match: IfMatch = None,
+) -> Response:
+    """Remove an attachment; from a published entry, that is a change to the entry. With
+    `If-Match` (the download's ETag), only if the bytes are those."""
+    service.remove(session, attachment_id, actor=actor, if_match=if_match)
     return Response(status_code=204)
 
 
@@ -131,7 +137,7 @@ def download(attachment_id: ResourceId, request: Request) -> Response:
     found = service.find_public(attachment_id, utcnow())
     disposition = "inline" if found.media_type in INLINE else "attachment"
     headers = {
-        "ETag": f'"{found.sha256}"',
+        "ETag": service.etag(found.sha256),
         "Cache-Control": f"public, max-age={get_settings().cache_max_age}",
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": CSP.get(found.media_type, SANDBOXED),

@@ -31,6 +31,7 @@ from app.models import (
     FoiResponse,
     table_of,
 )
+from app.preconditions import check_if_match
 
 # Past this many, a response's documents belong in one archive or several responses.
 MAX_PER_RESPONSE = 100
@@ -142,8 +143,16 @@ def get(session: Session, attachment_id: int, *, actor: Actor) -> Attachment:
     return attachment
 
 
-def remove(session: Session, attachment_id: int, *, actor: Actor) -> None:
-    """Remove an attachment; from a published response this is a change to the entry."""
+def etag(sha256: str) -> str:
+    """The tag a download of an attachment carries: its bytes' digest."""
+    return f'"{sha256}"'
+
+
+def remove(
+    session: Session, attachment_id: int, *, actor: Actor, if_match: str | None = None
+) -> None:
+    """Remove an attachment; from a published response this is a change to the entry.
+    `If-Match` names the bytes the caller means to remove (the download's ETag)."""
     attachment = get(session, attachment_id, actor=actor)
     response = session.get_one(FoiResponse, attachment.response_id)
     request = session.get_one(FoiRequest, response.request_id)
@@ -151,6 +160,7 @@ def remove(session: Session, attachment_id: int, *, actor: Actor) -> None:
     # Held, then read again: a removal that ran meanwhile leaves nothing to remove.
     if session.get(Attachment, attachment_id, populate_existing=True) is None:
         raise NotFound(f"no attachment with id {attachment_id} for this key")
+    check_if_match(if_match, etag(attachment.sha256))
     entry = _entry(session, request)
     before = internal(attachment)
     session.delete(attachment)

@@ -22,7 +22,7 @@ def send(response: FoiResponse, http_response: Response) -> ResponseInternal:
     "/v1/requests/{request_id}/responses",
     status_code=201,
     response_model=ResponseInternal,
-    responses=PROBLEMS(401, 404, 413),
+    responses=PROBLEMS(401, 404, 412, 413),
 )
 def add_response(
     request_id: ResourceId,
@@ -30,14 +30,17 @@ def add_response(
     session: WriteSession,
     actor: CurrentActor,
     http_response: Response,
+    if_match: IfMatch = None,
     acknowledge_privacy_warning: Acknowledge = False,
 ) -> ResponseInternal:
-    """Answer a request: an initial response or an internal review, with its citations."""
+    """Answer a request: an initial response or an internal review, with its citations. With
+    `If-Match` (the request's ETag), only if the request is as the caller read it."""
     response = service.add(
         session,
         request_id,
         body,
         actor=actor,
+        if_match=if_match,
         acknowledge_privacy_warning=acknowledge_privacy_warning,
     )
     http_response.headers["Location"] = f"/v1/responses/{response.id}"

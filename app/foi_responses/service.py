@@ -285,11 +285,13 @@ def add(
     body: ResponseBody,
     *,
     actor: Actor,
+    if_match: str | None = None,
     acknowledge_privacy_warning: bool = False,
 ) -> FoiResponse:
     """Answer a request (initial response or internal review); its entry, if published,
     shows the new response and takes its outcome."""
     request = requests.get_request(session, request_id, actor=actor, hold=True)
+    check_if_match(if_match, requests.etag(request))
     _check_against(session, body, request)
     response = FoiResponse(request_id=request_id)  # type: ignore[call-arg]
     fill(response, body)
