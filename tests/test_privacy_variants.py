@@ -69,6 +69,7 @@ class _Request:
     aliases: list[str] = field(default_factory=list)
     received_on: date = date(2018, 5, 29)
     due_on: date = date(2018, 6, 26)
+    clarification_received_on: date | None = None
     extended_due_on: date | None = None
     questions: list[_Question] = field(default_factory=list)
     responses: list[_Response] = field(default_factory=list)
