@@ -135,3 +135,22 @@ def test_stats_are_cacheable(client: TestClient, session: Session) -> None:
     again = client.get("/v1/stats", headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304
     assert again.content == b""
+
+
+def test_working_days_count_from_the_clarification_as_the_deadline_does(
+    client: TestClient, session: Session
+) -> None:
+    # Answered on the 20th working day after the clarification restarted the clock: on time,
+    # and 20 working days, not the 31 since receipt.
+    key = factories.make_key(session)
+    request = factories.create_request(client, key, received_on="2024-03-27")
+    clarified = client.patch(
+        f"/v1/requests/{request['id']}",
+        json={"clarification_received_on": "2024-04-15"},
+        headers={**factories.auth(key), "If-Match": "*"},
+    )
+    assert clarified.json()["due_on"] == "2024-05-14"
+    factories.add_response(client, key, request["id"], responded_on="2024-05-14")
+    factories.publish(client, key, request["id"])
+    timeliness = client.get("/v1/stats").json()["timeliness"]
+    assert (timeliness["within_deadline"], timeliness["median_working_days"]) == (1, 20.0)

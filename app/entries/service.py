@@ -338,10 +338,12 @@ def fill(
     entry.responded_within_deadline = deadlines.responded_within_deadline(
         entry.responded_on, request.due_on, request.extended_due_on
     )
+    # Counted as the deadline is: from the clarification, when one restarted the clock.
+    started = request.clarification_received_on or request.received_on
     entry.working_days_to_respond = (
         None
         if entry.responded_on is None
-        else deadlines.working_days_between(request.received_on, entry.responded_on, law)
+        else deadlines.working_days_between(started, entry.responded_on, law)
     )
     entry.outcome = latest.outcome if latest else None
     entry.search_text = search_text(entry, request, topics, attachments)
