@@ -2,7 +2,14 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from factories import REQUESTER, auth, create_request, hertfordshire_request_body, make_key
+from factories import (
+    REQUESTER,
+    auth,
+    create_request,
+    hertfordshire_request_body,
+    hertfordshire_response_body,
+    make_key,
+)
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -339,3 +346,19 @@ def test_a_reference_taken_by_a_concurrent_writer_is_409(
         service.create_request(session, body, actor=actor)
     assert caught.value.extra["existing"] == f"/v1/requests/{first.id}"
     assert calls == ["find", "find"]
+
+
+@pytest.mark.parametrize("status", ["responded", "under_review"])
+def test_a_request_is_answered_only_once_it_has_a_response(
+    client: TestClient, admin: str, status: str
+) -> None:
+    request = create_request(client, admin)
+    refused = patch(client, admin, request["id"], {"status": status})
+    assert rule_of(refused) == ("status-unanswered", ["body", "status"])
+    add_response = client.post(
+        f"/v1/requests/{request['id']}/responses",
+        json=hertfordshire_response_body(),
+        headers=auth(admin),
+    )
+    assert add_response.status_code == 201, add_response.text
+    assert patch(client, admin, request["id"], {"status": status}).json()["status"] == status

@@ -55,6 +55,8 @@ PUBLISHED_FIELDS = {
 }
 # The statutory clock does not run against these.
 PAUSED = (RequestStatus.AWAITING_CLARIFICATION, RequestStatus.WITHDRAWN, RequestStatus.CLOSED)
+# Statuses that say the force has answered.
+ANSWERED = (RequestStatus.RESPONDED, RequestStatus.UNDER_REVIEW)
 
 
 def today() -> date:
@@ -428,6 +430,13 @@ def update_request(
     before = internal(session, request)
     law = law_of(session, request.force_id)
     old_title, old_topics = request.title, sorted(t.slug for t in request.topics)
+    if changes.status in ANSWERED and not request.responses:
+        # Set by adding the response; said of a request with none, the log would disagree.
+        raise RuleViolation(
+            "status-unanswered",
+            f"a request is {changes.status} once it has a response: add one first",
+            loc=(*BODY, "status"),
+        )
     for name in ("status", "title", "text", "aliases"):
         value = getattr(changes, name)
         if name in given and value is not None:
