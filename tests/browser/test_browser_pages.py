@@ -328,3 +328,26 @@ def test_a_direction_override_in_stored_text_stays_in_its_field(
     WebDriverWait(browser, 20).until(
         lambda d: ["Fleet \u202e", "R\u202e"] in d.execute_script(isolated)
     )
+
+
+def test_the_citations_tables_narrow_columns_keep_their_words_whole(
+    browser: WebDriver, live: str, demo: dict[str, int]
+) -> None:
+    # Long links may break anywhere, but not at the cost of the table: words broken anywhere
+    # let the letter's long public interest factors squeeze "Exemption" to a letter a line.
+    size = browser.get_window_size()
+    viewport(browser, 1280, 900)
+    try:
+        _open(browser, f"{live}/disclosure-log/{demo[HERTS]}")
+        lines = browser.execute_script(
+            "const range = document.createRange();"
+            "return [...document.querySelectorAll('table.citations thead th')].map(th => {"
+            "  range.selectNodeContents(th);"
+            "  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;"
+            "});"
+        )
+        # Exemption, Provision as cited, Neither confirm nor deny, Public interest test, Harm.
+        assert lines[0] == 1, lines
+        assert max(lines) <= 4, lines
+    finally:
+        browser.set_window_size(size["width"], size["height"])
