@@ -55,21 +55,21 @@ class Requested(RequestParts, Protocol):
 PublishedText = tuple[ErrorLoc, str]
 
 
-def _shown(text: str) -> list[str]:
+def shown(text: str) -> list[str]:
     """The text, and where it holds markup, what the markup shows: tags read as spaces and as
     nothing (`<b>Zebedee</b>`, `Zeb<b></b>edee`), entities as their characters
     (`Zebedee&nbsp;Quartermaine`); where it holds %-escapes, as a URL shows them
     (`zeb.q%40example.org`)."""
-    shown = [text]
+    texts = [text]
     if "<" in text or "&" in text:
-        shown += [html.unescape(_TAG.sub(" ", text)), html.unescape(_TAG.sub("", text))]
+        texts += [html.unescape(_TAG.sub(" ", text)), html.unescape(_TAG.sub("", text))]
     if "%" in text:
-        shown += [unquote(each) for each in shown]
-    return shown
+        texts += [unquote(each) for each in texts]
+    return texts
 
 
 def _forms(texts: list[str]) -> list[str]:
-    """The texts (`_shown`) in the compared form, with format characters dropped and read as
+    """The texts (`shown`) in the compared form, with format characters dropped and read as
     spaces, so both "Zebedee\u200bQuartermaine" and "Quarter\u200bmaine" are found."""
     forms: set[str] = set()
     for shown in texts:
@@ -210,19 +210,30 @@ NEARBY_WORDS = 6
 class Needles:
     """What names the requester, in the compared form."""
 
-    def __init__(self, request: Requested) -> None:
-        self.phrases = _name_phrases(request.requester_name or "")
-        given, surname = _name_parts(request.requester_name or "")
+    def __init__(
+        self, *, name: str | None = None, email: str | None = None, address: str | None = None
+    ) -> None:
+        self.phrases = _name_phrases(name or "")
+        given, surname = _name_parts(name or "")
         # The first given name and the surname, each long enough not to be a stray letter.
         self.apart = (
             (given[0], " ".join(surname))
             if given and len(given[0]) >= MIN_NEEDLE and len("".join(surname)) >= MIN_NEEDLE
             else None
         )
-        # A bulk import's new requests carry no requester, and so no address either.
-        self.phrases |= _address_phrases(getattr(request, "requester_address", None) or "")
-        self.phrases |= _spelled_email_phrases(request.requester_email or "")
-        self.emails = _email_needles(request.requester_email or "")
+        self.phrases |= _address_phrases(address or "")
+        self.phrases |= _spelled_email_phrases(email or "")
+        self.emails = _email_needles(email or "")
+
+    @classmethod
+    def of(cls, request: Requested) -> "Needles":
+        """A request's requester, as far as it is known: a bulk import's new requests carry no
+        requester, and so no address either."""
+        return cls(
+            name=request.requester_name,
+            email=request.requester_email,
+            address=getattr(request, "requester_address", None),
+        )
 
     def __bool__(self) -> bool:
         return bool(self.phrases or self.emails)
@@ -245,13 +256,13 @@ class Needles:
     def found_in(self, text: str) -> bool:
         if not text:
             return False
-        shown = _shown(text)
-        forms = _forms(shown)
+        texts = shown(text)
+        forms = _forms(texts)
         if any(f" {phrase} " in form for phrase in self.phrases for form in forms):
             return True
         if any(self._near(form) for form in forms):
             return True
-        for each in shown if self.emails else ():
+        for each in texts if self.emails else ():
             squashed = "".join(_forms_raw(each))
             if any(email in squashed for email in self.emails):
                 return True
@@ -305,7 +316,7 @@ def mentions(
 
 
 def _found(request: Requested, texts: Iterable[PublishedText]) -> list[list[str | int]]:
-    needles = Needles(request)
+    needles = Needles.of(request)
     if not needles:
         return []
     return [list(loc) for loc, text in texts if needles.found_in(text)]

@@ -14,8 +14,7 @@ from array import array
 from collections.abc import Iterable
 from functools import cache
 from itertools import repeat
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 from anyascii import anyascii
 
@@ -81,15 +80,6 @@ def _folded(text: str, *, format_as_space: bool) -> tuple[str, "array[int] | Non
     return "".join(parts), origin
 
 
-def needles_of(
-    *, name: str | None = None, email: str | None = None, address: str | None = None
-) -> privacy.Needles:
-    """privacy's needles for what is known of a requester. They read nothing of a request but
-    its requester's name, email and address, so those alone are given."""
-    known = SimpleNamespace(requester_name=name, requester_email=email, requester_address=address)
-    return privacy.Needles(cast(privacy.Requested, known))
-
-
 class Redactor:
     """What is known of a letter's requester, as privacy's needles, and what stands in for each
     where the letter writes it."""
@@ -98,9 +88,9 @@ class Redactor:
         self, *, names: Iterable[str], addresses: Iterable[str], emails: Iterable[str]
     ) -> None:
         known = [
-            *((needles_of(name=name), NAME) for name in names),
-            *((needles_of(address=address), ADDRESS) for address in addresses),
-            *((needles_of(email=email), EMAIL) for email in emails),
+            *((privacy.Needles(name=name), NAME) for name in names),
+            *((privacy.Needles(address=address), ADDRESS) for address in addresses),
+            *((privacy.Needles(email=email), EMAIL) for email in emails),
         ]
         self.needles = [needles for needles, _ in known if needles]
         # For each placeholder, the phrases and the emails it stands in for.
@@ -145,7 +135,7 @@ class Redactor:
     def _shown_in(self, line: str) -> bool:
         """Whether the line's markup or %-escapes, read as privacy reads them, show the
         requester; the line as written is redacted in place."""
-        return any(self._spans(shown) for shown in privacy._shown(line)[1:])
+        return any(self._spans(shown) for shown in privacy.shown(line)[1:])
 
     def _spans(self, text: str) -> list[tuple[int, int, str]]:
         """Where in `text` the needles stand, each with its placeholder; as privacy does, with

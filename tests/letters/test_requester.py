@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from app import privacy
 from app.letters.parsing import Draft, parse
-from app.letters.redaction import needles_of
 
 NAME = "Zebedee Quartermaine"
 EMAIL = "zeb.q@example.org"
@@ -44,8 +44,8 @@ def _assert_clean(draft: Draft) -> None:
     """Nothing the publish-time check would refuse, in any field, nor a word of the name left
     beside its placeholder ("[the requester], Zebedee"); and the rest kept."""
     for needles in (
-        needles_of(name=NAME, email=EMAIL),
-        *(needles_of(name=word) for word in NAME.split()),
+        privacy.Needles(name=NAME, email=EMAIL),
+        *(privacy.Needles(name=word) for word in NAME.split()),
     ):
         named = [text for text in _texts(draft.entry) if needles.found_in(text)]
         assert named == []
