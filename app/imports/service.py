@@ -841,13 +841,12 @@ class _Importer(_Checker):
         request = requests.get_request(self.session, request_id, actor=self.actor, hold=True)
         topics = requests.load_topics(self.session, document.topics, loc=(*loc, "topics"))
         requests.touch(request)
+        entry = requests.entry_of(self.session, request_id)
         # A line's title is its entry's: a published request keeps its own (internal) one.
-        titled = requests.entry_of(self.session, request_id) is None
-        self._fill(request, document, law, loc, topics, title=titled)
+        self._fill(request, document, law, loc, topics, title=entry is None)
         self.session.add(request)
         self.session.flush()
         self.result.updated += 1
-        entry = requests.entry_of(self.session, request.id)
         if entry is None:
             self._publish(request, document, law, loc=loc)
             return
