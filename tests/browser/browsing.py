@@ -1,6 +1,8 @@
 """What the browser tests ask of a page: axe-core's verdict, the hosts it asked for things."""
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,3 +76,15 @@ def viewport(driver: WebDriver, width: int, height: int) -> None:
     driver.set_window_size(width, height)
     inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
     driver.set_window_size(width + (width - inner[0]), height + (height - inner[1]))
+
+
+@contextmanager
+def resized(driver: WebDriver, width: int, height: int) -> Iterator[None]:
+    """The page's viewport at this size for a while, the window as it was after: the browser
+    is shared by every test of the session."""
+    size = driver.get_window_size()
+    viewport(driver, width, height)
+    try:
+        yield
+    finally:
+        driver.set_window_size(size["width"], size["height"])

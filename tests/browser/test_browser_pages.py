@@ -12,7 +12,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlmodel import Session
 
-from browser.browsing import HostPage, axe, foreign_requests, viewport
+from browser.browsing import HostPage, axe, foreign_requests, resized
 
 HERTS = "FOI2018/02892"
 
@@ -299,17 +299,13 @@ def test_long_unbroken_text_wraps_within_a_phones_width(
             answers=[f"See {LONG_LINK}"],
         ),
     )
-    size = browser.get_window_size()
-    viewport(browser, 390, 844)
-    try:
+    with resized(browser, 390, 844):
         for url in (f"{live}/disclosure-log/{entry.id}", f"{live}/disclosure-log"):
             _open(browser, url)
             wide = browser.execute_script(
                 "return [document.documentElement.scrollWidth, window.innerWidth]"
             )
             assert wide[0] <= wide[1], url
-    finally:
-        browser.set_window_size(size["width"], size["height"])
 
 
 def test_a_direction_override_in_stored_text_stays_in_its_field(
@@ -335,9 +331,7 @@ def test_the_citations_tables_narrow_columns_keep_their_words_whole(
 ) -> None:
     # Long links may break anywhere, but not at the cost of the table: words broken anywhere
     # let the letter's long public interest factors squeeze "Exemption" to a letter a line.
-    size = browser.get_window_size()
-    viewport(browser, 1280, 900)
-    try:
+    with resized(browser, 1280, 900):
         _open(browser, f"{live}/disclosure-log/{demo[HERTS]}")
         lines = browser.execute_script(
             "const range = document.createRange();"
@@ -349,5 +343,3 @@ def test_the_citations_tables_narrow_columns_keep_their_words_whole(
         # Exemption, Provision as cited, Neither confirm nor deny, Public interest test, Harm.
         assert lines[0] == 1, lines
         assert max(lines) <= 4, lines
-    finally:
-        browser.set_window_size(size["width"], size["height"])
