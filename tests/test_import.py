@@ -181,6 +181,43 @@ def test_an_export_imports_unchanged(client: TestClient, admin: str) -> None:
             ["line", 3, "responses", 0, "citations", 0, "exemption"],
             "exemption-law",
         ),
+        (
+            entry_document(
+                responses=[
+                    hertfordshire_response_body(
+                        citations=[
+                            {"exemption": "foia-s24", "provision": "24(2)", "ncnd": True},
+                            {"exemption": "foia-s31", "provision": "31(1)(a)", "ncnd": True},
+                        ]
+                    )
+                ]
+            ),
+            ["line", 3, "responses", 0, "citations", 1, "provision"],
+            "ncnd-provision",
+        ),
+        (
+            entry_document(
+                force="police-scotland",
+                law="FOISA",
+                responses=[
+                    hertfordshire_response_body(
+                        citations=[{"exemption": "foisa-s35", "provision": "35(1)", "ncnd": True}]
+                    )
+                ],
+            ),
+            ["line", 3, "responses", 0, "citations", 0, "ncnd"],
+            "ncnd-provision",
+        ),
+        (
+            entry_document(
+                responses=[
+                    hertfordshire_response_body(),
+                    hertfordshire_response_body(responded_on="2018-07-10"),
+                ]
+            ),
+            ["line", 3, "responses", 1, "kind"],
+            "initial-unique",
+        ),
         (entry_document(law="FOISA"), ["line", 3, "law"], "law-mismatch"),
         (entry_document(force="atlantis"), ["line", 3, "force"], "force-unknown"),
         (entry_document(published_at="2018-06-27T09:00:00"), ["line", 3, "published_at"], None),
@@ -356,6 +393,26 @@ def test_an_import_line_without_a_response_is_refused(client: TestClient, admin:
         ["line", 1, "responses"],
     )
     assert counts() == (0, 0, 0, 0)
+
+
+def test_an_import_line_for_a_request_its_requester_withdrew_is_refused(
+    client: TestClient, admin: str
+) -> None:
+    # As a response or a publication through the API is: there is no answer to publish.
+    created = client.post("/v1/requests", json=hertfordshire_request_body(), headers=auth(admin))
+    assert created.status_code == 201, created.text
+    url = f"/v1/requests/{created.json()['id']}"
+    withdrawn = client.patch(url, json={"status": "withdrawn"}, headers=auth(admin))
+    assert withdrawn.status_code == 200, withdrawn.text
+    refused = post(client, admin, ndjson(entry_document()))
+    assert refused.status_code == 422, refused.text
+    assert (refused.json()["rule"], refused.json()["errors"][0]["loc"]) == (
+        "request-withdrawn",
+        ["line", 1, "reference"],
+    )
+    request = client.get(url, headers=auth(admin)).json()
+    assert (request["status"], request["responses"]) == ("withdrawn", [])
+    assert counts()[1:3] == (0, 0)
 
 
 def test_a_reference_repeated_in_one_file_is_updated_in_order(session: Session) -> None:

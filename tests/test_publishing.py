@@ -19,7 +19,8 @@ from factories import (
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.models import Role
+from app.db import new_session
+from app.models import FoiRequest, RequestStatus, Role
 
 PROBLEM = "application/problem+json"
 
@@ -92,6 +93,27 @@ def test_publish_rules(client: TestClient, session: Session, admin: str) -> None
         headers=auth(admin),
     )
     assert naive.status_code == 422
+
+
+def test_a_withdrawn_request_is_not_published(client: TestClient, admin: str) -> None:
+    unanswered = create_request(client, admin)
+    url = f"/v1/requests/{unanswered['id']}"
+    client.patch(url, json={"status": "withdrawn"}, headers=auth(admin))
+    # As a request answered and then marked withdrawn before the rules refused it.
+    answered = create_request(client, admin, reference="FOI2018/02893")
+    add_response(client, admin, answered["id"])
+    with new_session(write=True) as session:
+        session.get_one(FoiRequest, answered["id"]).status = RequestStatus.WITHDRAWN
+        session.commit()
+    for request in (unanswered, answered):
+        refused = client.post(
+            "/v1/disclosure-log", json={"request_id": request["id"]}, headers=auth(admin)
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["rule"] == "request-withdrawn"
+        assert refused.json()["errors"][0]["loc"] == ["body", "request_id"]
+    assert visible_entry_ids() == []
+    assert change_feed() == []
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from factories import (
     hertfordshire_request_body,
     hertfordshire_response_body,
     make_key,
+    publish,
 )
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -362,3 +363,26 @@ def test_a_request_is_answered_only_once_it_has_a_response(
     )
     assert add_response.status_code == 201, add_response.text
     assert patch(client, admin, request["id"], {"status": status}).json()["status"] == status
+
+
+def test_an_answered_request_is_not_withdrawn(client: TestClient, admin: str) -> None:
+    request = create_request(client, admin)
+    assert patch(client, admin, request["id"], {"status": "withdrawn"}).status_code == 200
+    assert patch(client, admin, request["id"], {"status": "in_progress"}).status_code == 200
+    client.post(
+        f"/v1/requests/{request['id']}/responses",
+        json=hertfordshire_response_body(),
+        headers=auth(admin),
+    )
+    answered = patch(client, admin, request["id"], {"status": "withdrawn"})
+    assert rule_of(answered) == ("withdrawn-answered", ["body", "status"])
+    assert "disclosure-log" not in answered.json()["detail"]
+    entry = publish(client, admin, request["id"])
+    published = patch(client, admin, request["id"], {"status": "withdrawn"})
+    assert rule_of(published) == ("withdrawn-answered", ["body", "status"])
+    url = f"/v1/disclosure-log/{entry['id']}/withdraw"
+    assert url in published.json()["detail"]
+    # The force withdraws the entry, not the request: the request stays answered.
+    assert client.post(url, json={"reason": "Published in error"}, headers=auth(admin)).is_success
+    stored = client.get(f"/v1/requests/{request['id']}", headers=auth(admin)).json()
+    assert (stored["status"], len(stored["responses"])) == ("responded", 1)

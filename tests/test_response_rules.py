@@ -85,6 +85,16 @@ def refusal(
         ("FOIA", cite("foia-s40", "40(2)", public_interest=PUBLIC_INTEREST)),
         ("FOISA", cite("foisa-s38", "38(1)(b)", public_interest=PUBLIC_INTEREST)),
         ("FOIA", cite("eir-r13", "13(1)", public_interest=PUBLIC_INTEREST)),
+        # With ncnd: true, the provision names the subsection that allows it, in some part.
+        ("FOIA", cite("foia-s31", "31(3)", ncnd=True)),
+        ("FOIA", cite("foia-s31", "31(1)(a) & 31(3)", ncnd=True)),
+        ("FOIA", cite("foia-s24", "24(1) and (2)", ncnd=True)),
+        ("FOIA", cite("foia-s12", "12(2)", ncnd=True)),
+        ("FOIA", cite("foia-s40", "40(5B)(a)(i)", ncnd=True)),
+        ("FOIA", cite("eir-r12-5-a", "12(5)(a) & 12(6)", ncnd=True)),
+        # As they stood before the Data Protection Act 2018 replaced them.
+        ("FOIA", cite("foia-s40", "40(5)(b)(i)", ncnd=True)),
+        ("FOIA", cite("eir-r13", "13(5)", ncnd=True)),
     ],
 )
 def test_a_citation_of_the_exemptions_own_provision_stands(
@@ -110,6 +120,19 @@ def test_a_citation_of_the_exemptions_own_provision_stands(
         ("FOIA", cite("eir-r13", "12(5)(b)"), "citation-provision", "provision"),
         # 18(1) is foisa-s18's own: it is cited beside the exemption, not as its provision.
         ("FOISA", cite("foisa-s35", "18(1)"), "citation-provision", "provision"),
+        # ncnd: true beside a subsection that is not the one allowing it.
+        ("FOIA", cite("foia-s31", "31(1)(a)", ncnd=True), "ncnd-provision", "provision"),
+        ("FOIA", cite("foia-s31", "31", ncnd=True), "ncnd-provision", "provision"),
+        ("FOIA", cite("foia-s24", "24(1)", ncnd=True), "ncnd-provision", "provision"),
+        ("FOIA", cite("foia-s12", "12(1)", ncnd=True), "ncnd-provision", "provision"),
+        ("FOIA", cite("foia-s40", "40(2)", ncnd=True), "ncnd-provision", "provision"),
+        ("FOIA", cite("eir-r12-5-a", "12(5)(a)", ncnd=True), "ncnd-provision", "provision"),
+        ("FOIA", cite("eir-r13", "13(1)", ncnd=True), "ncnd-provision", "provision"),
+        # A FOISA exemption has none of its own: s18(1) is cited beside it.
+        ("FOISA", cite("foisa-s35", "35(1)(a)", ncnd=True), "ncnd-provision", "ncnd"),
+        # And one the law gives none at all (FOIA s21, FOISA s27: not covered by s18).
+        ("FOIA", cite("foia-s21", "21(1)", ncnd=True), "ncnd-not-available", "ncnd"),
+        ("FOISA", cite("foisa-s27", "27(1)", ncnd=True), "ncnd-not-available", "ncnd"),
         (
             "FOIA",
             cite("foia-s21", "21(1)", public_interest=PUBLIC_INTEREST),
@@ -147,6 +170,23 @@ def test_foisa_section_18_is_cited_with_an_exemption_it_applies_to(session: Sess
         assert "foisa-s35" in detail
 
 
+def test_the_ncnd_rules_say_which_provision_to_cite(session: Session) -> None:
+    ncnd = "neither_confirm_nor_deny"
+    detail = refusal(session, "FOIA", cite("foia-s31", "31(1)(a)", ncnd=True), outcome=ncnd)[2]
+    assert "'31(1)(a)'" in detail
+    assert "31(3)" in detail
+    s35 = cite("foisa-s35", "35(1)(a)", ncnd=True)
+    detail = refusal(session, "FOISA", s35, outcome=ncnd)[2]
+    assert "18(1)" in detail
+    assert "foisa-s18" in detail
+    # Cited with ncnd: false, s18(1) does not carry it either.
+    s18 = cite("foisa-s18", "18(1)")
+    assert refusal(session, "FOISA", s35, s18, outcome=ncnd)[:2] == (
+        "ncnd-provision",
+        ["body", "citations", 0, "ncnd"],
+    )
+
+
 def post_response(client: TestClient, key: str, request_id: int, **changes: Any) -> Any:
     return client.post(
         f"/v1/requests/{request_id}/responses",
@@ -177,6 +217,22 @@ def test_the_write_api_refuses_a_citation_that_does_not_fit(client: TestClient, 
     assert refused(patched) == ("public-interest-absolute", where)
 
 
+def test_the_write_api_refuses_ncnd_beside_another_provision(
+    client: TestClient, admin: str
+) -> None:
+    request = create_request(client, admin)
+    wrong = [cite("foia-s24", "24(2)", ncnd=True), cite("foia-s31", "31(1)(a)", ncnd=True)]
+    posted = post_response(client, admin, request["id"], citations=wrong)
+    assert refused(posted) == ("ncnd-provision", ["body", "citations", 1, "provision"])
+    response = add_response(client, admin, request["id"])
+    patched = client.patch(
+        f"/v1/responses/{response['id']}", json={"citations": wrong}, headers=auth(admin)
+    )
+    assert refused(patched) == ("ncnd-provision", ["body", "citations", 1, "provision"])
+    stored = client.get(f"/v1/requests/{request['id']}", headers=auth(admin)).json()
+    assert [c["provision"] for c in stored["responses"][0]["citations"]] == ["24(2)", "31(3)"]
+
+
 def review(**changes: Any) -> dict[str, Any]:
     return hertfordshire_response_body(
         kind="internal_review", outcome="disclosed_in_full", citations=[], **changes
@@ -203,6 +259,29 @@ def test_an_internal_review_follows_the_initial_response(client: TestClient, adm
     assert [(r["kind"], r["responded_on"]) for r in stored] == [
         ("initial", "2018-06-26"),
         ("internal_review", "2018-06-26"),
+    ]
+
+
+def test_a_request_has_one_initial_response(client: TestClient, admin: str) -> None:
+    request_id = create_request(client, admin)["id"]
+    initial = add_response(client, admin, request_id)  # 2018-06-26
+    second = post_response(client, admin, request_id, responded_on="2018-07-10")
+    assert refused(second) == ("initial-unique", ["body", "kind"])
+    assert "2018-06-26" in second.json()["detail"]
+    reviewed = add_response(client, admin, request_id, **review(responded_on="2018-07-10"))
+    made_initial = client.patch(
+        f"/v1/responses/{reviewed['id']}", json={"kind": "initial"}, headers=auth(admin)
+    )
+    assert refused(made_initial) == ("initial-unique", ["body", "kind"])
+    # The initial response itself is corrected as before.
+    fixed = client.patch(
+        f"/v1/responses/{initial['id']}", json={"text": "Corrected"}, headers=auth(admin)
+    )
+    assert fixed.status_code == 200, fixed.text
+    stored = client.get(f"/v1/requests/{request_id}", headers=auth(admin)).json()["responses"]
+    assert [(r["kind"], r["responded_on"]) for r in stored] == [
+        ("initial", "2018-06-26"),
+        ("internal_review", "2018-07-10"),
     ]
 
 

@@ -11,7 +11,8 @@ from factories import (
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.models import Role
+from app.db import new_session
+from app.models import FoiRequest, RequestStatus, Role
 
 NCND_24 = {"exemption": "foia-s24", "provision": "24(2)", "ncnd": True, "questions": ["11"]}
 
@@ -154,9 +155,10 @@ def test_police_scotland_cites_foisa_only(client: TestClient, admin: str) -> Non
     assert foisa.status_code == 201
 
 
-def test_outcomes_without_citation_rules(client: TestClient, admin: str, request_id: int) -> None:
+def test_outcomes_without_citation_rules(client: TestClient, admin: str) -> None:
     for outcome in ("not_held", "advice_only", "disclosed_in_full"):
-        response = post(client, admin, request_id, outcome=outcome, citations=[])
+        request = create_request(client, admin, reference=f"FOI2018/{outcome}")
+        response = post(client, admin, request["id"], outcome=outcome, citations=[])
         assert response.status_code == 201, response.text
 
 
@@ -220,3 +222,41 @@ def test_a_response_with_if_match_is_added_only_to_the_request_as_read(
     assert (
         len(client.get(f"/v1/requests/{request_id}", headers=auth(admin)).json()["responses"]) == 1
     )
+
+
+def refused(answer: Any) -> tuple[str, list[Any]]:
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    return answer.json()["rule"], answer.json()["errors"][0]["loc"]
+
+
+def test_a_withdrawn_request_takes_no_response(
+    client: TestClient, admin: str, request_id: int
+) -> None:
+    url = f"/v1/requests/{request_id}"
+    withdrawn = client.patch(url, json={"status": "withdrawn"}, headers=auth(admin))
+    assert withdrawn.status_code == 200, withdrawn.text
+    answered = post(client, admin, request_id)
+    assert refused(answered) == ("request-withdrawn", ["path", "request_id"])
+    assert "FOI2018/02892" in answered.json()["detail"]
+    request = client.get(url, headers=auth(admin)).json()
+    assert (request["status"], request["responses"]) == ("withdrawn", [])
+    # Marked withdrawn in error: reopened, it is answered.
+    client.patch(url, json={"status": "in_progress"}, headers=auth(admin))
+    assert post(client, admin, request_id).status_code == 201
+
+
+def test_a_response_to_a_request_marked_withdrawn_is_not_corrected(
+    client: TestClient, admin: str, request_id: int
+) -> None:
+    response = add_response(client, admin, request_id)
+    # As a request answered and then marked withdrawn before the rules refused it.
+    with new_session(write=True) as session:
+        session.get_one(FoiRequest, request_id).status = RequestStatus.WITHDRAWN
+        session.commit()
+    corrected = client.patch(
+        f"/v1/responses/{response['id']}", json={"text": "Corrected"}, headers=auth(admin)
+    )
+    assert refused(corrected) == ("request-withdrawn", ["path", "response_id"])
+    stored = client.get(f"/v1/requests/{request_id}", headers=auth(admin)).json()
+    assert stored["responses"][0]["text"] == response["text"]

@@ -74,6 +74,11 @@ _JOINED = re.compile(r"\s*(?:[&,/\u2013-]|\band\b|\bor\b|\bto\b)\s*")
 _SUBDIVISIONS = r"(?:\([0-9A-Za-z]{1,5}\))"
 _PROVISION = re.compile(rf"[0-9]{{1,3}}[A-Za-z]{{0,2}}{_SUBDIVISIONS}*")
 _MORE_SUBDIVISIONS = re.compile(rf"{_SUBDIVISIONS}+")
+_SUBDIVISION = re.compile(_SUBDIVISIONS)
+# Neither-confirm-nor-deny provisions as they stood before the Data Protection Act 2018 (Sch
+# 19) replaced them, from 25 May 2018, by FOIA s40(5A) and (5B) and EIR reg 13(5A) and (5B): a
+# log's older responses cite them.
+_FORMER_NCND = {"foia-s40": ["40(5)"], "eir-r13": ["13(5)"]}
 
 
 def _within(provision: str, head: str) -> bool:
@@ -88,6 +93,25 @@ def _ncnd_subsections(exemption: ExemptionPublic) -> list[str]:
     return [part.strip() for part in subsections.split(",") if part.strip()]
 
 
+def _parts(provision: str) -> list[str]:
+    return _JOINED.split(re.sub(r"\s+(?=\()", "", provision))
+
+
+def _named(provision: str) -> list[str]:
+    """Each provision a citation names in full: `24(1) & (2)` names 24(1) and 24(2), the
+    subdivisions after the `&` taking the place of as many at the end of the one before."""
+    named: list[str] = []
+    for part in _parts(provision):
+        if _PROVISION.fullmatch(part):
+            named.append(part)
+        elif named and _MORE_SUBDIVISIONS.fullmatch(part):
+            before = named[-1]
+            subdivisions = _SUBDIVISION.findall(before)
+            kept = subdivisions[: max(len(subdivisions) - len(_SUBDIVISION.findall(part)), 0)]
+            named.append(before.split("(")[0] + "".join(kept) + part)
+    return named
+
+
 class Catalogue(dict[str, ExemptionPublic]):
     """The catalogue by id, with what the citation rules read of it worked out once (an
     import checks every citation of every line against it)."""
@@ -96,6 +120,8 @@ class Catalogue(dict[str, ExemptionPublic]):
         super().__init__((e.id, e) for e in rows)
         self._heads = {e.id: self._find_heads(e) for e in self.values()}
         self._partners = {e.id: self._find_partners(e) for e in self.values()}
+        self._ncnd_own = {e.id: self._find_ncnd_own(e) for e in self.values()}
+        self._ncnd_held = {e.id: self._find_ncnd_held(e) for e in self.values()}
 
     def _owner(self, provision: str, law: str) -> str | None:
         """The id of the entry of `law` whose section `provision` is within, if any."""
@@ -118,6 +144,17 @@ class Catalogue(dict[str, ExemptionPublic]):
             and any(self._owner(s, e.law) == exemption.id for s in _ncnd_subsections(e))
         ]
 
+    def _find_ncnd_own(self, exemption: ExemptionPublic) -> list[str]:
+        return [
+            subsection
+            for subsection in _ncnd_subsections(exemption)
+            if self._owner(subsection, exemption.law) in (None, exemption.id)
+        ] + _FORMER_NCND.get(exemption.id, [])
+
+    def _find_ncnd_held(self, exemption: ExemptionPublic) -> list[str]:
+        owners = (self._owner(s, exemption.law) for s in _ncnd_subsections(exemption))
+        return [owner for owner in owners if owner not in (None, exemption.id)]
+
     def heads(self, exemption_id: str) -> list[str]:
         """What a provision of the exemption begins with: its section (or regulation), or a
         subsection outside every entry's section that lets it neither confirm nor deny (EIR
@@ -129,7 +166,7 @@ class Catalogue(dict[str, ExemptionPublic]):
         """Whether `provision` is a provision of the exemption, in every part (`31(1)(a) &
         24(2)` is not one of s31's)."""
         heads = self._heads[exemption_id]
-        parts = _JOINED.split(re.sub(r"\s+(?=\()", "", provision))
+        parts = _parts(provision)
         return all(
             any(_within(part, head) for head in heads)
             if _PROVISION.fullmatch(part)
@@ -141,3 +178,16 @@ class Catalogue(dict[str, ExemptionPublic]):
         """The exemptions whose neither-confirm-nor-deny provision is this one (FOISA s18(1),
         for ss28-35, 38, 39 and 41): it is cited with one of them, never alone."""
         return self._partners[exemption_id]
+
+    def cites_ncnd(self, exemption_id: str, provision: str) -> bool:
+        """Whether `provision` names, in some part, the subsection of the exemption's own that
+        lets it neither confirm nor deny (`31(1)(a) & 31(3)` for s31; `40(5B)(a)(i)` or,
+        before 2018, `40(5)` for s40). True of an exemption with no such subsection of its
+        own: its `ncnd` is `ncnd_held_by` another entry's, or none at all."""
+        own = self._ncnd_own[exemption_id]
+        return not own or any(_within(p, s) for p in _named(provision) for s in own)
+
+    def ncnd_held_by(self, exemption_id: str) -> list[str]:
+        """The entries whose provision lets this exemption neither confirm nor deny when it is
+        not one of its own: `foisa-s18` (s18(1)) for FOISA ss28-35, 38, 39 and 41."""
+        return self._ncnd_held[exemption_id]

@@ -217,6 +217,21 @@ def schedule(request: Scheduled, law: str, *, loc: ErrorLoc = BODY) -> None:
         )
 
 
+def check_not_withdrawn(request: FoiRequest, *, loc: ErrorLoc) -> None:
+    """A request its requester withdrew is not answered, so there is nothing to publish: it
+    takes no response and no entry (every door: a response added or corrected, a publication,
+    an import line for its reference). A force taking a published entry out of the log is
+    another thing, the entry's withdrawal (a tombstone), which leaves the request as it is."""
+    if request.status == RequestStatus.WITHDRAWN:
+        raise RuleViolation(
+            "request-withdrawn",
+            f"request {request.reference} was withdrawn by its requester: it takes no response "
+            "and has no answer to publish (if it was marked withdrawn in error, PATCH its "
+            "status first)",
+            loc=loc,
+        )
+
+
 def first_response_on(request: FoiRequest) -> date | None:
     return entries.first_initial_response_on(request)  # type: ignore[no-any-return]
 
@@ -437,6 +452,17 @@ def update_request(
             f"a request is {changes.status} once it has a response: add one first",
             loc=(*BODY, "status"),
         )
+    withdrawing = changes.status == RequestStatus.WITHDRAWN and request.status != changes.status
+    if withdrawing and request.responses:
+        # A requester withdraws a request the force has not answered; once answered (and
+        # perhaps published) a withdrawn status would say there is no answer while there is.
+        detail = "a request the force has answered is not withdrawn: close it (status closed)"
+        entry = live_entry(session, request.id)
+        if entry is not None:
+            detail += (
+                f"; to take its entry out of the log, POST /v1/disclosure-log/{entry.id}/withdraw"
+            )
+        raise RuleViolation("withdrawn-answered", detail, loc=(*BODY, "status"))
     for name in ("status", "title", "text", "aliases"):
         value = getattr(changes, name)
         if name in given and value is not None:

@@ -126,6 +126,16 @@ def check(
                 f"{exemption.id} has no neither-confirm-nor-deny provision",
                 loc=(*where, "ncnd"),
             )
+        if citation.ncnd and not catalogue.cites_ncnd(exemption.id, citation.provision):
+            # Only that subsection excludes the duty to confirm or deny (s31(3), not s31(1)):
+            # a response relying on it cites it, alone or beside the part it would withhold under.
+            raise RuleViolation(
+                "ncnd-provision",
+                f"{citation.provision!r} is not the neither-confirm-nor-deny provision of "
+                f"{exemption.id}, {exemption.ncnd_subsection}: with ncnd: true, cite it (alone "
+                "or beside the part relied on), or set ncnd: false",
+                loc=(*where, "provision"),
+            )
         # Only a section the catalogue marks absolute as a whole: a mixed one (FOIA ss36, 37,
         # 40, EIR 13, FOISA ss36, 38) is absolute or qualified by the part or the condition
         # relied on (s40(2): the first condition or the second), which a citation need not say.
@@ -142,7 +152,8 @@ def check(
 
 def check_ncnd_partners(body: ResponseBody, *, catalogue: Catalogue, loc: ErrorLoc) -> None:
     """FOISA s18(1) lets a force refuse to say whether it holds what an exemption would cover:
-    it is cited beside such an exemption, with `ncnd: true`, never alone."""
+    it is cited beside such an exemption, with `ncnd: true`, never alone; and that exemption
+    has no such provision of its own, so with `ncnd: true` it is cited beside s18(1)."""
     ncnd = {c.exemption for c in body.citations if c.ncnd}
     for i, citation in enumerate(body.citations):
         partners = catalogue.ncnd_partners(citation.exemption)
@@ -153,6 +164,36 @@ def check_ncnd_partners(body: ResponseBody, *, catalogue: Catalogue, loc: ErrorL
                 f"cited with ncnd: true: one of {', '.join(partners)}",
                 loc=(*loc, "citations", i, "exemption"),
             )
+        held_by = catalogue.ncnd_held_by(citation.exemption)
+        if citation.ncnd and held_by and not ncnd.intersection(held_by):
+            holder = catalogue[held_by[0]]
+            raise RuleViolation(
+                "ncnd-provision",
+                f"{citation.exemption} neither confirms nor denies only under section "
+                f"{holder.ncnd_subsection} ({holder.id}): cite {holder.id} beside it, with "
+                "ncnd: true, or set ncnd: false",
+                loc=(*loc, "citations", i, "ncnd"),
+            )
+
+
+def check_initial_unique(
+    dated: Sequence[tuple[str, date]], *, loc: Callable[[int], ErrorLoc]
+) -> None:
+    """A request's responses as (kind, date) hold one initial response: the force answers a
+    request once, and every later answer is an internal review of that one. `loc` places the
+    response at `i`."""
+    first: date | None = None
+    for i, (kind, on) in enumerate(dated):
+        if kind != ResponseKind.INITIAL:
+            continue
+        if first is not None:
+            raise RuleViolation(
+                "initial-unique",
+                f"a request has one initial response, and this request's is dated {first}: "
+                "a later answer is an internal review (kind: internal_review)",
+                loc=(*loc(i), "kind"),
+            )
+        first = on
 
 
 def check_reviews(dated: Sequence[tuple[str, date]], *, loc: Callable[[int], ErrorLoc]) -> None:
@@ -197,7 +238,9 @@ def check_all(
             catalogue=catalogue,
             loc=(*loc, i),
         )
-    check_reviews([(b.kind, b.responded_on) for b in bodies], loc=lambda i: (*loc, i))
+    dated = [(b.kind, b.responded_on) for b in bodies]
+    check_initial_unique(dated, loc=lambda i: (*loc, i))
+    check_reviews(dated, loc=lambda i: (*loc, i))
 
 
 def columns(body: ResponseBody) -> dict[str, Any]:
@@ -247,7 +290,12 @@ def _check_against(
         catalogue=exemptions.catalogue(session),
     )
     others = [(r.kind, r.responded_on) for r in request.responses if r.id != replacing]
-    check_reviews([*others, (body.kind, body.responded_on)], loc=lambda _: BODY)
+    dated = [*others, (body.kind, body.responded_on)]
+    if body.kind == ResponseKind.INITIAL:
+        # Only a write that makes the body an initial response is refused for a second one: a
+        # request recorded with two before the rule keeps its reviews correctable.
+        check_initial_unique(dated, loc=lambda _: BODY)
+    check_reviews(dated, loc=lambda _: BODY)
 
 
 def _save(
@@ -292,6 +340,7 @@ def add(
     shows the new response and takes its outcome."""
     request = requests.get_request(session, request_id, actor=actor, hold=True)
     check_if_match(if_match, requests.etag(request))
+    requests.check_not_withdrawn(request, loc=("path", "request_id"))
     _check_against(session, body, request)
     response = FoiResponse(request_id=request_id)  # type: ignore[call-arg]
     fill(response, body)
@@ -335,6 +384,7 @@ def correct(
     check_if_match(if_match, etag(response))
     if not changes.model_fields_set:
         return response  # an empty patch changes nothing: no new version, nothing audited
+    requests.check_not_withdrawn(request, loc=("path", "response_id"))
     before = requests.response_internal(response)
     merged = body_of(response).model_dump(by_alias=True)
     merged.update(changes.model_dump(by_alias=True, exclude_unset=True, exclude_none=True))

@@ -437,6 +437,7 @@ class _Checker:
             loc: ErrorLoc = ("line", line.number)
             _check_replaceable(line, requests.entry_of(self.session, request_id))
             stored = self.session.get_one(FoiRequest, request_id)
+            requests.check_not_withdrawn(stored, loc=(*loc, "reference"))
             replaced = _new_request(line)
             replaced.requester_name = stored.requester_name
             replaced.requester_email = stored.requester_email
@@ -839,6 +840,7 @@ class _Importer(_Checker):
         document, law = line.document, line.law
         loc: ErrorLoc = ("line", line.number)
         request = requests.get_request(self.session, request_id, actor=self.actor, hold=True)
+        requests.check_not_withdrawn(request, loc=(*loc, "reference"))  # again, held
         topics = requests.load_topics(self.session, document.topics, loc=(*loc, "topics"))
         requests.touch(request)
         entry = requests.entry_of(self.session, request_id)

@@ -54,6 +54,7 @@ def publish(session: Session, body: Publish, *, actor: Actor) -> DisclosureEntry
             f"/v1/disclosure-log/{published.id}",
             f"request {request.id} is published already as entry {published.id}",
         )
+    requests.check_not_withdrawn(request, loc=(*BODY, "request_id"))
     if not request.responses:
         raise RuleViolation(
             "publish-unanswered",
