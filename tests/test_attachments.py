@@ -28,7 +28,7 @@ from sqlmodel import Session, col
 
 from app import documents
 from app.attachments import service
-from app.attachments.files import safe_filename
+from app.attachments.files import CHUNK, safe_filename
 from app.config import get_settings
 from app.db import new_session, utcnow
 from app.errors import NotFound
@@ -687,6 +687,24 @@ def test_a_file_removed_while_it_is_fetched_is_a_404_not_a_short_body(
     assert client.delete(f"/v1/attachments/{created['id']}", headers=auth(admin)).status_code == 204
     with pytest.raises(NotFound):
         service.whole(found)
+
+
+def test_a_file_removed_while_it_is_sent_ends_the_download_cut_short(
+    client: TestClient, admin: str, answered: tuple[int, int]
+) -> None:
+    """Past its first chunk a download has begun: a removal then must break the transfer, not
+    end it as if the file were whole and shorter."""
+    request_id, response_id = answered
+    data = b"A line of the annex.\n" * (CHUNK // 8)  # 2.6 MiB: three chunks
+    created = uploaded(client, admin, response_id, "annex.txt", data)
+    publish(client, admin, request_id)
+    before = service.stream(service.find_public(created["id"], utcnow()))
+    assert b"".join(before) == data
+    chunks = service.stream(service.find_public(created["id"], utcnow()))
+    assert next(chunks) == data[:CHUNK]
+    assert client.delete(f"/v1/attachments/{created['id']}", headers=auth(admin)).status_code == 204
+    with pytest.raises(service.Removed, match=f"after {CHUNK} of {len(data)} bytes"):
+        list(chunks)
 
 
 def test_a_removal_with_if_match_goes_ahead_only_for_those_bytes(

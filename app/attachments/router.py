@@ -153,4 +153,4 @@ def download(attachment_id: ResourceId, request: Request) -> Response:
         # compressing) and a file removed meanwhile is a 404, not a short body.
         return Response(service.whole(found), media_type=media_type, headers=headers)
     headers["Content-Length"] = str(found.size)
-    return StreamingResponse(service.read(found.id), media_type=media_type, headers=headers)
+    return StreamingResponse(service.stream(found), media_type=media_type, headers=headers)

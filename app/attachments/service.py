@@ -5,6 +5,7 @@ the attachment and refreshes its entry, so a failed upload leaves nothing and a 
 everything. An upload is inspected (`files.inspect`) before that transaction begins, so no
 connection or lock is held while a file is read or parsed."""
 
+import itertools
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -232,28 +233,51 @@ def find_public(attachment_id: int, now: datetime) -> Download:
     return Download(row.id, row.filename, row.media_type, row.size, row.sha256)
 
 
+class Removed(Exception):
+    """An attachment's chunks ran out before its size: it was removed while it was read."""
+
+
 def whole(found: Download) -> bytes:
     """A download's bytes at once (for a file of one chunk); 404 if it was removed since it
     was found."""
-    data = b"".join(read(found.id))
-    if len(data) != found.size:
-        raise NotFound(f"no published attachment with id {found.id}")
-    return data
+    try:
+        return b"".join(read(found.id, found.size))
+    except Removed:
+        raise _gone(found) from None
 
 
-def read(attachment_id: int) -> Iterator[bytes]:
-    """The bytes, a chunk at a time, each read on a short session of its own: a slow client
-    holds no connection, and a process holds one chunk of a download in memory."""
+def stream(found: Download) -> Iterator[bytes]:
+    """A download's bytes, a chunk at a time; 404 if it was removed since it was found. The
+    first chunk is read here, before the response begins. A removal after that raises `Removed`
+    from the iterator, which ends the response before its last bytes: the client sees the
+    transfer cut short (its Content-Length not reached, or chunked encoding without its last
+    chunk), never a short file that looks whole."""
+    chunks = read(found.id, found.size)
+    try:
+        first = next(chunks, b"")
+    except Removed:
+        raise _gone(found) from None
+    return itertools.chain((first,), chunks)
+
+
+def _gone(found: Download) -> NotFound:
+    return NotFound(f"no published attachment with id {found.id}")
+
+
+def read(attachment_id: int, size: int) -> Iterator[bytes]:
+    """The `size` bytes, a chunk at a time, each read on a short session of its own: a slow
+    client holds no connection, and a process holds one chunk of a download in memory."""
     chunk = table_of(AttachmentChunk).c
-    seq = 0
-    while True:
+    seq = done = 0
+    while done < size:
         with new_session() as session:
             data: Any = session.execute(
                 select(chunk.data).where(chunk.attachment_id == attachment_id, chunk.seq == seq)
             ).scalar()
         if data is None:
-            return
+            raise Removed(f"attachment {attachment_id} was removed after {done} of {size} bytes")
         yield bytes(data)
+        done += len(data)
         seq += 1
 
 
@@ -274,13 +298,16 @@ def reread(session: Session, *, max_bytes: int) -> Reread:
     transaction an attachment; safe to stop and run again."""
     done = Reread()
     a = table_of(Attachment).c
-    stored = session.execute(select(a.id, a.filename, a.media_type).order_by(a.id)).all()
+    stored = session.execute(select(a.id, a.filename, a.media_type, a.size).order_by(a.id)).all()
     session.rollback()
-    for attachment_id, filename, media_type in stored:
+    for attachment_id, filename, media_type, size in stored:
         # Read and parsed holding no transaction: a large file takes seconds.
         with tempfile.TemporaryFile() as file:
-            for chunk in read(attachment_id):
-                file.write(chunk)
+            try:
+                for chunk in read(attachment_id, size):
+                    file.write(chunk)
+            except Removed:
+                continue
             try:
                 inspected = inspect(
                     file, filename=filename, content_type=media_type, max_bytes=max_bytes
