@@ -8,6 +8,7 @@ from fastapi import Request
 from pydantic import BaseModel, Field
 
 from app.errors import BadRequest
+from app.links import base_url
 
 T = TypeVar("T")
 
@@ -52,10 +53,11 @@ def next_link(
 ) -> dict[str, str]:
     if next_cursor is None:
         return {}
+    """The next page's absolute address (SPEC §3), under FOILOG_BASE_URL when it is set, as
+    every absolute link is: behind a proxy the request's own host is the upstream's."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k != param]
     params.append((param, next_cursor))
-    url = request.url.replace(query=urlencode(params))
-    return {"Link": f'<{url}>; rel="next"'}
+    return {"Link": f'<{base_url(request)}{request.url.path}?{urlencode(params)}>; rel="next"'}
 
 
 def page_body(

@@ -135,6 +135,30 @@ def test_links_use_the_configured_base_url_when_set(
     assert item.id == f"https://foi.example.police.uk/v1/disclosure-log/{entry.id}"
 
 
+def test_next_page_links_use_the_configured_base_url_when_set(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Behind a proxy the request's own host is the upstream's; every absolute link says where
+    # the public reaches the log.
+    publish(session)
+    publish(session)
+    monkeypatch.setenv("FOILOG_BASE_URL", "https://foi.example.police.uk/")
+    get_settings.cache_clear()
+    try:
+        upstream = {"Host": "foilog-upstream:8000"}
+        log = client.get("/v1/disclosure-log?limit=1&force=metropolitan", headers=upstream)
+        changes = client.get("/v1/changes?limit=1", headers=upstream)
+    finally:
+        monkeypatch.delenv("FOILOG_BASE_URL")
+        get_settings.cache_clear()
+    cursor = log.json()["next_cursor"]
+    assert log.headers["link"] == (
+        "<https://foi.example.police.uk/v1/disclosure-log?limit=1&force=metropolitan"
+        f'&cursor={cursor}>; rel="next"'
+    )
+    assert changes.headers["link"].startswith("<https://foi.example.police.uk/v1/changes?")
+
+
 def test_links_follow_the_address_served_when_no_base_url_is_set(
     client: TestClient, session: Session
 ) -> None:
