@@ -144,6 +144,8 @@ def test_filters(
         ({"outcome": "granted"}, "granted"),
         ({"exemption": "foia-s99"}, "foia-s99"),
         ({"law": "GDPR"}, "GDPR"),
+        # No entry's law: its force's is FOIA or FOISA (an answer under the EIR cites them).
+        ({"law": "eir"}, "exemption"),
         # Found nothing before: an empty reference is no reference, and says so.
         ({"reference": ""}, "reference is empty"),
         ({"reference": ["FOI2018/02892", " "]}, "reference is empty"),

@@ -28,7 +28,9 @@ async def log_filters(
     topic: Annotated[list[Value] | None, _values("topic slug, e.g. facial-recognition")] = None,
     outcome: Annotated[list[Value] | None, _values("outcome of the latest response")] = None,
     exemption: Annotated[list[Value] | None, _values("cited exemption, e.g. foia-s31")] = None,
-    law: Annotated[str | None, Query(description="FOIA, FOISA or EIR", max_length=8)] = None,
+    law: Annotated[
+        str | None, Query(description="FOIA or FOISA: the force's law", max_length=8)
+    ] = None,
     reference: Annotated[
         list[Value] | None, _values("reference or alias; case and white space ignored")
     ] = None,
