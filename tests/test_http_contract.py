@@ -259,3 +259,16 @@ def test_json_sent_as_another_type_says_so(client: TestClient, session: Session)
     assert response.json()["detail"] == (
         "the body must be JSON sent as application/json, not text/plain"
     )
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/disclosure-log", "/v1/requests", "/v1/audit", "/v1/webhooks", "/v1/round-robins"],
+)
+def test_every_list_has_one_shape(client: TestClient, session: Session, path: str) -> None:
+    # SPEC §3: {"items", "next_cursor"}, and "total" with count=true.
+    headers = auth(make_key(session))
+    session.commit()
+    assert client.get(path, headers=headers).json().keys() == {"items", "next_cursor"}
+    counted = client.get(path, params={"count": "true"}, headers=headers).json()
+    assert counted.keys() == {"items", "next_cursor", "total"}

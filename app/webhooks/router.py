@@ -36,7 +36,12 @@ def create_webhook(
     return WebhookCreated(**service.public(hook).model_dump(), secret=secret)
 
 
-@router.get("", response_model=Page[WebhookPublic], responses=PROBLEMS(400, 401, 403))
+@router.get(
+    "",
+    response_model=Page[WebhookPublic],
+    response_model_exclude_unset=True,
+    responses=PROBLEMS(400, 401, 403),
+)
 def list_webhooks(
     request: Request,
     response: Response,
@@ -96,6 +101,7 @@ def send_test_message(webhook_id: ResourceId, response: Response, _: AdminActor)
 @router.get(
     "/{webhook_id}/deliveries",
     response_model=Page[DeliveryPublic],
+    response_model_exclude_unset=True,
     responses=PROBLEMS(400, 401, 403, 404),
 )
 def list_deliveries(

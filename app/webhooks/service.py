@@ -188,7 +188,9 @@ def list_webhooks(
         query = query.where(col(Webhook.id) > after)
     rows = list(session.exec(query.order_by(col(Webhook.id)).limit(limit + 1)))
     next_cursor = encode_cursor("webhooks", [rows[limit - 1].id]) if len(rows) > limit else None
-    return Page(items=[public(row) for row in rows[:limit]], next_cursor=next_cursor, total=total)
+    items = [public(row) for row in rows[:limit]]
+    # `total` only when counted; the route leaves out what is not set, as every list does.
+    return Page(items=items, next_cursor=next_cursor, **({"total": total} if count else {}))
 
 
 def get(session: Session, webhook_id: int, *, lock: bool = False) -> Webhook:
@@ -275,7 +277,8 @@ def deliveries(
     next_cursor = (
         encode_cursor("webhook-deliveries", [rows[limit - 1].id]) if len(rows) > limit else None
     )
-    return Page(items=[delivery(r) for r in rows[:limit]], next_cursor=next_cursor, total=total)
+    items = [delivery(r) for r in rows[:limit]]
+    return Page(items=items, next_cursor=next_cursor, **({"total": total} if count else {}))
 
 
 @dataclass(frozen=True)
