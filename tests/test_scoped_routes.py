@@ -1,5 +1,5 @@
-"""Every route a key's forces scope answers another force's object exactly as a missing one:
-the same status, body and headers, so a key learns nothing of what it may not see."""
+"""Every route a key's forces scope answers another force's object 403 (SPEC §3), naming the
+object and not its force, and a missing one 404."""
 
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +19,7 @@ from sqlmodel import Session
 from app.models import Role
 
 MISSING = 999_999
+LOG = "/v1/disclosure-log"
 
 Call = Callable[[TestClient, dict[str, str], int], Any]
 ROUTES: dict[str, tuple[str, Call]] = {
@@ -49,6 +50,18 @@ ROUTES: dict[str, tuple[str, Call]] = {
         "entry",
         lambda c, h, i: c.post(f"/v1/disclosure-log/{i}/withdraw", json={"reason": "x"}, headers=h),
     ),
+    "POST /v1/responses/{id}/attachments": (
+        "response",
+        lambda c, h, i: c.post(
+            f"/v1/responses/{i}/attachments",
+            files={"file": ("b.txt", b"Another annex.", "text/plain")},
+            headers=h,
+        ),
+    ),
+    "DELETE /v1/attachments/{id}": (
+        "attachment",
+        lambda c, h, i: c.delete(f"/v1/attachments/{i}", headers=h),
+    ),
     "PATCH /v1/disclosure-log/{id} (withdrawn)": (
         "withdrawn",
         lambda c, h, i: c.patch(f"/v1/disclosure-log/{i}", json={"title": "x"}, headers=h),
@@ -56,14 +69,10 @@ ROUTES: dict[str, tuple[str, Call]] = {
 }
 
 
-def _shape(response: Any, object_id: int) -> tuple[int, str, str]:
-    """The answer with the id asked for taken out, which alone may differ."""
-    text = response.text.replace(str(object_id), "{id}")
-    return response.status_code, response.headers["content-type"], text
-
-
 @pytest.mark.parametrize("route", list(ROUTES))
-def test_not_yours_answers_as_not_there(client: TestClient, session: Session, route: str) -> None:
+def test_not_yours_is_403_and_not_there_404(
+    client: TestClient, session: Session, route: str
+) -> None:
     admin = make_key(session)
     editor = auth(make_key(session, Role.EDITOR, ["hertfordshire"]))
     session.commit()
@@ -85,8 +94,21 @@ def test_not_yours_answers_as_not_there(client: TestClient, session: Session, ro
         "entry": entry["id"],
         "withdrawn": withdrawn["id"],
     }
+    attached = client.post(
+        f"/v1/responses/{response['id']}/attachments",
+        files={"file": ("annex.txt", b"The annex.", "text/plain")},
+        headers=auth(admin),
+    )
+    assert attached.status_code == 201, attached.text
+    ids["attachment"] = attached.json()["id"]
+    published = client.get(LOG, params={"force": "metropolitan"}).json()["items"]
     kind, call = ROUTES[route]
     not_yours = call(client, editor, ids[kind])
     not_there = call(client, editor, MISSING)
-    assert not_yours.status_code == 404, not_yours.text
-    assert _shape(not_yours, ids[kind]) == _shape(not_there, MISSING)
+    assert not_yours.status_code == 403, not_yours.text
+    assert not_yours.headers["content-type"] == "application/problem+json"
+    assert f"{ids[kind]} belongs to a force the key" in not_yours.json()["detail"]
+    assert "metropolitan" not in not_yours.text
+    assert not_there.status_code == 404, not_there.text
+    # Nothing was written for the key that may not write.
+    assert client.get(LOG, params={"force": "metropolitan"}).json()["items"] == published

@@ -48,7 +48,7 @@ async def one_file(request: Request) -> None:
     "/v1/responses/{response_id}/attachments",
     status_code=201,
     response_model=AttachmentInternal,
-    responses=PROBLEMS(400, 401, 404, 410, 413, 415),
+    responses=PROBLEMS(400, 401, 403, 404, 410, 413, 415),
     dependencies=[Depends(one_file)],
 )
 def upload(
@@ -86,7 +86,7 @@ def upload(
     "/v1/attachments/{attachment_id}",
     status_code=204,
     response_class=Response,
-    responses=PROBLEMS(401, 404, 410, 412),
+    responses=PROBLEMS(401, 403, 404, 410, 412),
 )
 def remove(
     attachment_id: ResourceId,
@@ -103,7 +103,7 @@ def remove(
 @router.get(
     "/v1/attachments",
     response_model=RequestAttachments,
-    responses=PROBLEMS(401, 404),
+    responses=PROBLEMS(401, 403, 404),
 )
 def of_request(
     session: ReadSession,

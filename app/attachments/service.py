@@ -86,8 +86,9 @@ def add(
     this changes the entry: it is privacy-checked, refreshed and announced as updated."""
     response = session.get(FoiResponse, response_id)
     request = session.get(FoiRequest, response.request_id) if response else None
-    if request is None or not actor.may_access(request.force_id):
-        raise NotFound(f"no response with id {response_id} for this key")
+    if request is None:
+        raise NotFound(f"no response with id {response_id}")
+    requests.check_scope_of(actor, request.force_id, f"response {response_id}")
     # Held, so that attachments added at once cannot pass MAX_PER_RESPONSE between them.
     requests.hold(session, request)
     entry = _entry(session, request)
@@ -135,12 +136,13 @@ def add(
 
 
 def get(session: Session, attachment_id: int, *, actor: Actor) -> Attachment:
-    """An attachment of the key's forces; another force's answers 404, as if unknown."""
+    """An attachment of the key's forces: 404 if there is none, 403 if another force's."""
     attachment = session.get(Attachment, attachment_id)
     response = session.get(FoiResponse, attachment.response_id) if attachment else None
     request = session.get(FoiRequest, response.request_id) if response else None
-    if attachment is None or request is None or not actor.may_access(request.force_id):
-        raise NotFound(f"no attachment with id {attachment_id} for this key")
+    if attachment is None or request is None:
+        raise NotFound(f"no attachment with id {attachment_id}")
+    requests.check_scope_of(actor, request.force_id, f"attachment {attachment_id}")
     return attachment
 
 
@@ -160,7 +162,7 @@ def remove(
     requests.hold(session, request)
     # Held, then read again: a removal that ran meanwhile leaves nothing to remove.
     if session.get(Attachment, attachment_id, populate_existing=True) is None:
-        raise NotFound(f"no attachment with id {attachment_id} for this key")
+        raise NotFound(f"no attachment with id {attachment_id}")
     check_if_match(if_match, etag(attachment.sha256))
     entry = _entry(session, request)
     before = internal(attachment)
@@ -176,9 +178,10 @@ def of_request(
     session: Session, force_id: str, reference: str, *, actor: Actor
 ) -> RequestAttachments:
     """The attachments of the request with this reference, response by response."""
+    requests.check_scope(actor, force_id)
     request = requests.find(session, force_id, reference)
-    if request is None or not actor.may_access(force_id):
-        raise NotFound(f"no request {reference!r} of {force_id!r} for this key")
+    if request is None:
+        raise NotFound(f"no request {reference!r} of {force_id!r}")
     by_response: dict[int | None, list[AttachmentInternal]] = {
         response.id: [] for response in request.responses
     }

@@ -77,18 +77,18 @@ def list_requests(
     return page
 
 
-@router.get("/{request_id}", response_model=RequestInternal, responses=PROBLEMS(401, 404))
+@router.get("/{request_id}", response_model=RequestInternal, responses=PROBLEMS(401, 403, 404))
 def get_request(
     request_id: ResourceId, session: ReadSession, actor: CurrentActor, response: Response
 ) -> RequestInternal:
-    """One request with its responses. Another force's request answers 404, as if unknown."""
+    """One request with its responses. Another force's request answers 403."""
     return send(session, service.get_request(session, request_id, actor=actor), response)
 
 
 @router.patch(
     "/{request_id}",
     response_model=RequestInternal,
-    responses=PROBLEMS(401, 404, 412, 413),
+    responses=PROBLEMS(401, 403, 404, 412, 413),
 )
 def update_request(
     request_id: ResourceId,

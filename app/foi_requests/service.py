@@ -87,6 +87,13 @@ def check_scope(actor: Actor, force_id: str) -> None:
         raise Forbidden(f"the key {actor.name!r} has no access to the force {force_id!r}")
 
 
+def check_scope_of(actor: Actor, force_id: str, what: str) -> None:
+    """Something found by its id that belongs to a force outside the key's scope: 403 (SPEC
+    §3), naming the thing asked for and not its force."""
+    if not actor.may_access(force_id):
+        raise Forbidden(f"{what} belongs to a force the key {actor.name!r} has no access to")
+
+
 def check_questions(numbers: Sequence[str], *, loc: ErrorLoc = BODY) -> None:
     seen: set[str] = set()
     for i, number in enumerate(numbers):
@@ -402,7 +409,8 @@ _HOLD = {"key_share": True}
 def get_request(
     session: Session, request_id: int, *, actor: Actor, hold: bool = False
 ) -> FoiRequest:
-    """A request outside the key's forces is answered as unknown: its existence is private.
+    """A request the key may act on: 404 if there is none, 403 if its force is outside the
+    key's scope.
 
     With `hold`, the request's row is held until the transaction ends and read afresh. Every
     write to a request, its responses, its entry or their attachments holds it before it reads
@@ -412,8 +420,9 @@ def get_request(
     request = session.get(
         FoiRequest, request_id, with_for_update=_HOLD if hold else None, populate_existing=hold
     )
-    if request is None or not actor.may_access(request.force_id):
-        raise NotFound(f"no request with id {request_id} for this key")
+    if request is None:
+        raise NotFound(f"no request with id {request_id}")
+    check_scope_of(actor, request.force_id, f"request {request_id}")
     return request
 
 

@@ -22,7 +22,7 @@ def send(response: FoiResponse, http_response: Response) -> ResponseInternal:
     "/v1/requests/{request_id}/responses",
     status_code=201,
     response_model=ResponseInternal,
-    responses=PROBLEMS(401, 404, 412, 413),
+    responses=PROBLEMS(401, 403, 404, 412, 413),
 )
 def add_response(
     request_id: ResourceId,
@@ -50,7 +50,7 @@ def add_response(
 @router.patch(
     "/v1/responses/{response_id}",
     response_model=ResponseInternal,
-    responses=PROBLEMS(401, 404, 412, 413),
+    responses=PROBLEMS(401, 403, 404, 412, 413),
 )
 def correct_response(
     response_id: ResourceId,

@@ -360,11 +360,13 @@ def add(
 
 
 def get_response(session: Session, response_id: int, *, actor: Actor) -> FoiResponse:
-    """Another force's response answers exactly as an unknown one: its request stays private."""
+    """A response the key may act on: 404 if there is none, 403 if its request's force is
+    outside the key's scope."""
     response = session.get(FoiResponse, response_id)
     request = session.get(FoiRequest, response.request_id) if response is not None else None
-    if response is None or request is None or not actor.may_access(request.force_id):
-        raise NotFound(f"no response with id {response_id} for this key")
+    if response is None or request is None:
+        raise NotFound(f"no response with id {response_id}")
+    requests.check_scope_of(actor, request.force_id, f"response {response_id}")
     return response
 
 

@@ -31,7 +31,7 @@ def send(entry: DisclosureEntry, *, status_code: int = 200) -> Response:
     "",
     status_code=201,
     response_model=EntryDocument,
-    responses=PROBLEMS(401, 404, 409, 413),
+    responses=PROBLEMS(401, 403, 404, 409, 413),
 )
 def publish(body: Publish, session: WriteSession, actor: CurrentActor) -> Response:
     """Publish a request as a disclosure-log entry, now or at `publish_at`."""
@@ -41,7 +41,7 @@ def publish(body: Publish, session: WriteSession, actor: CurrentActor) -> Respon
 @router.patch(
     "/{entry_id}",
     response_model=EntryDocument,
-    responses=PROBLEMS(401, 404, 410, 412, 413),
+    responses=PROBLEMS(401, 403, 404, 410, 412, 413),
 )
 def update_entry(
     entry_id: ResourceId,
@@ -57,7 +57,7 @@ def update_entry(
 @router.post(
     "/{entry_id}/withdraw",
     response_model=Tombstone,
-    responses=PROBLEMS(401, 404, 410, 412, 413),
+    responses=PROBLEMS(401, 403, 404, 410, 412, 413),
 )
 def withdraw_entry(
     entry_id: ResourceId,

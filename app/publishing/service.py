@@ -119,8 +119,9 @@ def publish(session: Session, body: Publish, *, actor: Actor) -> DisclosureEntry
 
 def get_entry(session: Session, entry_id: int, *, actor: Actor) -> DisclosureEntry:
     entry = session.get(DisclosureEntry, entry_id)
-    if entry is None or not actor.may_access(entry.force_id):
-        raise NotFound(f"no entry with id {entry_id} for this key")
+    if entry is None:
+        raise NotFound(f"no entry with id {entry_id}")
+    requests.check_scope_of(actor, entry.force_id, f"entry {entry_id}")
     return entry
 
 
