@@ -2,7 +2,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 import typer
 import uvicorn
@@ -49,8 +49,9 @@ cli.add_typer(attachments_cli, name="attachments")
 
 
 def _check_database() -> None:
-    """Refuse to serve a database that is out of reach or not migrated to the newest revision:
-    every request would fail, and a client would see 5xx answers instead of the cause."""
+    """Refuse to use a database that is out of reach or not migrated to the newest revision:
+    every request served would fail, and every command, with a traceback instead of the
+    cause."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from app.db import get_engine
@@ -70,6 +71,14 @@ def _check_database() -> None:
         raise typer.Exit(1)
 
 
+@keys_cli.callback()
+@round_robins_cli.callback()
+@attachments_cli.callback()
+def _migrated() -> None:
+    """Every command of these groups reads the database: it is checked first."""
+    _check_database()
+
+
 # How long uvicorn's supervisor waits for a worker to answer its health ping before it kills
 # the worker and starts another. Its default, 5 s, is shorter than a worker takes to start
 # (a new interpreter importing the app) on a loaded machine: on two busy cores every worker was
@@ -82,7 +91,7 @@ WORKER_HEALTHCHECK_S = 30
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
     limit_concurrency: Annotated[
         int | None,
@@ -133,6 +142,7 @@ def run_worker() -> None:
 
     from app import worker
 
+    _check_database()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per delivery otherwise
     stop = threading.Event()
@@ -183,7 +193,7 @@ def _import(lines_total: int | None, lines: Iterable[bytes], label: str) -> None
     # serving, not by whichever of the linking pass's commits takes it past its threshold.
     with progress, checkpointing(get_engine()), new_session(write=True) as session:
         result = import_entries(session, lines, actor=Actor.system("cli"), on_progress=show)
-    typer.echo(f"{result.created} created, {result.updated} updated")
+    typer.echo(f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged")
 
 
 @cli.command()
@@ -212,6 +222,7 @@ def demo(
 
     from app.demo import demo_entries, round_robin_entries, seed_drafts
 
+    _check_database()
     if if_empty and _entry_count():
         typer.echo("the log already has entries; demo not loaded")
         return
@@ -233,12 +244,32 @@ def demo(
 
 @cli.command("import")
 def import_file(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="NDJSON entries")],
+    file: Annotated[
+        Path, typer.Argument(dir_okay=False, help="NDJSON entries; - reads standard input")
+    ],
 ) -> None:
     """Import NDJSON entry documents: upsert by (force, reference), all or nothing."""
-    with file.open("rb") as count_handle:
-        total = sum(1 for _ in count_handle)
-    _import(total, _FileLines(file), file.name)
+    _check_database()
+    if str(file) == "-":
+        _import_stream(sys.stdin.buffer, "standard input")
+    elif not file.exists():
+        raise typer.BadParameter(f"{file} does not exist", param_hint="FILE")
+    elif not file.is_file():  # a pipe: /dev/stdin, <(gunzip -c log.ndjson.gz)
+        with file.open("rb") as source:
+            _import_stream(source, file.name)
+    else:
+        with file.open("rb") as count_handle:
+            total = sum(1 for _ in count_handle)
+        _import(total, _FileLines(file), file.name)
+
+
+def _import_stream(source: BinaryIO, label: str) -> None:
+    """An import of what can be read only once: copied to a temporary file first, as an import
+    reads its lines twice (checked, then written)."""
+    from app.imports.service import Spool
+
+    with Spool.of(iter(lambda: source.read(1 << 20), b""), sys.maxsize) as spool:
+        _import(sum(1 for _ in spool), spool, label)
 
 
 class _FileLines:
@@ -267,6 +298,9 @@ def export(
     from app.exports import service
     from app.links import base_url
 
+    _check_database()
+    if output is not None and not output.parent.is_dir():
+        raise typer.BadParameter(f"{output.parent} is not a directory", param_hint="--output")
     target = output.open("wb") if output else nullcontext(sys.stdout.buffer)
     with new_session() as session:
         where = selection(session, LogFilters(), utcnow())
@@ -345,13 +379,15 @@ def keys_list() -> None:
 
 
 @keys_cli.command("revoke")
-def keys_revoke(name_or_id: Annotated[str, typer.Argument(help="the key's name or id")]) -> None:
+def keys_revoke(
+    name_or_id: Annotated[str, typer.Argument(help="the key's id (as `keys list` shows) or name")],
+) -> None:
     """Revoke a key at once."""
     from app.keys import service
 
     with new_session(write=True) as session:
         key = service.revoke(session, name_or_id)
-    typer.echo(f"revoked key {key.name!r}")
+    typer.echo(f"revoked key {key.name!r} (id {key.id})")
 
 
 @attachments_cli.command("reread")

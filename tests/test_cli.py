@@ -1,6 +1,11 @@
 import json
+import os
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
+import pytest
 from factories import auth, make_key, published
 from fastapi.testclient import TestClient
 from sqlalchemy import update
@@ -109,3 +114,56 @@ def test_attachments_reread_keeps_todays_text_and_names_public_files_naming_the_
     assert texts == {ids[0]: files["plain.txt"].decode(), ids[1]: files["named.txt"].decode()}
     again = runner.invoke(cli, ["attachments", "reread"])
     assert (again.exit_code, "0 with new text" in again.output) == (0, True)
+
+
+def test_import_reads_standard_input_and_pipes(tmp_path: Path, database_url: str) -> None:
+    # A pipe is read once; an import reads its lines twice. Read twice from the pipe itself,
+    # the second reading found nothing and the import said "0 created".
+    lines = "".join(json.dumps(d) + "\n" for d in demo_entries(5)).encode()
+    piped = runner.invoke(cli, ["import", "-"], input=lines)
+    assert piped.exit_code == 0, piped.output
+    assert "6 created, 0 updated, 0 unchanged" in piped.output
+    fifo = tmp_path / "entries.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_bytes, args=(lines,))
+    writer.start()
+    again = runner.invoke(cli, ["import", str(fifo)])
+    writer.join()
+    assert again.exit_code == 0, again.output
+    assert "0 created, 0 updated, 6 unchanged" in again.output
+
+
+def test_a_key_is_revoked_by_its_id_and_no_name_reads_as_one(
+    client: TestClient, database_url: str
+) -> None:
+    digits = runner.invoke(cli, ["keys", "create", "--role", "admin", "--name", "2"])
+    assert digits.exit_code != 0
+    assert "not all digits" in digits.output
+    tabbed = runner.invoke(cli, ["keys", "create", "--role", "admin", "--name", "a\tb"])
+    assert tabbed.exit_code != 0
+    created = runner.invoke(cli, ["keys", "create", "--role", "admin", "--name", "ops"])
+    key_id = created.output.split("(id ")[1].split(")")[0]
+    secret = created.output.strip().splitlines()[-1]
+    revoked = runner.invoke(cli, ["keys", "revoke", key_id])
+    assert revoked.exit_code == 0, revoked.output
+    assert f"revoked key 'ops' (id {key_id})" in revoked.output
+    assert client.get("/v1/requests", headers=auth(secret)).status_code == 401
+    assert runner.invoke(cli, ["keys", "revoke", "99999"]).exit_code != 0
+
+
+@pytest.mark.parametrize(
+    "command", [["keys", "list"], ["import", "-"], ["export"], ["round-robins", "backfill"]]
+)
+def test_a_command_on_a_database_not_migrated_says_so(tmp_path: Path, command: list[str]) -> None:
+    env = {**os.environ, "FOILOG_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", *command],
+        env=env,
+        input=b"",
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert b"run `foilog db upgrade` first" in done.stderr
+    assert b"Traceback" not in done.stdout + done.stderr

@@ -42,6 +42,15 @@ def create(
     name = name.strip()
     if not name or len(name) > 100:
         raise RuleViolation("key-name", "a key name has 1-100 characters", loc=("name",))
+    if name.isdigit():
+        # `foilog keys revoke 2` revokes the key whose id is 2, which `keys list` shows.
+        raise RuleViolation(
+            "key-name", "a key name is not all digits: it would read as a key's id", loc=("name",)
+        )
+    if not name.isprintable():
+        raise RuleViolation(
+            "key-name", "a key name holds no tab, line break or other control", loc=("name",)
+        )
     if role not in set(Role):
         raise RuleViolation("key-role", f"role {role!r} is not one of admin, editor", loc=("role",))
     role = Role(role)
@@ -76,12 +85,15 @@ def list_keys(session: Session) -> list[ApiKey]:
 
 
 def revoke(session: Session, name_or_id: str, *, actor: Actor | None = None) -> ApiKey:
-    """Revoke a key by name or id; revoking a revoked key changes nothing."""
-    key = session.exec(select(ApiKey).where(ApiKey.name == name_or_id)).first()
-    if key is None and name_or_id.isdigit():
+    """Revoke a key by id (all digits) or name; revoking a revoked key changes nothing."""
+    if name_or_id.isdigit():
         key = session.get(ApiKey, int(name_or_id))
-    if key is None:
-        raise NotFound(f"no key named {name_or_id!r}")
+        if key is None:
+            raise NotFound(f"no key with id {name_or_id}")
+    else:
+        key = session.exec(select(ApiKey).where(ApiKey.name == name_or_id)).first()
+        if key is None:
+            raise NotFound(f"no key named {name_or_id!r}")
     if key.revoked_at is None:
         before = public(key)
         key.revoked_at = utcnow()
