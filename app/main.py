@@ -137,7 +137,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
         responses=problems.EVERY_ROUTE,
         lifespan=lifespan,
-        dependencies=[Depends(params.one_value_each)],
+        dependencies=[Depends(params.checked_query)],
     )
     problems.install(app)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -2,6 +2,7 @@
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import Header, Path, Query, Request
@@ -44,27 +45,51 @@ def _query_fields(dependant: Dependant) -> Iterator[Any]:
         yield from _query_fields(inner)
 
 
-_SINGLE_VALUED: dict[str, frozenset[str]] = {}
+@dataclass(frozen=True)
+class _Query:
+    """What a route reads of a query string, its dependencies' parameters included."""
+
+    names: frozenset[str]
+    single: frozenset[str]  # those that take one value
 
 
-def _single_valued(route: APIRoute) -> frozenset[str]:
-    """The query parameters of a route, its dependencies' included, that take one value."""
-    if (single := _SINGLE_VALUED.get(route.unique_id)) is None:
-        fields = _query_fields(route.dependant)
-        single = frozenset(f.alias for f in fields if not _takes_many(f.field_info.annotation))
-        _SINGLE_VALUED[route.unique_id] = single
-    return single
+_QUERIES: dict[str, _Query] = {}
 
 
-async def one_value_each(request: Request) -> None:
-    """`?limit=10&limit=50` is refused, not read as one of the two: a parameter that takes one
+def _query(route: APIRoute) -> _Query:
+    if (query := _QUERIES.get(route.unique_id)) is None:
+        fields = list(_query_fields(route.dependant))
+        query = _Query(
+            names=frozenset(f.alias for f in fields),
+            single=frozenset(f.alias for f in fields if not _takes_many(f.field_info.annotation)),
+        )
+        _QUERIES[route.unique_id] = query
+    return query
+
+
+async def checked_query(request: Request) -> None:
+    """On the API every query parameter is one the route reads: `/v1/stats?frce=kent` counted
+    the whole log and `/v1/changes?cursor=` read the feed from its start, and neither said so.
+    (Pages leave others alone: links into them carry a site's own, `utm_source` and the like.)
+    And `?limit=10&limit=50` is refused, not read as one of the two: a parameter that takes one
     value may be given once. (Repeatable ones, like `force`, say so in their description.)"""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute) or b"&" not in request.scope.get("query_string", b""):
+    if not isinstance(route, APIRoute) or not request.scope.get("query_string"):
         return
-    single = _single_valued(route)
-    given = Counter(name for name, _ in request.query_params.multi_items() if name in single)
-    if twice := sorted(name for name, count in given.items() if count > 1):
+    query = _query(route)
+    given = Counter(name for name, _ in request.query_params.multi_items())
+    if route.path.startswith("/v1/") and (unknown := sorted(given.keys() - query.names)):
+        takes = ", ".join(f"`{name}`" for name in sorted(query.names)) or "none"
+        raise BadRequest(
+            "not a query parameter of this route: "
+            + ", ".join(f"`{name[:40]}`" for name in unknown)
+            + f"; it takes {takes}",
+            errors=[
+                {"loc": ["query", name[:40]], "msg": "not a parameter of this route"}
+                for name in unknown
+            ],
+        )
+    if twice := sorted(name for name in query.single if given[name] > 1):
         raise BadRequest(
             "given more than once, where one value is taken: "
             + ", ".join(f"`{name}`" for name in twice),

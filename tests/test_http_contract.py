@@ -94,6 +94,32 @@ def test_a_one_value_parameter_given_twice_is_a_400(
         assert "given more than once" in page.text
 
 
+@pytest.mark.parametrize(
+    ("url", "unknown"),
+    [
+        ("/v1/stats?frce=kent", ["frce"]),  # counted the whole log
+        ("/v1/changes?cursor=WzFd", ["cursor"]),  # the feed's is `since`: read from its start
+        ("/v1/disclosure-log.csv?limit=5", ["limit"]),  # exported everything
+        ("/v1/disclosure-log?Force=kent&force%5B%5D=essex", ["Force", "force[]"]),
+        ("/v1/exemptions?lw=FOIA", ["lw"]),
+    ],
+)
+def test_an_api_parameter_no_route_reads_is_a_400_naming_it(
+    client: TestClient, url: str, unknown: list[str]
+) -> None:
+    response = client.get(url)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert [error["loc"] for error in response.json()["errors"]] == [["query", n] for n in unknown]
+    assert "not a query parameter of this route" in response.json()["detail"]
+
+
+def test_a_page_leaves_parameters_it_does_not_read_alone(client: TestClient) -> None:
+    # Links from a force's site carry its own (campaign tags and the like).
+    page = client.get("/disclosure-log?utm_source=force-site&force=kent")
+    assert page.status_code == 200
+
+
 def test_a_repeatable_parameter_may_be_repeated(client: TestClient) -> None:
     for url in (
         "/v1/disclosure-log?force=kent&force=hertfordshire",
