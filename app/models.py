@@ -380,6 +380,10 @@ class EntryChange(SQLModel, table=True):
     # PostgreSQL: a transaction id above every writer that took a lower seq; readers pass this
     # change once no transaction at or below it is in flight. NULL on SQLite.
     horizon: int | None = Field(default=None, sa_type=BigInteger)
+    # The entry's topics once this change was made. The feed serves the entry's current
+    # document only, so this is how a webhook filtered by topic learns that an update took the
+    # entry off its topics (the topics of the entry's change before it). NULL: none recorded.
+    topics: list[str] | None = Field(default=None, sa_type=JSON)
 
 
 class ApiKey(SQLModel, table=True):

@@ -126,3 +126,27 @@ def test_0024_gives_stored_documents_the_dates_that_moved_their_due_date(
     assert written.endswith(
         ',"clarification_received_on":"2024-04-15","extended_due_on":"2024-06-11"}'
     )
+
+
+def test_0025_gives_changes_recorded_before_it_their_entrys_topics(database_url: str) -> None:
+    """The topics each change records are what a webhook filtered by topic looks back to when
+    an update takes an entry off its topics; changes recorded before 0025 get the entry's."""
+    from log_factories import publish
+    from sqlmodel import Session, col, select
+
+    from app.models import EntryChange
+
+    def recorded() -> list[tuple[int, object]]:
+        with Session(get_engine()) as session:
+            query = select(EntryChange.entry_id, EntryChange.topics).order_by(col(EntryChange.seq))
+            return [(entry_id, topics) for entry_id, topics in session.exec(query)]
+
+    with Session(get_engine()) as session:
+        tagged = publish(session, topics=["drones", "biometrics"], title="Tagged").id
+        plain = publish(session, title="Plain").id
+    written = recorded()
+    assert written == [(tagged, ["biometrics", "drones"]), (plain, [])]
+    config = migrate.alembic_config(database_url)
+    command.downgrade(config, "0024")
+    command.upgrade(config, "head")
+    assert recorded() == written

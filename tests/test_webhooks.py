@@ -15,7 +15,7 @@ import pytest
 from factories import auth
 from fastapi.testclient import TestClient
 from log_factories import Spec, publish
-from receiver import Gate, Receiver, Reply, receiving, trickling
+from receiver import Gate, Received, Receiver, Reply, receiving, trickling
 from sqlmodel import Session
 from webhook_helpers import (
     EVENTS,
@@ -215,9 +215,10 @@ def test_filters_by_force_topic_and_event(
 def test_a_withdrawal_reaches_a_topic_subscriber_after_the_topic_was_changed(
     client: TestClient, session: Session, configure: Configure
 ) -> None:
-    """The feed keeps only the entry's current document, which no longer says the subscriber
-    was sent the entry; its tombstone carries no content, so every subscription of the force
-    asking for withdrawals gets it."""
+    """The update that took the entry off the topic reaches the subscriber, and so does the
+    withdrawal after it (as tombstones, the entry withdrawn by the time they are sent): a
+    tombstone carries no content, so every subscription of the force asking for withdrawals
+    gets it."""
     key = factories.make_key(session)
     publish(session, topics=["biometrics"], title="Makes the topic exist")
     with receiving() as receiver:
@@ -234,8 +235,90 @@ def test_a_withdrawal_reaches_a_topic_subscriber_after_the_topic_was_changed(
         got = list(receiver.received)
     assert [(m.path, m.json()["type"], m.json()["data"]["id"]) for m in got] == [
         ("/bio", "entry.published", entry.id),
+        ("/bio", "entry.updated", entry.id),
         ("/bio", "entry.withdrawn", entry.id),
     ]
+
+
+def _seen(got: list[Received], path: str) -> list[tuple[str, int, list[str], str]]:
+    """What one receiver was sent: event, entry, and the entry's topics and title as sent."""
+    return [
+        (p["type"], p["data"]["id"], p["data"]["entry"]["topics"], p["data"]["entry"]["title"])
+        for p in (m.json() for m in got if m.path == path)
+    ]
+
+
+def test_an_update_that_takes_an_entry_off_a_topic_reaches_its_subscribers(
+    client: TestClient, session: Session, configure: Configure
+) -> None:
+    """A mirror of one topic is sent the update that takes an entry off it, whose document
+    shows the topics the entry has now, so it can drop the entry; nothing after that. The
+    subscribers of the topic it moved onto get the update too, though not the publication."""
+    key = factories.make_key(session)
+    publish(session, topics=["biometrics", "drones", "horses"], title="Makes the topics exist")
+    with receiving() as receiver:
+        subscribe(client, key, receiver.url("/bio"), topics=["biometrics"])
+        subscribe(client, key, receiver.url("/drones"), topics=["drones"])
+        subscribe(client, key, receiver.url("/horses"), topics=["horses"])
+        subscribe(client, key, receiver.url("/all"))
+        entry = publish(session, topics=["biometrics"], title="Faces")
+        drain()
+        receiver.wait_for(2)
+        entry_id = entry.id or 0
+        publishing.update(session, entry_id, EntryUpdate(topics=["drones"]), actor=ADMIN)
+        drain()
+        receiver.wait_for(5)
+        publishing.update(session, entry_id, EntryUpdate(title="Faces, revised"), actor=ADMIN)
+        drain()
+        receiver.wait_for(7)
+        time.sleep(0.2)
+        got = list(receiver.received)
+
+    published = ("entry.published", entry_id, ["biometrics"], "Faces")
+    moved = ("entry.updated", entry_id, ["drones"], "Faces")
+    revised = ("entry.updated", entry_id, ["drones"], "Faces, revised")
+    assert _seen(got, "/bio") == [published, moved]
+    assert _seen(got, "/drones") == [moved, revised]
+    assert _seen(got, "/horses") == []
+    assert _seen(got, "/all") == [published, moved, revised]
+
+
+def test_a_subscriber_behind_the_feed_is_sent_the_update_that_took_the_entry_off(
+    client: TestClient, session: Session, configure: Configure
+) -> None:
+    """The dispatcher reads the topics each change recorded, not only the entry's document as
+    it is when the subscriber's turn comes: a receiver that was down while the entry moved from
+    topic to topic still learns it left its own. Every message carries the document as it is
+    now; a subscriber may so be sent an update of an entry that is not on its topics."""
+    clock = Clock()
+    key = factories.make_key(session)
+    publish(session, topics=["biometrics", "drones", "horses"], title="Makes the topics exist")
+    with receiving() as receiver:
+        hooks = [
+            subscribe(client, key, receiver.url("/bio"), topics=["biometrics"]),
+            subscribe(client, key, receiver.url("/horses"), topics=["horses"]),
+        ]
+        entry = publish(session, topics=["biometrics"], title="Faces")
+        drain(clock)
+        receiver.wait_for(1)
+        receiver.stop()
+        entry_id = entry.id or 0
+        for topic in ("drones", "horses", "drones"):
+            publishing.update(session, entry_id, EntryUpdate(topics=[topic]), actor=ADMIN)
+        publishing.update(session, entry_id, EntryUpdate(title="Faces, revised"), actor=ADMIN)
+        drain(clock)
+        receiver.start()
+        for hook in hooks:
+            clock.to(_at(webhook(client, key, hook["id"])["next_attempt_at"]))
+        drain(clock)
+        receiver.wait_for(3)
+        time.sleep(0.2)
+        got = list(receiver.received)
+
+    now = ("entry.updated", entry_id, ["drones"], "Faces, revised")
+    assert _seen(got, "/bio") == [("entry.published", entry_id, ["biometrics"], "Faces"), now]
+    # On and off again while it was down: the update that took it off, the document as it is.
+    assert _seen(got, "/horses") == [now]
 
 
 def test_private_targets_are_refused_when_not_allowed(

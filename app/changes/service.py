@@ -1,4 +1,4 @@
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -6,12 +6,20 @@ from sqlalchemy import Row, Select, func, select, update
 from sqlmodel import Session
 
 from app.db import in_flight, insert_numbered, passable_horizon, settled, utcnow
-from app.models import ENTRY_CHANGE_SEQ, ChangeKind, DisclosureEntry, EntryChange, table_of
+from app.models import (
+    ENTRY_CHANGE_SEQ,
+    ChangeKind,
+    DisclosureEntry,
+    EntryChange,
+    EntryTopic,
+    table_of,
+)
 from app.round_robins import service as round_robins
 
 _changes = table_of(EntryChange)
 _change = _changes.c
 _entry = table_of(DisclosureEntry).c
+_topic = table_of(EntryTopic).c
 
 
 class ChangeRow(NamedTuple):
@@ -27,15 +35,26 @@ class ChangeRow(NamedTuple):
 
 
 def record(session: Session, entry_ids: Sequence[int], kind: ChangeKind) -> None:
-    """Append changes to the feed, numbered in order. Writers never wait for each other here:
-    `insert_numbered` marks each change with the horizon past which a reader may pass it."""
+    """Append changes to the feed, numbered in order, each with its entry's topics as they now
+    stand (`topics_before`). Writers never wait for each other here: `insert_numbered` marks
+    each change with the horizon past which a reader may pass it."""
     if not entry_ids:
         return
     now = utcnow()
+    topics: dict[int, list[str]] = {entry_id: [] for entry_id in entry_ids}
+    for entry_id, slug in session.execute(
+        select(_topic.entry_id, _topic.topic_slug)
+        .where(_topic.entry_id.in_(topics))
+        .order_by(_topic.entry_id, _topic.topic_slug)
+    ):
+        topics[entry_id].append(slug)
     insert_numbered(
         session,
         _changes,
-        [{"entry_id": entry_id, "kind": kind, "at": now} for entry_id in entry_ids],
+        [
+            {"entry_id": entry_id, "kind": kind, "at": now, "topics": topics[entry_id]}
+            for entry_id in entry_ids
+        ],
         number="seq",
         sequence=ENTRY_CHANGE_SEQ,
         horizon="horizon",
@@ -97,6 +116,27 @@ def since(session: Session, after: int, limit: int) -> list[ChangeRow]:
 
 
 READ_ATTEMPTS = 3
+
+
+def topics_before(session: Session, seqs: Collection[int]) -> dict[int, frozenset[str]]:
+    """For each of these changes, by number, the topics its entry had just before it: those
+    the entry's previous change recorded (none for its first). Read once the feed has passed
+    the change, when every lower number is final."""
+    if not seqs:
+        return {}
+    earlier = _changes.alias("earlier")
+    previous = _changes.alias("previous")
+    latest_before = (
+        select(func.max(earlier.c.seq))
+        .where(earlier.c.entry_id == _change.entry_id, earlier.c.seq < _change.seq)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(_change.seq, previous.c.topics)
+        .join_from(_changes, previous, previous.c.seq == latest_before)
+        .where(_change.seq.in_(seqs))
+    )
+    return {seq: frozenset(topics or ()) for seq, topics in rows}
 
 
 def _next_changes(session: Session, after: int, limit: int) -> list[Row[Any]]:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
+from sqlmodel import Session
 from standardwebhooks.webhooks import Webhook as Signer
 
 from app.changes import service as changes
@@ -45,11 +46,21 @@ class Change:
     event: str
     entry_id: int
     force: str
+    # The entry's topics now, and for an update those it had just before: an update that
+    # takes the entry off a subscription's topics goes to it too.
     topics: frozenset[str]
+    topics_before: frozenset[str]
     body: bytes
 
 
-def _change(row: changes.ChangeRow) -> Change:
+def _changes(session: Session, rows: list[changes.ChangeRow]) -> dict[int, Change]:
+    """The messages for these changes, by number."""
+    updates = {row.seq for row in rows if row.kind == ChangeKind.UPDATED}
+    before = changes.topics_before(session, updates)
+    return {row.seq: _change(row, before.get(row.seq, frozenset())) for row in rows}
+
+
+def _change(row: changes.ChangeRow, topics_before: frozenset[str]) -> Change:
     """The message for one change: its body is the same for every subscription."""
     event = service.event_of(row.kind)
     entry: Any = orjson.Fragment(row.document) if row.withdrawn_at is None else dump(tombstone(row))
@@ -70,18 +81,23 @@ def _change(row: changes.ChangeRow) -> Change:
         entry_id=row.id,
         force=row.force_id,
         topics=frozenset(document.get("topics") or []),
+        topics_before=topics_before,
         body=body,
     )
 
 
 def wanted(sub: Subscription, change: Change) -> bool:
-    """A withdrawal goes to every subscription of its force that asks for withdrawals, whatever
-    its topics: the entry may have been sent while it had topics it has since lost (the feed
-    keeps only the current document), and a tombstone carries no content to leak."""
+    """A change goes to a subscription filtered by topic when the entry has one of its topics,
+    and an update also when the entry had one just before it: the update that takes an entry
+    off the subscriber's topics is how a mirror of them learns to drop it (its document shows
+    the topics the entry has now). A withdrawal goes to every subscription of its force that
+    asks for withdrawals, whatever its topics: the entry may have been sent while it had
+    topics it has since lost, and a tombstone carries no content to leak."""
+    topics = change.topics | change.topics_before
     return (
         change.event in sub.events
         and (not sub.forces or change.force in sub.forces)
-        and (not sub.topics or change.event == WITHDRAWN or bool(sub.topics & change.topics))
+        and (not sub.topics or change.event == WITHDRAWN or bool(sub.topics & topics))
     )
 
 
@@ -212,11 +228,9 @@ class Dispatcher:
             rows = {
                 cursor: changes.since(session, cursor, BATCH) for cursor in {s.cursor for s in subs}
             }
-        built: dict[int, Change] = {}
-        batches = {
-            cursor: [built.get(row.seq) or built.setdefault(row.seq, _change(row)) for row in batch]
-            for cursor, batch in rows.items()
-        }
+            # Built once for all the subscriptions reading them.
+            built = _changes(session, list({r.seq: r for b in rows.values() for r in b}.values()))
+        batches = {cursor: [built[row.seq] for row in batch] for cursor, batch in rows.items()}
         with self.changed:
             ready = sorted(
                 (sub for sub in subs if batches[sub.cursor]),
@@ -248,7 +262,7 @@ class Dispatcher:
             ):
                 sub = replace(sub, cursor=cursor, failures=0, failing_since=None)
                 with new_session() as session:
-                    batch = [_change(row) for row in changes.since(session, cursor, BATCH)]
+                    batch = list(_changes(session, changes.since(session, cursor, BATCH)).values())
         except Exception:
             log.exception("delivering to webhook %d failed; the next pass tries again", sub.id)
         finally:
