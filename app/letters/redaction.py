@@ -6,15 +6,20 @@ where, to leave the requester out and keep the rest. So a text is folded as priv
 remembering which character each folded one came from, and privacy's own needles (every way of
 writing the name, the address's phrases, the email and its spelled-out forms) are looked for in
 it as runs of whole words. Privacy also reads a text as its markup or %-escapes show it
-(`Zeb<b></b>edee`, `zeb.q%40example.org`); a line that shows the requester so goes whole."""
+(`Zeb<b></b>edee`, `zeb.q%40example.org`), the whole text at once: a tag may run over a line
+break (`Quar<span\nclass="x">termaine`, as a PDF wraps it) and a name may go on past a tag
+on the next line (`Mr <b>\nQuartermaine`). Each line the requester is so shown on goes whole."""
 
+import html
 import re
 import unicodedata
 from array import array
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
 from functools import cache
 from itertools import repeat
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import unquote
 
 from anyascii import anyascii
 
@@ -29,6 +34,12 @@ _RUNS = re.compile(r"[\x00-\x7f]+|[^\x00-\x7f]+")
 _WORD = re.compile(r"[a-z0-9]+")
 # What privacy reads beyond the raw text: a tag, an entity, a %-escape.
 _SHOWN = re.compile(r"<[^<>]*>|&#?\w|%[0-9a-f]{2}", re.I)
+# Privacy's `shown`, a piece at a time: its tags, html.unescape's character references, and
+# the runs of %-escapes urllib's unquote decodes together.
+_TAG = re.compile(r"<[^<>]*>")
+_CHARREF = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
+_ESCAPES = re.compile(r"(?:%[0-9a-fA-F]{2})+")
+_BREAK = re.compile("\n")
 
 
 def _pattern(phrases: Iterable[str], emails: Iterable[str] = ()) -> re.Pattern[str]:
@@ -114,12 +125,14 @@ class Redactor:
     def redact(self, text: str) -> str:
         if not self.needles or not text:
             return text
+        spans = self._spans(text)
         if _SHOWN.search(text):
-            text = "\n".join(
-                LINE if _SHOWN.search(line) and self._shown_in(line) else line
-                for line in text.split("\n")
-            )
-        return _replaced(text, self._spans(text))
+            hidden = self._hidden_lines(text, spans)
+            if hidden:
+                lines = text.split("\n")
+                text = "\n".join(LINE if i in hidden else line for i, line in enumerate(lines))
+                spans = self._spans(text)
+        return _replaced(text, spans)
 
     def redacted(self, value: Any) -> Any:
         """Every text in a draft redacted, wherever it stands (citations' public interest
@@ -132,10 +145,27 @@ class Redactor:
             return {key: self.redacted(item) for key, item in value.items()}
         return value
 
-    def _shown_in(self, line: str) -> bool:
-        """Whether the line's markup or %-escapes, read as privacy reads them, show the
-        requester; the line as written is redacted in place."""
-        return any(self._spans(shown) for shown in privacy.shown(line)[1:])
+    def _hidden_lines(self, text: str, spans: list[tuple[int, int, str]]) -> set[int]:
+        """The numbers of the lines on which the text's markup or %-escapes, read as privacy
+        reads them, show the requester where the text as written does not: a place the
+        requester is shown at is hidden if a letter or digit of it is neither in a tag nor
+        where the text as written names them (`Zebedee\n<b>Quartermaine</b>` is redacted in
+        place, as written)."""
+        plain = bytearray(len(text))
+        for start, end, _ in spans:
+            plain[start:end] = b"\x01" * (end - start)
+        for tag in _TAG.finditer(text):
+            plain[tag.start() : tag.end()] = b"\x01" * (tag.end() - tag.start())
+        breaks = [line.start() for line in _BREAK.finditer(text)]
+        hidden: set[int] = set()
+        for shown in _shown(text):
+            for start, end, _ in self._spans(shown.text):
+                first, last = shown.starts[start], shown.ends[end - 1]
+                if any(text[i].isalnum() and not plain[i] for i in range(first, last)):
+                    hidden.update(
+                        range(bisect_left(breaks, first), bisect_left(breaks, last - 1) + 1)
+                    )
+        return hidden
 
     def _spans(self, text: str) -> list[tuple[int, int, str]]:
         """Where in `text` the needles stand, each with its placeholder; as privacy does, with
@@ -154,6 +184,55 @@ class Redactor:
                 found = [(origin[start], origin[end - 1] + 1, stood) for start, end, stood in found]
             spans += found
         return spans
+
+
+class _Shown(NamedTuple):
+    """A text as privacy reads it (`privacy.shown`), with where in the text as written each
+    of its characters stands: from `starts[i]` to `ends[i]`."""
+
+    text: str
+    starts: "array[int]"
+    ends: "array[int]"
+
+
+def _shown(text: str) -> list[_Shown]:
+    """The texts `privacy.shown` reads beyond `text` itself, in its order."""
+    written = _Shown(text, array("I", range(len(text))), array("I", range(1, len(text) + 1)))
+    forms = [written]
+    if "<" in text or "&" in text:
+        # Tags read as spaces, then as nothing; each then with its character references.
+        for untagged in (
+            _substituted(written, _TAG, lambda _: " "),
+            _substituted(written, _TAG, lambda _: ""),
+        ):
+            forms.append(_substituted(untagged, _CHARREF, lambda m: html.unescape(m.group())))
+    if "%" in text:
+        forms += [_substituted(form, _ESCAPES, lambda m: unquote(m.group())) for form in forms]
+    return forms[1:]
+
+
+def _substituted(
+    shown: _Shown, pattern: re.Pattern[str], replace: Callable[[re.Match[str]], str]
+) -> _Shown:
+    """`shown` with each match of `pattern` replaced, each character put in stands for the
+    whole match."""
+    parts: list[str] = []
+    starts: array[int] = array("I")
+    ends: array[int] = array("I")
+    at = 0
+    for match in pattern.finditer(shown.text):
+        parts.append(shown.text[at : match.start()])
+        starts.extend(shown.starts[at : match.start()])
+        ends.extend(shown.ends[at : match.start()])
+        put = replace(match)
+        parts.append(put)
+        starts.extend(repeat(shown.starts[match.start()], len(put)))
+        ends.extend(repeat(shown.ends[match.end() - 1], len(put)))
+        at = match.end()
+    parts.append(shown.text[at:])
+    starts.extend(shown.starts[at:])
+    ends.extend(shown.ends[at:])
+    return _Shown("".join(parts), starts, ends)
 
 
 def _near(folded: str, given: re.Pattern[str], surname: re.Pattern[str]) -> list[tuple[int, int]]:

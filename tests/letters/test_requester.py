@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from app import privacy
+from app.letters import reading, redaction, service
 from app.letters.parsing import Draft, parse
 
 NAME = "Zebedee Quartermaine"
@@ -83,6 +84,12 @@ def _parse(text: str) -> Draft:
             f"Dear {NAME},", "\n\nZeb<b></b>edee Quartermaine", "", id="markup-breaks-the-name"
         ),
         pytest.param(
+            f"Dear {NAME},",
+            '\n\nForm: Zebedee Quar<span\nclass="surname">termaine</span>',
+            "",
+            id="a-tag-over-a-line-break-breaks-the-name",
+        ),
+        pytest.param(
             "Dear Zebedee,", "\n\nThanks, ZEBEDEE QUARTERMAINE", "", id="given-name-salutation"
         ),
         pytest.param(f"Dear {NAME},", "\n\nSent from ZEB.Q@EXAMPLE.ORG", "", id="email-capitals"),
@@ -126,3 +133,85 @@ def test_only_the_requester_is_left_out() -> None:
     """A placeholder stands where the name was; the words around it stay."""
     draft = _parse(_letter(response="\nZEBEDEE QUARTERMAINE asked twice."))
     assert "[the requester] asked twice." in draft.entry["responses"][0]["text"]
+
+
+# A web form's copy of the request, pasted into the letter as its markup: the PDF wraps the
+# long line inside the tag that splits the surname.
+PASTED = (
+    '\n\nWeb form: <p>from Zebedee Quar<span class="requester-name" data-field="surname-'
+    'continued" style="font-weight:bold;color:#333333">termaine</span></p>'
+)
+
+
+def _pdf(text: str) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for line in text.split("\n"):
+        pdf.multi_cell(0, 5, line or " ", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+@pytest.mark.parametrize(
+    ("media_type", "letter"),
+    [
+        pytest.param("application/pdf", _pdf(_letter(request=PASTED)), id="pdf-wraps-the-tag"),
+        pytest.param(
+            "text/plain",
+            _letter(request=PASTED.replace(" data-field", "\n  data-field")).encode(),
+            id="html-source-as-text",
+        ),
+    ],
+)
+def test_a_tag_that_a_line_break_runs_through_hides_no_name(media_type: str, letter: bytes) -> None:
+    """Markup reaches a draft's text only as the letter shows it: from a PDF, a DOCX or a text
+    letter (an HTML letter's own tags are read, and its line breaks inside text are spaces).
+    A PDF wraps a long line wherever a space falls, inside a tag too; a text letter holding
+    HTML source breaks its lines where the source did."""
+    text = reading.text_of(letter, reading.sniff(letter) or reading.Kind.TEXT)
+    [line] = [line for line in text.split("\n") if "Quar<span" in line]
+    assert ">" not in line.partition("Quar<span")[2]  # the tag goes on on the next line
+    result = service.extract(letter, media_type=media_type, force="kent", max_bytes=10**6)
+    _assert_clean(Draft(result.entry, result.confidence, result.warnings))
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        'Zebedee Quar<span\nclass="surname">termaine</span>',
+        "Dear Mr<b\n>Quartermaine,",
+        "We wrote to Mr <b>\nQuartermaine</b>.",
+        "Reply to zeb.q%40exam\nple.org please",
+    ],
+)
+def test_a_name_markup_hides_over_a_line_break_takes_its_lines(written: str) -> None:
+    """Privacy reads the whole text as its markup shows it; so does the draft, and each line
+    the requester is shown on so goes whole. The words around a name the text shows as
+    written are kept."""
+    redactor = redaction.Redactor(names=[NAME], addresses=[], emails=[EMAIL])
+    text = f"Kent Police holds 3 drones.\n{written}\nThe cost was 10,000 pounds."
+    redacted = redactor.redact(text)
+    assert not privacy.Needles(name=NAME, email=EMAIL).found_in(redacted)
+    assert redacted.split("\n") == [
+        "Kent Police holds 3 drones.",
+        *[redaction.LINE] * (written.count("\n") + 1),
+        "The cost was 10,000 pounds.",
+    ]
+    kept = redactor.redact("Kent Police holds 3 drones.\nZebedee\n<b>Quartermaine</b> asked.")
+    assert kept == "Kent Police holds 3 drones.\n[the requester]\n<b>[the requester]</b> asked."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Zeb<b\n class="x">edee &amp; Quar&#116;ermaine&nbsp;%41%42 &ampx <a href="%zz">',
+        "zeb.q%40exam\nple.org %E2%82%AC%C3 &#x26;lt;b&#x26;gt; <<b>> &#99999999;",
+        "no markup at all, or 100% of it",
+    ],
+)
+def test_the_drafts_reading_of_markup_is_privacys(text: str) -> None:
+    """Where the draft finds a name its markup hides is worked out piece by piece; what it
+    reads is what the publish-time check reads, text for text."""
+    assert [shown.text for shown in redaction._shown(text)] == privacy.shown(text)[1:]
