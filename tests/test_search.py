@@ -132,12 +132,23 @@ def test_parse_caps_the_number_of_terms() -> None:
         ("Marlow", set()),
         ("officers'", {"tasers"}),
         ("officer's", {"tasers"}),
+        ("script", {"drones"}),  # between angle brackets, which PostgreSQL reads as a tag
     ],
 )
 def test_search_operators_and_stemming(
     client: TestClient, corpus: dict[str, DisclosureEntry], q: str, expected: set[str]
 ) -> None:
     assert hits(client, q) == {corpus[name].id for name in expected}
+
+
+def test_words_between_angle_brackets_are_found(session: Session, client: TestClient) -> None:
+    entry = publish(
+        session,
+        title="Letter to <name redacted>",
+        text="Please reply to <foi@example.police.uk>; the 40<2> ratio, x<y and z>w.",
+    )
+    for q in ("redacted", "name", "foi@example.police.uk", "ratio", "y", "z"):
+        assert hits(client, q) == {entry.id}, q
 
 
 def test_relevance_ranks_the_better_match_first(
