@@ -322,6 +322,13 @@ def _found(request: Requested, texts: Iterable[PublishedText]) -> list[list[str 
     return [list(loc) for loc, text in texts if needles.found_in(text)]
 
 
+# How a write acknowledges the warning: in its JSON body (publishing, an entry's change, an
+# import line) or, where the body is the thing written (a request, a response, a file), in its
+# query.
+IN_BODY = '"acknowledge_privacy_warning": true in the body'
+IN_QUERY = "?acknowledge_privacy_warning=true"
+
+
 def guard(
     request: Requested,
     title: str,
@@ -330,12 +337,13 @@ def guard(
     loc: ErrorLoc = (),
     topics: Sequence[TopicParts] | None = None,
     extra: Iterable[PublishedText] = (),
+    acknowledge: str = IN_BODY,
 ) -> list[list[str | int]]:
     """Refuse to publish text naming the requester unless the caller acknowledged it; returns
     what was acknowledged, for the audit log. `loc` prefixes the places named in the error;
-    `topics` are the entry's (the request's when not given)."""
+    `topics` are the entry's (the request's when not given); `acknowledge` says how to."""
     texts = [*published_text(request, title, topics), *extra]
-    return guard_texts(request, texts, acknowledged=acknowledged, loc=loc)
+    return guard_texts(request, texts, acknowledged=acknowledged, loc=loc, acknowledge=acknowledge)
 
 
 def guard_texts(
@@ -344,6 +352,7 @@ def guard_texts(
     *,
     acknowledged: bool,
     loc: ErrorLoc = (),
+    acknowledge: str = IN_BODY,
 ) -> list[list[str | int]]:
     """`guard` for some texts only: what one write adds to a live entry (an attachment)."""
     found = _found(request, texts)
@@ -351,7 +360,7 @@ def guard_texts(
         fields = ", ".join(".".join(str(part) for part in where) for where in found)
         detail = (
             f"the text to be published names the requester ({fields}); remove it, or send "
-            '"acknowledge_privacy_warning": true to publish anyway'
+            f"{acknowledge} to publish anyway"
         )
         places = [[*loc, *where] for where in found]
         violation = RuleViolation(RULE, detail, loc=places[0])

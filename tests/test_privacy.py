@@ -127,6 +127,9 @@ def test_text_added_after_publishing_is_checked_too(client: TestClient, admin: s
     refused = client.post(url, json=review, headers=auth(admin))
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["loc"] == ["responses", 1, "text"]
+    # Each refusal says how this write acknowledges the warning: here in the query, as the
+    # body is the response; an entry's own change takes it in its body.
+    assert "send ?acknowledge_privacy_warning=true" in refused.json()["detail"]
     assert len(stored_document(entry["id"])["responses"]) == 1
     renamed = client.patch(
         f"/v1/disclosure-log/{entry['id']}",
@@ -134,14 +137,17 @@ def test_text_added_after_publishing_is_checked_too(client: TestClient, admin: s
         headers=auth(admin),
     )
     assert renamed.json()["rule"] == "privacy-requester-named"
+    assert '"acknowledge_privacy_warning": true in the body' in renamed.json()["detail"]
     patched = client.patch(
         f"/v1/requests/{request['id']}", json={"text": "jane marlow asks"}, headers=auth(admin)
     )
     assert patched.json()["errors"][0]["loc"] == ["request", "text"]
+    assert "send ?acknowledge_privacy_warning=true" in patched.json()["detail"]
     corrected = client.patch(
         f"/v1/responses/{response['id']}", json={"text": "Jane Marlow"}, headers=auth(admin)
     )
     assert corrected.status_code == 422
+    assert "send ?acknowledge_privacy_warning=true" in corrected.json()["detail"]
     accepted = client.post(
         url, params={"acknowledge_privacy_warning": "true"}, json=review, headers=auth(admin)
     )

@@ -118,6 +118,7 @@ def add(
             request,
             [(("body", "file"), f"{attachment.filename}\n{attachment.text}")],
             acknowledged=acknowledge_privacy_warning,
+            acknowledge=privacy.IN_QUERY,
         )
     audit.record(
         session,

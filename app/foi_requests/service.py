@@ -522,6 +522,7 @@ def update_request(
                 request,
                 [(("withdrawal_reason",), entry.withdrawal_reason or "")],
                 acknowledged=acknowledge_privacy_warning,
+                acknowledge=privacy.IN_QUERY,
             )
         entry = None
     if entry is not None:
@@ -537,6 +538,7 @@ def update_request(
             topics=entry.topics,
             acknowledged=acknowledge_privacy_warning,
             extra=entries.attachment_texts(attached),
+            acknowledge=privacy.IN_QUERY,
         )
     audit.record(
         session,

@@ -316,7 +316,11 @@ def _save(
     acknowledged = []
     if entry is not None:
         acknowledged = privacy.guard(
-            request, entry.title, topics=entry.topics, acknowledged=acknowledge
+            request,
+            entry.title,
+            topics=entry.topics,
+            acknowledged=acknowledge,
+            acknowledge=privacy.IN_QUERY,
         )
     after = requests.response_internal(response)
     audit.record(
