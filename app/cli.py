@@ -394,7 +394,7 @@ def keys_revoke(
 def attachments_reread() -> None:
     """Read every stored attachment again as uploads are read now (after an upgrade that reads
     more of a file: headers, comments, metadata), for search and the privacy check. Lists the
-    attachments of public entries that now name their requester, and then exits 1."""
+    attachments of public entries that now name their requester, exiting 1 if there are any."""
     from app.attachments import service
     from app.config import get_settings
 
@@ -421,6 +421,18 @@ def round_robins_backfill() -> None:
 
 
 def main() -> None:
+    from pydantic import ValidationError
+
+    from app.config import get_settings
+
+    try:
+        get_settings()
+    except ValidationError as exc:
+        # A setting that does not parse, said in a line each, not under a traceback.
+        for error in exc.errors():
+            name = f"FOILOG_{'_'.join(str(p) for p in error['loc']).upper()}"
+            typer.echo(f"error: {name}: {error['msg']}", err=True)
+        raise SystemExit(2) from None
     cli()
 
 

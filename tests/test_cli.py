@@ -167,3 +167,17 @@ def test_a_command_on_a_database_not_migrated_says_so(tmp_path: Path, command: l
     assert done.returncode == 1
     assert b"run `foilog db upgrade` first" in done.stderr
     assert b"Traceback" not in done.stdout + done.stderr
+
+
+def test_a_setting_that_does_not_parse_is_named_in_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "FOILOG_CACHE_MAX_AGE": "abc"}
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "keys", "list"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert b"error: FOILOG_CACHE_MAX_AGE: Input should be a valid integer" in done.stderr
+    assert b"Traceback" not in done.stderr
