@@ -139,25 +139,41 @@ def _whole_date(line: str) -> dates.Found | None:
     return found[0] if not rest else None
 
 
-def find_letter_date(lines: list[str], before: int) -> tuple[date | None, float, int | None]:
-    """The letter's own date: a `Date:` line, or a line holding only a date, above the body."""
-    for index, line in enumerate(lines[:before]):
-        label = _DATE_LABEL.match(line)
-        if label and not _RECEIVED_LABEL.match(line):
-            found = dates.find_dates(line[label.end() :])
-            if found and found[0].on is not None and found[0].start < 4:
-                return found[0].on, 0.95, index
-    for index, line in enumerate(lines[:before]):
-        inside = _DATE_INSIDE.search(line)
-        if inside is not None:
-            found = dates.find_dates(line[inside.end() :])
-            if found and found[0].on is not None and found[0].start < 4:
-                return found[0].on, 0.9, index
-    for index, line in enumerate(lines[:before]):
-        whole = _whole_date(line)
-        if whole is not None and whole.on is not None:
-            return whole.on, 0.9, index
+def find_letter_date(lines: list[str], before: int) -> tuple[dates.Found | None, float, int | None]:
+    """The letter's own date: a `Date:` line, or a line holding only a date, above the body.
+    One that prints its year first; else one without (`26 June`), whose year `letter_year`
+    gives."""
+    for yearless in (False, True):
+        for index, line in enumerate(lines[:before]):
+            label = _DATE_LABEL.match(line)
+            if label and not _RECEIVED_LABEL.match(line):
+                found = dates.find_dates(line[label.end() :])
+                if found and (yearless or found[0].on is not None) and found[0].start < 4:
+                    return found[0], 0.95, index
+        for index, line in enumerate(lines[:before]):
+            inside = _DATE_INSIDE.search(line)
+            if inside is not None:
+                found = dates.find_dates(line[inside.end() :])
+                if found and (yearless or found[0].on is not None) and found[0].start < 4:
+                    return found[0], 0.9, index
+        for index, line in enumerate(lines[:before]):
+            whole = _whole_date(line)
+            if whole is not None and (yearless or whole.on is not None):
+                return whole, 0.9, index
     return None, 0.0, None
+
+
+def letter_year(found: dates.Found, received: date | None, year_hint: int | None) -> date | None:
+    """A letter dated without its year (`26 June`) in the year the letter gives otherwise: the
+    received date's (the next year's when that puts the answer before the request), else the
+    reference's."""
+    year = received.year if received else year_hint
+    if year is None:
+        return None
+    on = dates.with_year(found, None, year)
+    if on is not None and received is not None and on < received:
+        on = dates.with_year(found, None, year + 1)
+    return on
 
 
 _RECEIVED_NEAR = re.compile(
@@ -771,6 +787,25 @@ def _first_part(text: str) -> str:
     return text[: cut if cut > 0 else MAX_CHARS]
 
 
+# The Acts a letter answers under, by the law's name in the catalogue.
+_ACTS = {
+    "FOIA": re.compile(r"freedom\s+of\s+information\s+act\s+2000", re.I),
+    "FOISA": re.compile(r"freedom\s+of\s+information\s*\(\s*scotland\s*\)\s*act|\bFOISA\b", re.I),
+}
+
+
+def _other_act(text: str, force: str, law: str) -> str | None:
+    """A warning when the letter names only the other Act than its force's: a Scottish letter
+    given as an English force's, or the reverse, has its citations read in the wrong law."""
+    named = [act for act, pattern in _ACTS.items() if pattern.search(text)]
+    if not named or law in named:
+        return None
+    return (
+        f"law: the letter answers under {' and '.join(named)}, but {force} answers under "
+        f"{law}, in whose catalogue its citations were read: check the force"
+    )
+
+
 def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
     warnings: list[str] = []
     if len(text) > MAX_CHARS:
@@ -783,6 +818,8 @@ def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
     confidence: dict[str, float] = {}
     if removed:
         warnings.append(f"text: {removed} control characters in the letter were removed")
+    if other := _other_act(text, force, law):
+        warnings.append(other)
     lines = text.split("\n")
     salutation = next((i for i, line in enumerate(lines[:120]) if _SALUTATION.match(line)), None)
     requester, requester_warnings = find_requester(lines, salutation)
@@ -793,7 +830,8 @@ def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
     body_start = salutation + 1 if salutation is not None else 0
     closing = _closing_index(lines, body_start)
     body_end = closing if closing is not None else len(lines)
-    letter_date, date_confidence, date_line = find_letter_date(lines, max(body_start, 1) + 30)
+    dated, date_confidence, date_line = find_letter_date(lines, max(body_start, 1) + 30)
+    letter_date = dated.on if dated else None
     if date_line is not None and salutation is None:
         body_start = max(body_start, date_line + 1)
 
@@ -818,6 +856,15 @@ def parse(text: str, *, force: str, force_name: str, law: str) -> Draft:
         review=review,
         header=lines[:body_start],
     )
+    if dated is not None and letter_date is None:
+        letter_date = letter_year(dated, received, year_hint)
+        date_confidence = 0.6
+        if letter_date is not None:
+            warnings.append(
+                f"responses[0].responded_on: the letter is dated without its year; "
+                f"{letter_date.year} is taken from its "
+                f"{'received date' if received else 'reference'}: check it"
+            )
 
     request_lines: list[str] = []
     if request_start is not None and request_end is not None:

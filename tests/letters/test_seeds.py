@@ -130,3 +130,42 @@ def test_demo_without_seeds_leaves_their_references_free(
     key = make_key(session)
     created = client.post("/v1/requests", json=hertfordshire_request_body(), headers=auth(key))
     assert created.status_code == 201, created.text
+
+
+@pytest.mark.parametrize(
+    ("dated", "received", "expected"),
+    [
+        # The year from the reference (the letter's received date has none either).
+        ("26th June", "29th May", ("2018-05-29", "2018-06-26")),
+        # From the received date; an answer dated before it is the next year's.
+        ("Date: 10 January", "20 December 2018", ("2018-12-20", "2019-01-10")),
+    ],
+)
+def test_a_letter_dated_without_its_year_takes_the_year_the_letter_gives(
+    dated: str, received: str, expected: tuple[str, str]
+) -> None:
+    text = (
+        resources.files("app.letters") / "seeds" / "hertfordshire-FOI2018-02892.txt"
+    ).read_text()
+    text = text.replace("26th June 2018", dated).replace("29th May", received)
+    found = service.extract(
+        text.encode(), media_type="text/plain", force="hertfordshire", max_bytes=10_000_000
+    )
+    entry = found.entry
+    assert (entry["received_on"], entry["responses"][0]["responded_on"]) == expected
+    assert any("dated without its year" in w for w in found.warnings)
+
+
+def test_a_letter_under_the_other_act_than_its_forces_says_so(herts: Extraction) -> None:
+    # Read as Police Scotland's, FOIA s31(3) became foisa-s31 and s24(2) vanished, unremarked.
+    data = (
+        resources.files("app.letters") / "seeds" / "hertfordshire-FOI2018-02892.txt"
+    ).read_bytes()
+    scottish = service.extract(
+        data, media_type="text/plain", force="police-scotland", max_bytes=10_000_000
+    )
+    assert any(
+        w.startswith("law: the letter answers under FOIA, but police-scotland answers under FOISA")
+        for w in scottish.warnings
+    )
+    assert not any(w.startswith("law:") for w in herts.warnings)
