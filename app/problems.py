@@ -85,8 +85,16 @@ async def on_validation_error(request: Request, exc: Exception) -> Response:
     detail = f"invalid input at {where}"
     if any(_unread_body(error) for error in exc.errors()):
         # FastAPI hands a body it did not read as JSON to the model as bytes.
-        sent = request.headers.get("content-type") or "no Content-Type"
-        detail = f"the body must be JSON sent as application/json, not {sent[:100]}"
+        sent = request.headers.get("content-type")
+        detail = "the body must be JSON sent as application/json, " + (
+            f"not {sent[:100]}" if sent else "and the request had no Content-Type"
+        )
+    elif broken := next((e for e in exc.errors() if e["type"] == "json_invalid"), None):
+        # Its place in `loc` is a character offset, not a field.
+        reason = (broken.get("ctx") or {}).get("error", "")
+        detail = (
+            f"the body is not valid JSON: {reason or 'unreadable'} at character {broken['loc'][-1]}"
+        )
     body = problem_body(422, detail, slug="validation-error", errors=errors)
     return problem_response(body)
 

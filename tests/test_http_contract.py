@@ -285,6 +285,21 @@ def test_json_sent_as_another_type_says_so(client: TestClient, session: Session)
     assert response.json()["detail"] == (
         "the body must be JSON sent as application/json, not text/plain"
     )
+    unlabelled = client.post("/v1/requests", content=body, headers=auth(make_key(session)))
+    assert unlabelled.json()["detail"] == (
+        "the body must be JSON sent as application/json, and the request had no Content-Type"
+    )
+
+
+def test_malformed_json_says_where_in_the_body(client: TestClient, session: Session) -> None:
+    # The error's place is a character offset, which "invalid input at body.17" read as a field.
+    headers = {**auth(make_key(session)), "Content-Type": "application/json"}
+    response = client.post("/v1/requests", content=b'{"force": "kent", x}', headers=headers)
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        "the body is not valid JSON: Expecting property name enclosed in double quotes at "
+        "character 18"
+    )
 
 
 @pytest.mark.parametrize(
