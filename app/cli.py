@@ -258,9 +258,8 @@ def import_file(
         with file.open("rb") as source:
             _import_stream(source, file.name)
     else:
-        with file.open("rb") as count_handle:
-            total = sum(1 for _ in count_handle)
-        _import(total, _FileLines(file), file.name)
+        lines = _FileLines(file)
+        _import(sum(1 for _ in lines), lines, file.name)
 
 
 def _import_stream(source: BinaryIO, label: str) -> None:
@@ -273,14 +272,17 @@ def _import_stream(source: BinaryIO, label: str) -> None:
 
 
 class _FileLines:
-    """A file's lines, from the start each time they are iterated."""
+    """A file's lines, from the start each time they are iterated, none longer than the API
+    takes (a 200 MB line was read whole, 540 MB of memory)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
     def __iter__(self) -> Iterator[bytes]:
+        from app.imports.service import lines_of
+
         with self.path.open("rb") as handle:
-            yield from handle
+            yield from lines_of(iter(lambda: handle.read(1 << 20), b""))
 
 
 @cli.command()

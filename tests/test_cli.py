@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.db import new_session
 from app.demo import ROUND_ROBINS, demo_entries
+from app.imports.service import MAX_LINE_BYTES
 from app.models import Attachment, FoiResponse
 
 runner = CliRunner()
@@ -181,3 +182,14 @@ def test_a_setting_that_does_not_parse_is_named_in_one_line(tmp_path: Path) -> N
     assert done.returncode == 2
     assert b"error: FOILOG_CACHE_MAX_AGE: Input should be a valid integer" in done.stderr
     assert b"Traceback" not in done.stderr
+
+
+def test_an_import_line_longer_than_the_api_takes_is_refused(
+    tmp_path: Path, database_url: str
+) -> None:
+    # Read whole before, as the file's own lines: a 200 MB line held 540 MB of memory.
+    huge = tmp_path / "huge.ndjson"
+    huge.write_bytes(b"x" * (MAX_LINE_BYTES + 1) + b"\n")
+    result = runner.invoke(cli, ["import", str(huge)])
+    assert result.exit_code == 1
+    assert f"line 1 is longer than {MAX_LINE_BYTES} bytes" in result.output

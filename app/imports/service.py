@@ -122,6 +122,8 @@ def lines_of(chunks: Iterable[bytes], *, max_line: int = MAX_LINE_BYTES) -> Iter
         while (end := chunk.find(b"\n", start)) != -1:
             pending += chunk[start:end]
             count += 1
+            if len(pending) > max_line:
+                raise PayloadTooLarge(f"line {count} is longer than {max_line} bytes")
             yield bytes(pending)
             pending.clear()
             start = end + 1
