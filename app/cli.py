@@ -191,8 +191,19 @@ def _import(lines_total: int | None, lines: Iterable[bytes], label: str) -> None
 
     # SQLite's write-ahead log is copied into the database on a thread of its own, as when
     # serving, not by whichever of the linking pass's commits takes it past its threshold.
-    with progress, checkpointing(get_engine()), new_session(write=True) as session:
-        result = import_entries(session, lines, actor=Actor.system("cli"), on_progress=show)
+    try:
+        with progress, checkpointing(get_engine()), new_session(write=True) as session:
+            result = import_entries(session, lines, actor=Actor.system("cli"), on_progress=show)
+    except KeyboardInterrupt:
+        # Linking begins once the lines are committed; before it, the import wrote nothing.
+        typer.echo(
+            "interrupted while linking round-robins: the entries are imported, and "
+            "`foilog round-robins backfill` (or the background jobs) links the rest"
+            if Stage.LINKED in tasks
+            else "interrupted: nothing was written",
+            err=True,
+        )
+        raise typer.Exit(130) from None
     typer.echo(f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged")
 
 

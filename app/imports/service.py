@@ -632,6 +632,7 @@ class _Importer(_Checker):
         sqlite = self.session.get_bind().dialect.name == "sqlite"
         together = SQLITE_LINK_BATCHES if sqlite else 1
         linked = 0
+        _report(on_progress, Stage.LINKED, linked, len(self.to_link))  # committed: linking
         for start in range(0, len(batches), together):
             committed = batches[start : start + together]
             try:
@@ -976,7 +977,10 @@ def _bulk_settings(session: Session) -> Iterator[None]:
         try:
             yield
         finally:
-            connection.exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
+            # Not on a connection an interruption (Ctrl-C inside a statement) left invalid:
+            # the statement would raise over the interruption, which ends the import anyway.
+            if not connection.invalidated:
+                connection.exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
     else:
         connection.exec_driver_sql(f"SET LOCAL gin_pending_list_limit = '{PG_GIN_PENDING}'")
         yield
