@@ -372,8 +372,8 @@ class _Checker:
         return _Line(number, document, law, topics, key)
 
     def _topics(self, slugs: list[str], loc: ErrorLoc) -> list[_Topic]:
-        wanted = topics_service.slugs(slugs, loc=loc)
-        return [_Topic(slug, topics_service.label_for(slug)) for slug in sorted(wanted)]
+        labels = topics_service.given(slugs, loc=loc)
+        return [_Topic(slug, labels[slug]) for slug in sorted(labels)]
 
     def _check(self, document: ImportDocument, loc: ErrorLoc) -> str:
         law = self.laws.get(document.force)

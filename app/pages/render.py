@@ -14,7 +14,6 @@ from starlette.responses import Response
 
 from app.errors import FoilogError
 from app.links import base_url
-from app.topics.service import label_for
 
 HTML = "text/html; charset=utf-8"
 # Pages run no script and load nothing from another host; an iframe on any site may frame
@@ -72,7 +71,6 @@ def _size(count: int) -> str:
 
 templates.filters.update(day=_day, moment=_moment, highlight=_highlight, size=_size)
 templates.filters["paragraphs"] = _paragraphs
-templates.globals["topic_label"] = label_for
 
 
 @dataclass

@@ -248,6 +248,7 @@ def _entry(
         force_name=forces.names(session).get(document["force"], document["force"]),
         headings=headings,
         outcome_labels=dict(OUTCOMES),
+        topic_labels=topics.labels(session, document["topics"]),
     )
 
 

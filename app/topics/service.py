@@ -1,4 +1,5 @@
 import re
+import unicodedata
 from datetime import datetime
 
 from anyascii import anyascii
@@ -11,6 +12,9 @@ from app.tally import service as tally
 from app.topics.schemas import TopicPublic
 
 MAX_SLUG = 80
+MAX_LABEL = 120
+# What a slug given as a slug looks like: lower-case letters and digits, joined by - or _.
+SLUG_FORM = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 # A topic is a few words. Markup or an address in one would leave the slug with parts of a
 # name or an email the privacy check cannot put together again (`<b>Jane</b> Doe` makes
 # `b-jane-b-doe`).
@@ -25,11 +29,37 @@ def normalise(slug: str) -> str:
 
 
 def label_for(slug: str) -> str:
+    """The label of a topic first given as a slug: `facial-recognition` is `Facial recognition`."""
     return slug.replace("-", " ").capitalize()
 
 
-def slugs(raw_slugs: list[str], *, loc: ErrorLoc = ("topics",)) -> list[str]:
-    """Normalised and deduplicated, in the order given; a raw slug that makes none is refused."""
+def label_of(raw: str, slug: str) -> str | None:
+    """The label a topic takes from the form it is first given in: words keep their own letters
+    and case (`ANPR`, `IT contracts`, `Café culture`; all in lower case, the first is made a
+    capital), with white space made single spaces and invisible format characters dropped. None
+    for a slug (`drone-use`, `cctv`): `label_for` labels it, as every topic was before."""
+    visible = (c for c in unicodedata.normalize("NFC", raw) if unicodedata.category(c) != "Cf")
+    words = " ".join("".join(visible).split())
+    if SLUG_FORM.fullmatch(words) or len(words) > MAX_LABEL:
+        return None
+    if not any(c.isupper() for c in words):
+        return words[:1].upper() + words[1:]
+    return words
+
+
+def given(raw_slugs: list[str], *, loc: ErrorLoc = ("topics",)) -> dict[str, str]:
+    """The slugs of raw slugs, deduplicated in the order given, each with its label: from its
+    first form in words (`label_of`), else from the slug. A raw slug that makes none is
+    refused."""
+    labels: dict[str, str | None] = {}
+    for raw, slug in zip(raw_slugs, _slugs(raw_slugs, loc=loc), strict=True):
+        if labels.get(slug) is None:
+            labels[slug] = label_of(raw, slug)
+    return {slug: label or label_for(slug) for slug, label in labels.items()}
+
+
+def _slugs(raw_slugs: list[str], *, loc: ErrorLoc) -> list[str]:
+    """Each raw slug's slug, in the order given; a raw slug that makes none is refused."""
     normalised: list[str] = []
     for index, raw in enumerate(raw_slugs):
         if found := sorted(set(NOT_IN_TOPICS) & set(raw)):
@@ -46,16 +76,17 @@ def slugs(raw_slugs: list[str], *, loc: ErrorLoc = ("topics",)) -> list[str]:
                 f"topic {raw[:100]!r} does not make a slug of 1-{MAX_SLUG} letters and digits",
                 loc=(*loc, index),
             )
-        if slug not in normalised:
-            normalised.append(slug)
+        normalised.append(slug)
     return normalised
 
 
 def ensure(session: Session, raw_slugs: list[str], *, loc: ErrorLoc = ("topics",)) -> list[str]:
-    """Normalise slugs and create the topics not seen before; returns them deduplicated."""
-    normalised = slugs(raw_slugs, loc=loc)
+    """Normalise slugs and create the topics not seen before, labelled as first given
+    (`given`); returns them deduplicated. A topic keeps the label it was created with."""
+    labels = given(raw_slugs, loc=loc)
+    normalised = list(labels)
     known = set(session.scalars(select(Topic.slug).where(Topic.slug.in_(normalised))))  # type: ignore[attr-defined]
-    new = [{"slug": slug, "label": label_for(slug)} for slug in normalised if slug not in known]
+    new = [{"slug": slug, "label": labels[slug]} for slug in normalised if slug not in known]
     # Another writer may create the same topic meanwhile: then theirs is the one kept.
     insert_missing(session, table_of(Topic), new)
     return normalised
