@@ -26,6 +26,12 @@ class FoilogError(Exception):
         self.headers = headers or {}
 
 
+class MultipleChoices(FoilogError):
+    """A name that stands for several things: the answer lists them for the client to choose."""
+
+    status, title, slug = 300, "Multiple choices", "multiple-choices"
+
+
 class BadRequest(FoilogError):
     pass
 
@@ -111,6 +117,7 @@ class WriteBusy(Busy):
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_STATUS_TITLES = {
+    300: "Multiple choices",
     400: "Bad request",
     401: "Unauthorized",
     403: "Forbidden",

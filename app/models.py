@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -176,6 +177,32 @@ class FoiRequest(SQLModel, table=True):
         }
     )
     topics: list["Topic"] = Relationship(link_model=RequestTopic)
+
+
+class RequestReference(SQLModel, table=True):
+    """Every reference a request answers to (its own and its aliases), normalised as lookups
+    normalise them: within a force, one names one request. The unique index holds that against
+    writers racing; rows `shared` are the names two requests already shared when migration 0027
+    made the rule, which the index lets stay (README, "References")."""
+
+    __tablename__ = "request_reference"
+    __table_args__ = (
+        Index(
+            "uq_request_reference_name",
+            "force_id",
+            "reference_key",
+            unique=True,
+            sqlite_where=text("NOT shared"),
+            postgresql_where=text("NOT shared"),
+        ),
+    )
+
+    force_id: str = Field(foreign_key="force.id", primary_key=True)
+    reference_key: str = Field(primary_key=True, max_length=100)
+    request_id: int = Field(
+        foreign_key="foi_request.id", primary_key=True, ondelete="CASCADE", index=True
+    )
+    shared: bool = False
 
 
 class FoiQuestion(SQLModel, table=True):

@@ -47,11 +47,13 @@ def admin(session: Session) -> str:
 
 def entry_document(**changes: Any) -> dict[str, Any]:
     request = hertfordshire_request_body()
+    reference = changes.get("reference", request["reference"])
     document: dict[str, Any] = {
         "force": request["force"],
         "law": "FOIA",
         "reference": request["reference"],
-        "aliases": ["HC/2018/2892"],
+        # An alias of each reference's own: within a force an alias names one request.
+        "aliases": ["HC/2018/2892" if reference == request["reference"] else f"HC/{reference}"],
         "title": request["title"],
         "topics": request["topics"],
         "received_on": request["received_on"],

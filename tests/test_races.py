@@ -293,3 +293,47 @@ def _published_copy(
     request = factories.create_request(client, key, force=force, reference=f"RR-{round_}-{force}")
     factories.add_response(client, key, request["id"])
     return request, factories.publish(client, key, request["id"])
+
+
+def test_writers_on_two_workers_give_one_alias_at_once(two_workers: Instance) -> None:
+    """Requests created with one alias, or patched to take it, at once: one gets it, the others
+    are told which request has it (README, "References")."""
+    headers = factories.auth(two_workers.key)
+    with two_workers.client() as client:
+        patched = [
+            factories.create_request(client, two_workers.key, reference=f"TAKER-{n}")["id"]
+            for n in range(WRITERS)
+        ]
+    for round_ in range(ROUNDS):
+        alias = f"ALIAS-{round_}"
+        creates: list[Call] = [
+            (
+                "POST",
+                "/v1/requests",
+                {
+                    "json": factories.hertfordshire_request_body(
+                        reference=f"ALIASED-{round_}-{n}", aliases=[alias]
+                    ),
+                    "headers": headers,
+                },
+            )
+            for n in range(WRITERS)
+        ]
+        patches: list[Call] = [
+            (
+                "PATCH",
+                f"/v1/requests/{request_id}",
+                {"json": {"aliases": [f"{alias}-B"]}, "headers": headers},
+            )
+            for request_id in patched
+        ]
+        for calls in (creates, patches):
+            responses = _at_once(two_workers, calls)
+            statuses = sorted(r.status_code for r in responses)
+            assert statuses[0] in (200, 201), [r.text for r in responses]
+            assert statuses[1:] == [422] * (WRITERS - 1), [r.text for r in responses]
+            winner = next(r for r in responses if r.status_code < 300).json()["id"]
+            for response in responses:
+                if response.status_code == 422:
+                    assert response.json()["rule"] == "reference-taken"
+                    assert response.json()["existing"] == f"/v1/requests/{winner}"

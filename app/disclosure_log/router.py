@@ -60,14 +60,15 @@ async def get_entry(entry_id: ResourceId, read: PublicRead) -> Response:
 @references_router.get(
     "/{force_id}/references/{reference:path}",
     response_model=EntryDocument,
-    responses=PROBLEMS(404, 410),
+    responses=PROBLEMS(300, 404, 410),
 )
 async def get_entry_by_reference(
     force_id: Annotated[str, Path(max_length=64)],
     reference: Annotated[str, Path(max_length=200, description="e.g. FOI2018/02892")],
     read: PublicRead,
 ) -> Response:
-    """The entry a force published under a reference or alias, ignoring case and spaces."""
+    """The entry a force published under a reference or alias, ignoring case and spaces; 300
+    listing them when two entries stored before names were unique share it."""
     return await read.document(
         lambda session, now: service.get_document_by_reference(
             session, force_id, reference, now=now

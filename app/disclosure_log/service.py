@@ -29,7 +29,7 @@ from app.db import planned_once, planned_size, utf8_bytes
 from app.disclosure_log.schemas import LogFilters, LogPage, Sort
 from app.entries.schemas import dump
 from app.entries.service import reference_key, tombstone
-from app.errors import BadRequest, Gone, NotFound
+from app.errors import BadRequest, Gone, MultipleChoices, NotFound
 from app.exemptions import service as exemptions
 from app.forces import service as forces
 from app.models import (
@@ -457,13 +457,33 @@ def get_document(session: Session, entry_id: int, *, now: datetime) -> bytes:
 def get_document_by_reference(
     session: Session, force_id: str, reference: str, *, now: datetime
 ) -> bytes:
-    """The entry a force published under a reference or alias (case and spaces ignored)."""
+    """The entry a force published under a reference or alias (case and spaces ignored). A live
+    entry answers before a withdrawn one; two of the same standing (entries stored before
+    migration 0027 made names unique may share one) are a 300 that lists them both."""
     forces.require(session, force_id)
     key = reference_key(reference)
     candidates = list(session.execute(_BY_REFERENCE, {"force": force_id, "key": key, "now": now}))
-    # A live entry before a withdrawn one; its own reference before another entry's alias.
-    candidates.sort(
-        key=lambda e: (e.withdrawn_at is not None, reference_key(e.reference) != key, -e.id)
-    )
+    named = [e for e in candidates if e.withdrawn_at is None] or candidates
+    if len(named) > 1:
+        raise _several(force_id, reference, sorted(named, key=lambda e: e.id))
     missing = f"{force_id} has published no entry with reference {reference[:100]!r}"
-    return _public_document(candidates[0] if candidates else None, missing, now)
+    return _public_document(named[0] if named else None, missing, now)
+
+
+def _several(force_id: str, reference: str, named: list[Row[Any]]) -> MultipleChoices:
+    listed = [
+        {
+            "id": e.id,
+            "reference": e.reference,
+            "status": "published" if e.withdrawn_at is None else "withdrawn",
+            "url": f"/v1/disclosure-log/{e.id}",
+        }
+        for e in named
+    ]
+    urls = ", ".join(item["url"] for item in listed)
+    return MultipleChoices(
+        f"{reference[:100]!r} names {len(named)} entries of {force_id}, stored before a "
+        f"reference or alias could name only one request: {urls}",
+        extra={"entries": listed},
+        headers={"Link": ", ".join(f'<{item["url"]}>; rel="alternate"' for item in listed)},
+    )

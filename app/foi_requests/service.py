@@ -1,12 +1,13 @@
 """Requests as a force's FOI team keeps them: the rules of SPEC §1 and §2, scoped to the key."""
 
 import re
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
@@ -33,9 +34,11 @@ from app.models import (
     FoiRequest,
     FoiResponse,
     Force,
+    RequestReference,
     RequestStatus,
     ResponseKind,
     Topic,
+    table_of,
 )
 from app.pagination import Page, decode_cursor, encode_cursor
 from app.preconditions import check_if_match, version_etag
@@ -346,6 +349,141 @@ def find(session: Session, force_id: str, reference: str) -> FoiRequest | None:
     ).first()
 
 
+# A request's names: its reference and aliases as lookups normalise them (SPEC §4). Within a
+# force each names one request, so a lookup by one has one answer (README, "References").
+_names = table_of(RequestReference)
+_name = _names.c
+_request = table_of(FoiRequest).c
+_HOLDERS = (
+    select(_name.reference_key, _name.request_id, _request.reference, _request.reference_key)
+    .join_from(_names, table_of(FoiRequest), _request.id == _name.request_id)
+    .where(
+        _name.force_id == bindparam("force"),
+        _name.reference_key.in_(bindparam("keys", expanding=True)),
+    )
+    .order_by(_name.request_id)
+)
+_HELD = select(_name.request_id, _name.reference_key).where(
+    _name.request_id.in_(bindparam("ids", expanding=True))
+)
+
+
+class Holder(NamedTuple):
+    """A request that has a name: its id, and its reference as stored and normalised."""
+
+    request_id: int
+    reference: str
+    reference_key: str
+
+
+FieldPath = tuple[str | int, ...]
+
+
+def names(reference: str, aliases: Sequence[str]) -> dict[str, tuple[FieldPath, str]]:
+    """The names a request answers to, each with the field that first gives it and its value
+    as given there."""
+    given: dict[str, tuple[FieldPath, str]] = {
+        entries.reference_key(reference): (("reference",), reference)
+    }
+    for i, alias in enumerate(aliases):
+        given.setdefault(entries.reference_key(alias), (("aliases", i), alias))
+    given.pop("", None)
+    return given
+
+
+def holders(session: Session, force_id: str, keys: Collection[str]) -> dict[str, list[Holder]]:
+    """The requests of the force that have these names (shared names have several)."""
+    found: dict[str, list[Holder]] = defaultdict(list)
+    if keys:
+        rows = session.execute(_HOLDERS, {"force": force_id, "keys": sorted(keys)})
+        for key, *holder in rows:
+            found[key].append(Holder(*holder))
+    return found
+
+
+def names_held(session: Session, request_ids: Collection[int]) -> dict[int, set[str]]:
+    """The names each of these requests has now."""
+    held: dict[int, set[str]] = defaultdict(set)
+    if request_ids:
+        for request_id, key in session.execute(_HELD, {"ids": sorted(request_ids)}):
+            held[request_id].add(key)
+    return held
+
+
+def name_taken(
+    sent: str,
+    holder: str,
+    *,
+    own: bool,
+    url: str | None,
+    loc: ErrorLoc,
+    where: str = "",
+) -> RuleViolation:
+    """A 422 for a name `holder` has (a request, said so), at the field `loc`; with the holder's
+    link when it is stored. `where` leads the detail (an import's line)."""
+    whose = "the reference" if own else "an alias"
+    holder += f" ({url})" if url else ""
+    error = RuleViolation(
+        "reference-taken",
+        f"{where}{sent!r} is already {whose} of {holder}: within a force a reference or alias "
+        "names one request, so that a lookup by it finds one; take it off one of them",
+        loc=loc,
+    )
+    if url is not None:
+        error.extra["existing"] = url
+        error.headers["Link"] = f'<{url}>; rel="existing"'
+    return error
+
+
+def check_names(session: Session, request: FoiRequest, *, loc: ErrorLoc = BODY) -> None:
+    """Refuse a reference or alias of the request that another request of its force has. The
+    names it has already stay its own, one it shares since before migration 0027 too."""
+    given = names(request.reference, request.aliases)
+    held = holders(session, request.force_id, given.keys())
+    for key, (field, sent) in given.items():
+        having = held.get(key, [])
+        if having and all(h.request_id != request.id for h in having):
+            other = having[0]
+            raise name_taken(
+                sent,
+                f"request {other.reference!r}",
+                own=other.reference_key == key,
+                url=f"/v1/requests/{other.request_id}",
+                loc=(*loc, *field),
+            )
+
+
+def claim_names(session: Session, request: FoiRequest, *, loc: ErrorLoc = BODY) -> None:
+    """Give a stored request its reference and aliases as names, and take away those it no
+    longer gives; 422 (rule reference-taken) if another request of its force has one. A writer
+    that takes one between the check and the insert is stopped by the unique index, and the
+    check, run again, names it."""
+    check_names(session, request, loc=loc)
+    request_id = cast(int, request.id)
+    wanted = names(request.reference, request.aliases).keys()
+    held = names_held(session, [request_id])[request_id]
+    if dropped := held - wanted:
+        session.execute(
+            delete(_names).where(_name.request_id == request_id, _name.reference_key.in_(dropped))
+        )
+    rows = name_rows(request.force_id, request_id, wanted - held)
+    if not rows:
+        return
+    try:
+        with session.begin_nested():
+            session.execute(insert(_names), rows)
+    except IntegrityError:
+        check_names(session, request, loc=loc)
+        raise
+
+
+def name_rows(force_id: str, request_id: int, keys: Iterable[str]) -> list[dict[str, Any]]:
+    return [
+        {"force_id": force_id, "reference_key": key, "request_id": request_id, "shared": False}
+        for key in sorted(keys)
+    ]
+
+
 def new_request(
     *, force_id: str, reference: str, received_on: date, law: str, **fields: Any
 ) -> FoiRequest:
@@ -394,6 +532,7 @@ def create_request(session: Session, body: RequestCreate, *, actor: Actor) -> Fo
         if existing is None:
             raise
         raise _conflict(existing, body.reference) from None
+    claim_names(session, request)
     audit.record(
         session, actor, "request.create", "request", request.id, None, internal(session, request)
     )
@@ -476,6 +615,8 @@ def update_request(
         value = getattr(changes, name)
         if name in given and value is not None:
             setattr(request, name, value)
+    if changes.aliases is not None:
+        claim_names(session, request)
     for name in ("clarification_received_on", "extended_due_on"):
         if name in given:
             setattr(request, name, getattr(changes, name))
