@@ -33,7 +33,7 @@ def label_for(slug: str) -> str:
     return slug.replace("-", " ").capitalize()
 
 
-def label_of(raw: str, slug: str) -> str | None:
+def label_of(raw: str) -> str | None:
     """The label a topic takes from the form it is first given in: words keep their own letters
     and case (`ANPR`, `IT contracts`, `Café culture`; all in lower case, the first is made a
     capital), with white space made single spaces and invisible format characters dropped. None
@@ -54,7 +54,7 @@ def given(raw_slugs: list[str], *, loc: ErrorLoc = ("topics",)) -> dict[str, str
     labels: dict[str, str | None] = {}
     for raw, slug in zip(raw_slugs, _slugs(raw_slugs, loc=loc), strict=True):
         if labels.get(slug) is None:
-            labels[slug] = label_of(raw, slug)
+            labels[slug] = label_of(raw)
     return {slug: label or label_for(slug) for slug, label in labels.items()}
 
 
