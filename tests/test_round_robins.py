@@ -548,6 +548,13 @@ def test_the_entry_page_links_to_how_each_force_answered(
     for entry in entries:
         assert f'href="/disclosure-log/{entry.id}"' in listed.text
     assert f'href="/disclosure-log/{alone.id}"' not in listed.text
+    # Its feeds and exports are of the group too (they carried `round_robins=`, a 400), and a
+    # search from it keeps to the group.
+    query = f"?round_robin={group['id']}"
+    assert f'href="/v1/disclosure-log.csv{query}"' in listed.text
+    assert f'/v1/disclosure-log.atom{query}"' in listed.text
+    assert client.get(f"/v1/disclosure-log.atom{query}").status_code == 200
+    assert f'name="round_robin" value="{group["id"]}"' in listed.text
 
 
 def test_withdrawing_the_entry_that_bridged_two_parts_splits_the_group(

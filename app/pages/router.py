@@ -91,6 +91,7 @@ REPEATED = {
     "outcomes": "outcome",
     "exemptions": "exemption",
     "references": "reference",
+    "round_robins": "round_robin",
 }
 
 
@@ -139,7 +140,10 @@ def _log(
         outcomes=OUTCOMES,
         outcome_labels=dict(OUTCOMES),
         sort_options=SORTS,
-        kept_hidden=[(n, v) for n, v in _filter_params(filters) if n in ("law", "reference")],
+        # The filters the form has no field for, kept by a search.
+        kept_hidden=[
+            (n, v) for n, v in _filter_params(filters) if n in ("law", "reference", "round_robin")
+        ],
         feed_query=f"?{feed_query}" if feed_query else "",
         feed_title=feeds.title(session, filters),
         more_filters=sort is not None or bool(_filter_params(others)),
