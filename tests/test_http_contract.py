@@ -99,7 +99,7 @@ def test_a_one_value_parameter_given_twice_is_a_400(
     [
         ("/v1/stats?frce=kent", ["frce"]),  # counted the whole log
         ("/v1/changes?cursor=WzFd", ["cursor"]),  # the feed's is `since`: read from its start
-        ("/v1/disclosure-log.csv?limit=5", ["limit"]),  # exported everything
+        ("/v1/disclosure-log.csv?limt=5", ["limt"]),
         ("/v1/disclosure-log?Force=kent&force%5B%5D=essex", ["Force", "force[]"]),
         ("/v1/exemptions?lw=FOIA", ["lw"]),
     ],
@@ -112,6 +112,19 @@ def test_an_api_parameter_no_route_reads_is_a_400_naming_it(
     assert response.headers["content-type"] == PROBLEM
     assert [error["loc"] for error in response.json()["errors"]] == [["query", n] for n in unknown]
     assert "not a query parameter of this route" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/disclosure-log.atom", "/v1/disclosure-log.csv", "/v1/disclosure-log.ndjson", "/v1/stats"],
+)
+def test_the_feeds_exports_and_stats_take_the_logs_own_parameters(
+    client: TestClient, path: str
+) -> None:
+    # SPEC §4 lists sort, limit, cursor and count among their filters: a log's address made a
+    # feed's still answers (they are not applied: a feed holds the newest 50, an export all).
+    query = {"sort": "relevance", "q": "drones", "limit": "5", "count": "true", "cursor": "x"}
+    assert client.get(path, params=query).status_code == 200
 
 
 def test_a_page_leaves_parameters_it_does_not_read_alone(client: TestClient) -> None:

@@ -60,3 +60,21 @@ async def log_filters(
 
 
 Filters = Annotated[LogFilters, Depends(log_filters)]
+
+
+_NOT_APPLIED = "the log's; taken and not applied here"
+
+
+async def log_paging(
+    sort: Annotated[str | None, Query(description=_NOT_APPLIED, max_length=20)] = None,
+    limit: Annotated[str | None, Query(description=_NOT_APPLIED, max_length=20)] = None,
+    cursor: Annotated[str | None, Query(description=_NOT_APPLIED, max_length=200)] = None,
+    count: Annotated[str | None, Query(description=_NOT_APPLIED, max_length=20)] = None,
+) -> None:
+    """The log's own parameters, which SPEC §4 lists among the filters of its feeds, exports and
+    stats: taken, so the address of a log's page with `/v1/disclosure-log` made `.atom`,
+    `.csv` or `/v1/stats` still answers, and not applied (a feed holds the newest 50 entries,
+    an export every one, stats count them all)."""
+
+
+LogPaging = Depends(log_paging)

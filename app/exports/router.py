@@ -5,14 +5,14 @@ from starlette.responses import Response, StreamingResponse
 
 from app import links
 from app.db import public_session
-from app.disclosure_log.filters import Filters
+from app.disclosure_log.filters import Filters, LogPaging
 from app.disclosure_log.service import selection
 from app.exports import service
 from app.exports.service import MEDIA_TYPES, Format
 from app.problems import PROBLEMS
 from app.read_context import PublicRead
 
-router = APIRouter(prefix="/v1", tags=["mirroring"])
+router = APIRouter(prefix="/v1", tags=["mirroring"], dependencies=[LogPaging])
 
 
 def _documented(fmt: Format, description: str) -> dict[int | str, dict[str, Any]]:

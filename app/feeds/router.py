@@ -2,12 +2,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app import links
-from app.disclosure_log.filters import Filters
+from app.disclosure_log.filters import Filters, LogPaging
 from app.feeds import service
 from app.problems import PROBLEMS
 from app.read_context import PublicRead
 
-router = APIRouter(prefix="/v1", tags=["disclosure log"])
+router = APIRouter(prefix="/v1", tags=["disclosure log"], dependencies=[LogPaging])
 
 ATOM_TYPE = "application/atom+xml"
 

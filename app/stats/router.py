@@ -1,13 +1,13 @@
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from app.disclosure_log.filters import Filters
+from app.disclosure_log.filters import Filters, LogPaging
 from app.problems import PROBLEMS
 from app.read_context import PublicRead
 from app.stats import service
 from app.stats.schemas import Stats
 
-router = APIRouter(prefix="/v1/stats", tags=["disclosure log"])
+router = APIRouter(prefix="/v1/stats", tags=["disclosure log"], dependencies=[LogPaging])
 
 
 @router.get("", response_model=Stats, responses=PROBLEMS(400))
