@@ -61,15 +61,30 @@ def upsert(target: httpx.Client, key: str, documents: list[dict[str, Any]]) -> i
     return len(documents)
 
 
+def _key(reference: str) -> str:
+    """A reference as lookups compare it: case and white space ignored."""
+    return "".join(reference.split()).lower()
+
+
 def withdraw(target: httpx.Client, key: str, tombstone: dict[str, Any]) -> bool:
     """Withdraw the target's copy of a withdrawn entry; False when it has none to withdraw."""
     force, reference = quote(tombstone["force"], safe=""), quote(tombstone["reference"], safe="/")
     found = target.get(f"/v1/forces/{force}/references/{reference}")
     if found.status_code in (404, 410):  # never mirrored, or withdrawn already
         return False
-    found.raise_for_status()
+    if found.status_code == 300:
+        # A name entries share (one's reference, another's alias): the entry whose own
+        # reference it is, as the tombstone names it.
+        own = _key(tombstone["reference"])
+        ids = [e["id"] for e in found.json()["entries"] if _key(e["reference"]) == own]
+        if not ids:
+            return False
+        entry_id = ids[0]
+    else:
+        found.raise_for_status()
+        entry_id = found.json()["id"]
     response = target.post(
-        f"/v1/disclosure-log/{found.json()['id']}/withdraw",
+        f"/v1/disclosure-log/{entry_id}/withdraw",
         json={"reason": tombstone["reason"]},
         headers={"Authorization": f"Bearer {key}"},
     )

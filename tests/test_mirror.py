@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from instances import ROOT, Instance, serve
 from log_factories import Spec, publish
 from sqlmodel import Session
+from test_import import entry_document
 
 
 def _load_mirror() -> ModuleType:
@@ -118,3 +119,23 @@ def test_a_withdrawal_of_an_entry_never_mirrored_is_skipped(
         ],
     )
     assert (applied.upserted, applied.withdrawn) == (0, 0)
+
+
+def test_a_withdrawal_by_a_name_two_entries_share_takes_the_one_it_names(
+    client: TestClient, session: Session, target: tuple[Instance, httpx.Client]
+) -> None:
+    # The target's lookup answers 300 for a reference another entry has as an alias: the
+    # mirror stopped there, on every run. It withdraws the entry whose own reference it is.
+    instance, copy = target
+    own = entry_document(reference="SH/001", aliases=[])
+    other = entry_document(reference="SH/002", aliases=["SH/001"])
+    published = [{"change": "published", "id": n, "entry": d} for n, d in ((1, own), (2, other))]
+    assert mirror.apply(copy, instance.key, published).upserted == 2
+    shared = copy.get("/v1/forces/hertfordshire/references/SH/001")
+    assert shared.status_code == 300
+    ids = {e["reference"]: e["id"] for e in shared.json()["entries"]}
+    tombstone = {"status": "withdrawn", "force": "hertfordshire", "reference": "SH/001"}
+    gone = [{"change": "withdrawn", "id": 1, "entry": {**tombstone, "reason": "in error"}}]
+    assert mirror.apply(copy, instance.key, gone).withdrawn == 1
+    assert copy.get(f"/v1/disclosure-log/{ids['SH/001']}").status_code == 410
+    assert copy.get(f"/v1/disclosure-log/{ids['SH/002']}").status_code == 200

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
@@ -453,12 +453,15 @@ def check_names(session: Session, request: FoiRequest, *, loc: ErrorLoc = BODY) 
             )
 
 
-def claim_names(session: Session, request: FoiRequest, *, loc: ErrorLoc = BODY) -> None:
+def claim_names(
+    session: Session, request: FoiRequest, *, loc: ErrorLoc = BODY, share: bool = False
+) -> None:
     """Give a stored request its reference and aliases as names, and take away those it no
     longer gives; 422 (rule reference-taken) if another request of its force has one. A writer
     that takes one between the check and the insert is stopped by the unique index, and the
-    check, run again, names it."""
-    check_names(session, request, loc=loc)
+    check, run again, names it. With `share` (an import), such a name is shared instead."""
+    if not share:
+        check_names(session, request, loc=loc)
     request_id = cast(int, request.id)
     wanted = names(request.reference, request.aliases).keys()
     held = names_held(session, [request_id])[request_id]
@@ -469,12 +472,37 @@ def claim_names(session: Session, request: FoiRequest, *, loc: ErrorLoc = BODY) 
     rows = name_rows(request.force_id, request_id, wanted - held)
     if not rows:
         return
+    if share:
+        share_clashing(session, rows)
     try:
         with session.begin_nested():
             session.execute(insert(_names), rows)
     except IntegrityError:
         check_names(session, request, loc=loc)
         raise
+
+
+def share_clashing(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Mark `shared` the names of these new rows that another request has, stored or among the
+    rows, and the stored rows they meet: an import reproduces what its source holds (SPEC §7:
+    an export imports into another instance unchanged; a mirror applies an alias moved from one
+    request to another in whatever order its changes come), where the write API refuses. A
+    lookup by a shared name lists its entries (300); it never picks one silently."""
+    by_force: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        by_force[row["force_id"]][row["reference_key"]] += 1
+    for force_id, counted in by_force.items():
+        stored = holders(session, force_id, counted.keys())
+        clashing = {key for key, n in counted.items() if n > 1 or stored.get(key)}
+        for row in rows:
+            if row["force_id"] == force_id and row["reference_key"] in clashing:
+                row["shared"] = True
+        if met := sorted(key for key in clashing if stored.get(key)):
+            session.execute(
+                update(_names)
+                .where(_name.force_id == force_id, _name.reference_key.in_(met))
+                .values(shared=True)
+            )
 
 
 def name_rows(force_id: str, request_id: int, keys: Iterable[str]) -> list[dict[str, Any]]:

@@ -331,110 +331,12 @@ _EXISTING = select(_request.id, _request.reference_key).where(
 )
 
 
-class _Holder(NamedTuple):
-    """A request that has a name, as the lines applied so far leave it: its (force, reference
-    key), its reference, and its id once stored, else the line that gives it."""
-
-    key: tuple[str, str]
-    reference: str
-    request_id: int | None
-    line: int | None = None
-
-
-class _Names:
-    """Whether a line gives a name (its reference or an alias) that another request has, as the
-    lines before it leave the names (SPEC §1, README "References"). A batch of lines is checked
-    against the database (one query a force) and its own lines, in file order. Across batches
-    only the names the database holds are followed (dropped by a line, or taken by another):
-    few, where following every new name would take memory in step with the file. So the check
-    pass lets through a name two new lines in different batches give; the write pass, which
-    sees the first line written, refuses it."""
-
-    def __init__(self) -> None:
-        # Stored names that earlier batches' lines dropped or gave to another request.
-        self.moved: dict[tuple[str, str], tuple[_Holder, ...]] = {}
-
-    def first_clash(
-        self, session: Session, lines: list[_Line], existing: dict[tuple[str, str], int]
-    ) -> tuple[int, RuleViolation] | None:
-        """The first line (its number) that gives a name another request has, and the error;
-        the names of the lines are followed up to it."""
-        given = {
-            line.number: requests.names(line.document.reference, line.document.aliases)
-            for line in lines
-        }
-        stored = requests.names_held(
-            session, [existing[line.key] for line in lines if line.key in existing]
-        )
-        wanted: dict[str, set[str]] = defaultdict(set)
-        for line in lines:
-            wanted[line.key[0]] |= given[line.number].keys()
-            wanted[line.key[0]] |= stored.get(existing.get(line.key, -1), set())
-        held = {
-            (force, key): tuple(
-                _Holder((force, h.reference_key), h.reference, h.request_id) for h in having
-            )
-            for force, keys in wanted.items()
-            for key, having in requests.holders(session, force, keys).items()
-        }
-        batch: dict[tuple[str, str], tuple[_Holder, ...]] = {}
-        names_of: dict[tuple[str, str], set[str]] = {}
-
-        def holders(name: tuple[str, str]) -> tuple[_Holder, ...]:
-            if name in batch:
-                return batch[name]
-            return self.moved[name] if name in self.moved else held.get(name, ())
-
-        def give(name: tuple[str, str], now: tuple[_Holder, ...]) -> None:
-            if name in held or name in self.moved:
-                self.moved[name] = now
-            else:
-                batch[name] = now
-
-        for line in lines:
-            force = line.key[0]
-            before = names_of.get(line.key)
-            if before is None:
-                before = stored.get(existing.get(line.key, -1), set())
-            after = given[line.number]
-            for key in before - after.keys():
-                having = holders((force, key))
-                if any(h.key == line.key for h in having):
-                    give((force, key), tuple(h for h in having if h.key != line.key))
-            me = _Holder(line.key, line.document.reference, existing.get(line.key), line.number)
-            for key, (field, sent) in after.items():
-                having = holders((force, key))
-                if any(h.key == line.key for h in having):
-                    continue
-                if having:
-                    return line.number, _taken(
-                        line, field, sent, having[0], own=having[0].key[1] == key
-                    )
-                give((force, key), (me,))
-            names_of[line.key] = set(after)
-        return None
-
-
-def _taken(
-    line: _Line, field: requests.FieldPath, sent: str, holder: _Holder, *, own: bool
-) -> RuleViolation:
-    stored = holder.request_id is not None
-    return requests.name_taken(
-        sent,
-        f"request {holder.reference!r}" + ("" if stored else f" (line {holder.line})"),
-        own=own,
-        url=f"/v1/requests/{holder.request_id}" if stored else None,
-        loc=("line", line.number, *field),
-        where=f"line {line.number}: ",
-    )
-
-
 class _Checker:
     """Checks lines without writing: their shape, the rules, the key's scope and topic slugs,
-    whether a reference or alias is another request's (`_Names`), and for references that exist
-    already, against the database as it is now, whether their entry was withdrawn and whether
-    the new text names their requester. Lines are checked a batch at a time (one query finds the
-    existing references), in file order."""
+    and for references that exist already, against the database as it is now, whether their
+    entry was withdrawn and whether the new text names their requester. Lines are checked a
+    batch at a time (one query finds the existing references), in file order. A reference or
+    alias another request has is not refused: the write shares it (README "References")."""
 
     def __init__(self, session: Session, actor: Actor) -> None:
         self.session = session
@@ -443,7 +345,6 @@ class _Checker:
         self.laws: dict[str, str] = dict(session.execute(select(forces.id, forces.law)).all())
         self.catalogue = exemptions.catalogue(session)
         self.waiting: list[_Line] = []
-        self.names = _Names()
 
     def read(self, number: int, raw: bytes) -> None:
         try:
@@ -534,10 +435,7 @@ class _Checker:
         if not self.waiting:
             return
         existing = self._existing(self.waiting)
-        clash = self.names.first_clash(self.session, self.waiting, existing)
         for line in self.waiting:
-            if clash is not None and clash[0] == line.number:
-                raise clash[1]
             request_id = existing.get(line.key)
             if request_id is None:
                 continue
@@ -702,8 +600,6 @@ class _Importer(_Checker):
         if not self.waiting:
             return
         existing = self._existing(self.waiting)
-        if clash := self.names.first_clash(self.session, self.waiting, existing):
-            raise clash[1]
         new: dict[tuple[str, str], _Line] = {}
         for line in self.waiting:
             if line.key in new or line.key in existing:
@@ -821,6 +717,8 @@ class _Importer(_Checker):
             rows.add(EntryReference, reference_rows)
             if announce:
                 announced.append(entry_id)
+        # A name another request has is shared, not refused (README "References").
+        requests.share_clashing(self.session, rows.rows[RequestReference])
         rows.write(connection)
         tally.recount(self.session, entry_ids)
         round_robins.store(self.session, compared, group=False, signatures=signed())
@@ -990,7 +888,7 @@ class _Importer(_Checker):
     ) -> None:
         request.reference = document.reference
         request.aliases = document.aliases
-        requests.claim_names(self.session, request, loc=loc)
+        requests.claim_names(self.session, request, loc=loc, share=True)
         request.received_on = document.received_on
         request.clarification_received_on = document.clarification_received_on
         request.extended_due_on = document.extended_due_on
