@@ -8,6 +8,9 @@ It polls the source's GET /v1/changes and applies each change to the target, in 
   which matches it by (force, reference) and keeps the source's published_at;
 - withdrawn: the target's copy is found by force and reference (the tombstone carries both)
   and withdrawn there with the source's reason;
+- a document the target refuses (a rule it holds that the source's data breaks, as data stored
+  before the rule may) is reported on standard error and left out, the rest of its page
+  imported one by one: one entry never stops the mirror for good;
 - attachments: each listed in a document is downloaded from the source and uploaded to the
   target's matching response (by position), unless the target has one with its SHA-256
   already; the target's attachments the source no longer lists are removed.
@@ -18,9 +21,10 @@ there (changes applied again are harmless: an upsert is an upsert).
 import argparse
 import hashlib
 import json
+import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -37,6 +41,7 @@ class Applied:
     withdrawn: int = 0
     attachments_copied: int = 0
     attachments_removed: int = 0
+    refused: list[str] = field(default_factory=list)  # "force reference: why", one a document
 
 
 def changes(source: httpx.Client, since: str | None) -> tuple[list[dict[str, Any]], str]:
@@ -50,15 +55,24 @@ def changes(source: httpx.Client, since: str | None) -> tuple[list[dict[str, Any
     return body["items"], body["next_cursor"]
 
 
-def upsert(target: httpx.Client, key: str, documents: list[dict[str, Any]]) -> int:
-    """Import entry documents into the target, all in one request (all or nothing)."""
-    if not documents:
-        return 0
+def upsert(
+    target: httpx.Client, key: str, documents: list[dict[str, Any]]
+) -> list[tuple[dict[str, Any], str]]:
+    """Import entry documents into the target, all in one request (all or nothing); if it
+    refuses one (422), each alone, so that the rest go in. Returns those refused, with why."""
+    response = _import(target, key, documents)
+    if response.status_code != 422:
+        response.raise_for_status()
+        return []
+    if len(documents) == 1:
+        return [(documents[0], response.json().get("detail", response.text))]
+    return [refused for document in documents for refused in upsert(target, key, [document])]
+
+
+def _import(target: httpx.Client, key: str, documents: list[dict[str, Any]]) -> httpx.Response:
     body = "".join(json.dumps(document) + "\n" for document in documents).encode()
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/x-ndjson"}
-    response = target.post("/v1/import", content=body, headers=headers)
-    response.raise_for_status()
-    return len(documents)
+    return target.post("/v1/import", content=body, headers=headers)
 
 
 def _key(reference: str) -> str:
@@ -153,9 +167,16 @@ def apply(
     updated: set[int] = set()
 
     def settle() -> None:
-        applied.upserted += upsert(target, key, list(pending.values()))
+        if not pending:
+            return
+        refused = upsert(target, key, list(pending.values()))
+        applied.upserted += len(pending) - len(refused)
+        applied.refused += [f"{d['force']} {d['reference']}: {why}" for d, why in refused]
+        left_out = {id(document) for document, _ in refused}
         if source is not None:
             for entry_id, document in pending.items():
+                if id(document) in left_out:
+                    continue
                 if document.get("attachments") or entry_id in updated:
                     copied, removed = attachments(source, target, key, document)
                     applied.attachments_copied += copied
@@ -187,6 +208,8 @@ def sync(source: httpx.Client, target: httpx.Client, key: str, since: str | None
                 f"{applied.attachments_removed} removed",
                 flush=True,
             )
+        for refused in applied.refused:
+            print(f"refused by the target, left out: {refused}", file=sys.stderr, flush=True)
         since = cursor
         if len(items) < PAGE:
             return cursor

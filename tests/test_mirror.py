@@ -139,3 +139,24 @@ def test_a_withdrawal_by_a_name_two_entries_share_takes_the_one_it_names(
     assert mirror.apply(copy, instance.key, gone).withdrawn == 1
     assert copy.get(f"/v1/disclosure-log/{ids['SH/001']}").status_code == 410
     assert copy.get(f"/v1/disclosure-log/{ids['SH/002']}").status_code == 200
+
+
+def test_a_document_the_target_refuses_is_reported_and_the_rest_of_its_page_goes_in(
+    client: TestClient, session: Session, target: tuple[Instance, httpx.Client]
+) -> None:
+    # Data stored before a rule may break it (here two initial responses, initial-unique):
+    # refused, its whole page was refused on every run, and the mirror never moved on.
+    instance, copy = target
+    initial = entry_document()["responses"][0]
+    broken = entry_document(reference="OLD/2", aliases=[], responses=[initial, initial])
+    documents = [entry_document(reference="OLD/1", aliases=[]), broken]
+    documents.append(entry_document(reference="OLD/3", aliases=[]))
+    items = [{"change": "published", "id": n, "entry": d} for n, d in enumerate(documents, 1)]
+    applied = mirror.apply(copy, instance.key, items)
+    assert applied.upserted == 2
+    assert len(applied.refused) == 1
+    assert applied.refused[0].startswith("hertfordshire OLD/2: ")
+    assert "initial response" in applied.refused[0]
+    for reference, status in (("OLD/1", 200), ("OLD/2", 404), ("OLD/3", 200)):
+        found = copy.get(f"/v1/forces/hertfordshire/references/{reference}")
+        assert found.status_code == status, reference
