@@ -391,6 +391,25 @@ def _surnames_after(given: str, lines: list[str], known: list[str]) -> list[str]
     return found
 
 
+_TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "dear"}
+# Capitalised words that stand before a surname and are no given name.
+_NOT_GIVEN = _TITLES | {"the", "your", "to", "from", "re", "regards", "for", "and", "of", "by"}
+
+
+def _given_names_before(surname: str, lines: list[str], known: list[str]) -> list[str]:
+    """For a salutation by title and surname ("Dear Mr Quartermaine"): the full name wherever
+    the letter writes one ("I, Zebedee Quartermaine, ask"), whose given name the salutation
+    does not give and would otherwise reach the draft."""
+    text = "\n".join(lines)
+    found: list[str] = []
+    pattern = rf"\b([A-Z][a-zA-Z'\u2019\-]+)\s+(?={re.escape(surname)}\b)"
+    for given in re.findall(pattern, text):
+        full = f"{given} {surname}"
+        if given.lower().rstrip(".") not in _NOT_GIVEN and full not in known + found:
+            found.append(full)
+    return found
+
+
 def find_requester(lines: list[str], salutation: int | None) -> tuple[Requester, list[str]]:
     """The requester's name (from the salutation), postal address (a block with a postcode
     that is not the force's) and email, written plainly or spelled out, so that none reaches
@@ -407,6 +426,8 @@ def find_requester(lines: list[str], salutation: int | None) -> tuple[Requester,
                 requester.names.append(surname)  # "as Mr Smith asked", "Smith's request"
             if len(who.split()) == 1:
                 requester.names += _surnames_after(who, lines, requester.names)
+            elif who.split()[0].lower().rstrip(".") in _TITLES and surname != who:
+                requester.names += _given_names_before(surname, lines, requester.names)
             warnings.append(
                 f"requester: the letter names the requester ({lines[salutation]!r}); the name is "
                 "left out of the draft"

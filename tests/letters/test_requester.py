@@ -93,6 +93,12 @@ def _parse(text: str) -> Draft:
             "Dear Zebedee,", "\n\nThanks, ZEBEDEE QUARTERMAINE", "", id="given-name-salutation"
         ),
         pytest.param(f"Dear {NAME},", "\n\nSent from ZEB.Q@EXAMPLE.ORG", "", id="email-capitals"),
+        pytest.param(
+            "Dear Mr Quartermaine,",
+            "\n\nI, Zebedee Quartermaine, also ask",
+            "\nIt was sent to Zebedee Quartermaine.",
+            id="title-and-surname-salutation",
+        ),
     ],
 )
 def test_no_way_of_writing_a_known_name_reaches_the_draft(
