@@ -25,6 +25,19 @@ def pdf(text: str = "Annex A: the fleet list") -> bytes:
     return drawing(f"BT /F1 12 Tf 72 720 Td ({escaped}) Tj ET".encode())
 
 
+def letter_pdf(text: str) -> bytes:
+    """A PDF that lays `text` out as a letter: each line wrapped at the page's margin, as a
+    word processor's PDF wraps a long one."""
+    from fpdf import FPDF
+
+    document = FPDF()
+    document.add_page()
+    document.set_font("Helvetica", size=11)
+    for line in text.split("\n"):
+        document.multi_cell(0, 5, line or " ", new_x="LMARGIN", new_y="NEXT")
+    return bytes(document.output())
+
+
 def _stream(data: bytes, extra: bytes = b"") -> bytes:
     return b"<< /Length %d %s>>\nstream\n" % (len(data), extra) + data + b"\nendstream"
 

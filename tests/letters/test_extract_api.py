@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from importlib import resources
 
 import pytest
+from attachment_files import letter_pdf
 from factories import auth, make_key
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -44,17 +45,6 @@ def key(session: Session) -> str:
     return make_key(session)
 
 
-def _pdf(text: str) -> bytes:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=11)
-    for line in text.split("\n"):
-        pdf.multi_cell(0, 5, line or " ", new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
-
-
 def _docx(text: str) -> bytes:
     from docx import Document
 
@@ -86,9 +76,9 @@ def _post(client: TestClient, key: str, body: bytes, media_type: str, force: str
             "text/html",
             lambda t: f"<html><body><p>{t.replace(chr(10), '</p><p>')}</p></body></html>".encode(),
         ),
-        ("application/pdf", _pdf),
+        ("application/pdf", letter_pdf),
         (DOCX, _docx),
-        ("application/octet-stream", _pdf),
+        ("application/octet-stream", letter_pdf),
     ],
 )
 def test_each_kind_of_letter_gives_the_same_draft(
@@ -122,7 +112,7 @@ def test_multipart_file_part(client: TestClient, key: str) -> None:
     response = client.post(
         URL,
         params={"force": "hertfordshire"},
-        files={"file": ("letter.pdf", _pdf(HERTS.decode().replace("\u2013", "-")), PDF)},
+        files={"file": ("letter.pdf", letter_pdf(HERTS.decode().replace("\u2013", "-")), PDF)},
         headers=auth(key),
     )
     assert response.status_code == 200, response.text
@@ -202,7 +192,7 @@ def _zip(name: str) -> bytes:
         (PNG, "text/plain", 415),
         (LETTER, "application/pdf", 415),
         (LETTER, "image/png", 415),
-        (_pdf("hello"), DOCX, 415),
+        (letter_pdf("hello"), DOCX, 415),
         (b"%PDF-1.7\n1 0 obj <<>> garbage", "application/pdf", 422),
         (b"%PDF-1.4\n" + os.urandom(3000), "application/pdf", 422),
         (_zip("word/document.xml"), DOCX, 422),
@@ -273,7 +263,7 @@ def test_no_5xx_on_random_or_mangled_bytes(client: TestClient, key: str) -> None
     import random
 
     rng = random.Random(13)
-    samples = [_pdf(LETTER.decode()), _docx(LETTER.decode()), LETTER]
+    samples = [letter_pdf(LETTER.decode()), _docx(LETTER.decode()), LETTER]
     for _ in range(40):
         sample = bytearray(rng.choice(samples))
         for _ in range(rng.randint(1, 30)):

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from attachment_files import letter_pdf
 
 from app import privacy
 from app.letters import reading, redaction, service
@@ -149,21 +150,12 @@ PASTED = (
 )
 
 
-def _pdf(text: str) -> bytes:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=11)
-    for line in text.split("\n"):
-        pdf.multi_cell(0, 5, line or " ", new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
-
-
 @pytest.mark.parametrize(
     ("media_type", "letter"),
     [
-        pytest.param("application/pdf", _pdf(_letter(request=PASTED)), id="pdf-wraps-the-tag"),
+        pytest.param(
+            "application/pdf", letter_pdf(_letter(request=PASTED)), id="pdf-wraps-the-tag"
+        ),
         pytest.param(
             "text/plain",
             _letter(request=PASTED.replace(" data-field", "\n  data-field")).encode(),
