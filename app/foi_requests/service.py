@@ -1,7 +1,7 @@
 """Requests as a force's FOI team keeps them: the rules of SPEC §1 and §2, scoped to the key."""
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol, cast
@@ -488,7 +488,7 @@ def share_clashing(session: Session, rows: list[dict[str, Any]]) -> None:
     an export imports into another instance unchanged; a mirror applies an alias moved from one
     request to another in whatever order its changes come), where the write API refuses. A
     lookup by a shared name lists its entries (300); it never picks one silently."""
-    by_force: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    by_force: dict[str, Counter[str]] = defaultdict(Counter)
     for row in rows:
         by_force[row["force_id"]][row["reference_key"]] += 1
     for force_id, counted in by_force.items():
